@@ -1,0 +1,46 @@
+/**
+ * Every failure the user sees is one line: "<host>: <phase>: <cause>" for work on a server,
+ * "<input>: <what is wrong and what to do>" for bad input.
+ */
+export class DeployError extends Error {
+  readonly host?: string;
+  readonly phase?: string;
+
+  constructor(message: string, opts: { host?: string; phase?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'DeployError';
+    this.host = opts.host;
+    this.phase = opts.phase;
+  }
+
+  /** The one line printed for this failure. */
+  oneLine(): string {
+    const where = [this.host, this.phase].filter(Boolean).join(': ');
+    return (where ? `${where}: ` : '') + this.message.replace(/\s*\n\s*/g, ' ');
+  }
+
+  /** The same error, placed at a host and phase unless it already names them. */
+  at(host: string | undefined, phase: string | undefined): DeployError {
+    if ((this.host ?? host) === this.host && (this.phase ?? phase) === this.phase) return this;
+    const e = new DeployError(this.message, { host: this.host ?? host, phase: this.phase ?? phase, cause: this.cause });
+    return e;
+  }
+}
+
+/** A bad input value: names the input, says what to do. Raised before anything touches a server. */
+export class InputError extends DeployError {
+  readonly input: string;
+
+  constructor(input: string, message: string) {
+    super(`${input}: ${message}`);
+    this.name = 'InputError';
+    this.input = input;
+  }
+}
+
+/** Wraps anything thrown into a DeployError placed at host and phase. */
+export function asDeployError(err: unknown, host?: string, phase?: string): DeployError {
+  if (err instanceof DeployError) return err.at(host, phase);
+  const message = err instanceof Error ? err.message : String(err);
+  return new DeployError(message, { host, phase, cause: err });
+}
