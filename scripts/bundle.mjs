@@ -1,8 +1,12 @@
-// Bundles the three entry points into dist/ (ESM, Node 24). The remote bash script is
-// embedded as text so that dist/ is self-contained.
+// Bundles the three entry points into dist/ (ESM, one file each; the remote bash script is embedded
+// as text) and renders action.yml from the options table.
+// `node scripts/bundle.mjs --check` builds in memory and fails when dist/ or action.yml differ from
+// what is on disk: CI uses it to refuse a stale dist/.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
+const check = process.argv.includes('--check');
 const banner = [
   "import { createRequire as __phpDeployCreateRequire } from 'node:module';",
   "import { fileURLToPath as __phpDeployFileURLToPath } from 'node:url';",
@@ -12,23 +16,50 @@ const banner = [
   'const __dirname = __phpDeployDirname(__filename);',
 ].join('\n');
 
-rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: {
-    index: 'src/action/main.ts',
-    post: 'src/action/post.ts',
-    cli: 'src/cli/main.ts',
-  },
+const result = await build({
+  entryPoints: { index: 'src/action/main.ts', post: 'src/action/post.ts', cli: 'src/cli/main.ts' },
   outdir: 'dist',
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  outExtension: { '.js': '.js' },
-  splitting: false,
   legalComments: 'none',
   loader: { '.sh': 'text', '.php': 'text' },
+  // ssh2's optional native addon: without it ssh2 uses Node's crypto.
   external: ['*.node', 'cpu-features'],
   banner: { js: banner },
   logLevel: 'warning',
 });
+
+const actionYml = await build({
+  entryPoints: ['src/config/action-yml.ts'],
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'node',
+  logLevel: 'warning',
+});
+const { renderActionYml } = await import(
+  `data:text/javascript;base64,${Buffer.from(actionYml.outputFiles[0].text).toString('base64')}`
+);
+
+const files = new Map(result.outputFiles.map((f) => [f.path, f.text]));
+files.set(join(process.cwd(), 'action.yml'), renderActionYml());
+
+if (check) {
+  const stale = [];
+  for (const [path, text] of files) {
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(path.replace(`${process.cwd()}/`, ''));
+  }
+  const extra = existsSync('dist') ? readdirSync('dist').filter((f) => !files.has(join(process.cwd(), 'dist', f))) : [];
+  if (stale.length || extra.length) {
+    console.error(`dist/ is stale (${[...stale, ...extra].join(', ')}): run 'npm run bundle' and commit the result`);
+    process.exit(1);
+  }
+  console.log('dist/ and action.yml are up to date');
+} else {
+  rmSync('dist', { recursive: true, force: true });
+  mkdirSync('dist');
+  for (const [path, text] of files) writeFileSync(path, text, path.endsWith('cli.js') ? { mode: 0o755 } : {});
+}

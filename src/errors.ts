@@ -5,6 +5,8 @@
 export class DeployError extends Error {
   readonly host?: string;
   readonly phase?: string;
+  /** Facts known at the time of failure (e.g. that a switch back happened), for outputs and summaries. */
+  details: { rolledBack?: boolean; deployId?: string; previousDeployId?: string } = {};
 
   constructor(message: string, opts: { host?: string; phase?: string; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
@@ -23,6 +25,7 @@ export class DeployError extends Error {
   at(host: string | undefined, phase: string | undefined): DeployError {
     if ((this.host ?? host) === this.host && (this.phase ?? phase) === this.phase) return this;
     const e = new DeployError(this.message, { host: this.host ?? host, phase: this.phase ?? phase, cause: this.cause });
+    e.details = this.details;
     return e;
   }
 }

@@ -1,0 +1,2 @@
+/** Name of the saved state the post step reads. */
+export const CLEANUP_STATE = 'cleanup';

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * php-deploy CLI: translates argv/env into Settings, runs the engine, prints progress on stderr and
+ * the result on stdout. Exit 0 done, 1 failed, 2 bad input.
+ */
+import { execFileSync } from 'node:child_process';
+import { hostname, userInfo } from 'node:os';
+import { parseSettings, type RunContext } from '../config/settings.js';
+import { runDeploy, runList, runRollback, runUnlock } from '../engine/index.js';
+import { asDeployError, InputError } from '../errors.js';
+import type { Reporter } from '../report/reporter.js';
+import { renderListing, renderSummary } from '../report/summary.js';
+import { helpText, parseCli } from './input-helper.js';
+
+class StderrReporter implements Reporter {
+  private phase = '';
+  private readonly t0 = Date.now();
+  private stamp(): string {
+    return `[${((Date.now() - this.t0) / 1000).toFixed(1).padStart(5)}s]`;
+  }
+  info(m: string): void {
+    process.stderr.write(`${this.stamp()} ${this.phase ? `${this.phase}: ` : ''}${m}\n`);
+  }
+  warn(m: string): void {
+    process.stderr.write(`${this.stamp()} warning: ${m}\n`);
+  }
+  error(m: string): void {
+    process.stderr.write(`${this.stamp()} error: ${m}\n`);
+  }
+  startPhase(name: string): void {
+    this.phase = name;
+  }
+  endPhase(): void {
+    this.phase = '';
+  }
+  mask(): void {}
+}
+
+function git(source: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', ['-C', source, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function runContext(source: string, env: NodeJS.ProcessEnv): RunContext {
+  const sha = env.GITHUB_SHA || git(source, ['rev-parse', 'HEAD']);
+  const tag = env.GITHUB_REF_TYPE === 'tag' ? env.GITHUB_REF_NAME : git(source, ['describe', '--tags', '--exact-match']);
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
+  return { sha, tag, who: `${user}@${hostname()}`, logContext: { tool: 'cli' } };
+}
+
+async function main(): Promise<number> {
+  const cli = parseCli(process.argv.slice(2), process.env);
+  if (cli.help) {
+    process.stdout.write(helpText(process.argv.slice(2).find((a) => !a.startsWith('-')) as never));
+    return 0;
+  }
+  const settings = parseSettings(cli.raw, runContext(cli.raw.source || '.', process.env));
+  const reporter = new StderrReporter();
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      reporter.warn(`${sig}: cancelling — undoing what is not live yet; a switch in progress is finished and checked`);
+      controller.abort(new Error(`cancelled by ${sig}`));
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  switch (cli.command) {
+    case 'deploy':
+    case 'rollback': {
+      const result =
+        cli.command === 'deploy'
+          ? await runDeploy(settings, reporter, { signal: controller.signal })
+          : await runRollback(settings, reporter, { signal: controller.signal });
+      if (cli.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else {
+        const verb = cli.command === 'deploy' ? 'deployed' : 'rolled back to';
+        const warn = result.rolledBack ? ' (but it failed its checks and was switched back)' : '';
+        process.stdout.write(
+          `${verb} ${result.deployId}${result.version ? ` (${result.version})` : ''} on ${result.hosts.length} host(s) in ${(result.durationMs / 1000).toFixed(2)} s${warn}\n`,
+        );
+        if (result.previousDeployId) process.stdout.write(`previous release: ${result.previousDeployId}\n`);
+      }
+      if (process.env.PHP_DEPLOY_SUMMARY_FILE) {
+        const { appendFileSync } = await import('node:fs');
+        appendFileSync(process.env.PHP_DEPLOY_SUMMARY_FILE, renderSummary(result, settings.deployPath));
+      }
+      return result.rolledBack ? 1 : 0;
+    }
+    case 'list': {
+      const listings = await runList(settings, reporter);
+      process.stdout.write(cli.json ? JSON.stringify(listings, null, 2) + '\n' : renderListing(listings));
+      return 0;
+    }
+    case 'unlock': {
+      const results = await runUnlock(settings, reporter);
+      for (const r of results) process.stdout.write(`${r.host}: ${r.removed ? `removed the lock ${r.removed}` : 'was not locked'}\n`);
+      return 0;
+    }
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = asDeployError(err);
+    process.stderr.write(`php-deploy: ${e.oneLine()}\n`);
+    if (process.env.PHP_DEPLOY_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = err instanceof InputError ? 2 : 1;
+  },
+);

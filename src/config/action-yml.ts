@@ -1,0 +1,44 @@
+/**
+ * action.yml is rendered from the options table (`npm run bundle`), so the action's documented
+ * inputs and the CLI's flags can never drift apart; a unit test fails when the file is stale.
+ */
+import { OPTIONS } from './options.js';
+
+export const OUTPUTS: readonly { name: string; description: string }[] = [
+  { name: 'deploy-id', description: 'Id of the release deployed (or rolled back to); pass it to a rollback as deploy-id.' },
+  { name: 'previous-deploy-id', description: 'Id of the release that was live before.' },
+  { name: 'release-path', description: 'Absolute path of the release on the server.' },
+  { name: 'version', description: 'Version label of the release.' },
+  { name: 'rolled-back', description: '"true" when a failed check switched the servers back automatically.' },
+  { name: 'duration-ms', description: 'Wall time of the command in milliseconds.' },
+  { name: 'hosts-result', description: 'JSON array with one result per host (release, switch time, bytes sent, error).' },
+  { name: 'releases', description: 'JSON listing of each host\'s releases (command: list).' },
+];
+
+const q = (s: string): string => JSON.stringify(s);
+
+export function renderActionYml(): string {
+  const lines = [
+    '# Rendered from src/config/options.ts by `npm run bundle`; edit that file, not this one.',
+    'name: php-deploy',
+    'description: Zero-downtime deploys of a CI-built PHP release over SSH, checked through php-fpm before it goes live, with sub-second rollback.',
+    'author: php-deploy',
+    'branding:',
+    '  icon: upload-cloud',
+    '  color: purple',
+    'inputs:',
+  ];
+  for (const o of OPTIONS) {
+    lines.push(`  ${o.name}:`);
+    lines.push(`    description: ${q(o.description + (o.commands ? ` (${o.commands.join(', ')})` : ''))}`);
+    lines.push(`    required: ${o.required ? 'true' : 'false'}`);
+    if (o.default !== undefined && o.default !== '') lines.push(`    default: ${q(o.default)}`);
+  }
+  lines.push('outputs:');
+  for (const o of OUTPUTS) {
+    lines.push(`  ${o.name}:`);
+    lines.push(`    description: ${q(o.description)}`);
+  }
+  lines.push('runs:', '  using: node24', '  main: dist/index.js', '  post: dist/post.js', '  post-if: always()', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,126 @@
+/**
+ * Every input php-deploy takes, in one table. The action reads `INPUT_<NAME>`, the CLI reads
+ * `--<name>` and `PHP_DEPLOY_<NAME>`; action.yml must list the same names and defaults (a unit test
+ * checks that).
+ */
+export type Command = 'deploy' | 'rollback' | 'list' | 'unlock';
+export const COMMANDS: readonly Command[] = ['deploy', 'rollback', 'list', 'unlock'];
+
+export interface OptionSpec {
+  name: string;
+  description: string;
+  /** Default as written in action.yml ('' = none). */
+  default?: string;
+  /** Commands that use it (all when absent). */
+  commands?: readonly Command[];
+  required?: boolean;
+  /** Never printed; masked in GitHub logs. */
+  secret?: boolean;
+  /** A yes/no switch (CLI: `--name` alone means true). */
+  boolean?: boolean;
+  /** CLI only: also accept `--<name>-file <path>` whose content is the value. */
+  fileVariant?: boolean;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'command', description: 'What to do: deploy, rollback, list or unlock.', default: 'deploy' },
+  {
+    name: 'hosts',
+    description: 'Target servers, one or more `[user@]host[:port]`, separated by newlines or commas.',
+    required: true,
+  },
+  { name: 'ssh-user', description: 'SSH user for hosts written without `user@`.' },
+  {
+    name: 'ssh-key',
+    description: 'Private key (OpenSSH or PEM text) for SSH, e.g. the secret DEPLOY_KEY.',
+    required: true,
+    secret: true,
+    fileVariant: true,
+  },
+  { name: 'ssh-key-passphrase', description: 'Passphrase of an encrypted ssh-key.', secret: true },
+  {
+    name: 'known-hosts',
+    description:
+      'known_hosts lines for the servers (`ssh-keyscan -p PORT HOST`, checked by you). Required: a host key is never trusted silently.',
+    required: true,
+    fileVariant: true,
+  },
+  { name: 'ssh-timeout', description: 'Seconds to wait for an SSH connection.', default: '20' },
+  {
+    name: 'deploy-path',
+    description: 'Absolute path on the server holding releases/, shared/, current and .php-deploy/.',
+    required: true,
+  },
+  { name: 'source', description: 'Local directory to ship (vendor/ already installed).', default: '.', commands: ['deploy'] },
+  {
+    name: 'exclude',
+    description:
+      'Paths left out of the release, gitignore syntax, one per line. `.git` is always left out; a `.deployignore` in source is honoured.',
+    commands: ['deploy'],
+  },
+  {
+    name: 'version',
+    description: 'Label of this release. Default: the tag, else the short commit sha.',
+    commands: ['deploy'],
+  },
+  {
+    name: 'deploy-id',
+    description: 'Release to roll back to (as published by a deploy). Default: the release before the live one.',
+    commands: ['rollback'],
+  },
+  {
+    name: 'shared',
+    description:
+      'Paths kept under shared/ and linked into every release, one per line or comma-separated (e.g. `.env`, `storage`, `public/uploads`). A trailing `/` means a directory.',
+  },
+  {
+    name: 'before-switch',
+    description: 'Commands run in the new release before it goes live (e.g. migrations), one per line; any failure stops the deploy.',
+    commands: ['deploy'],
+  },
+  {
+    name: 'after-switch',
+    description: 'Commands run in the new release after it is live and healthy, one per line.',
+    commands: ['deploy'],
+  },
+  {
+    name: 'health-url',
+    description: 'URL the server itself can reach (e.g. `http://127.0.0.1/health`): checked through the web server after the switch; its path is also requested through php-fpm before the switch.',
+  },
+  { name: 'health-timeout', description: 'Seconds a health check may retry until it gets HTTP 200.', default: '20' },
+  {
+    name: 'fpm-socket',
+    description:
+      'php-fpm pool address (unix socket path or host:port) for the check of the new release before it goes live.',
+  },
+  { name: 'document-root', description: 'Web root inside a release.', default: 'public' },
+  {
+    name: 'reload-command',
+    description: 'Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`.',
+  },
+  { name: 'keep-releases', description: 'Completed releases to keep (the live and previous ones are always kept).', default: '5' },
+  {
+    name: 'lock-timeout',
+    description: 'Seconds to wait for another deploy holding the lock (0 = fail at once, naming the holder).',
+    default: '0',
+  },
+  {
+    name: 'lock-ttl',
+    description: 'Seconds a lock lives without being renewed; a dead deploy\'s lock expires after this.',
+    default: '300',
+  },
+];
+
+export function optionSpec(name: string): OptionSpec {
+  const spec = OPTIONS.find((o) => o.name === name);
+  if (!spec) throw new Error(`unknown option ${name}`);
+  return spec;
+}
+
+/** `foo-bar` → `PHP_DEPLOY_FOO_BAR`. */
+export function envName(name: string): string {
+  return `PHP_DEPLOY_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Raw values by option name, as a front end read them (undefined or '' = not given). */
+export type RawInputs = Record<string, string | undefined>;

@@ -1,0 +1,218 @@
+import { InputError } from '../errors.js';
+import { parseHosts, type HostTarget } from '../ssh/target.js';
+import { COMMANDS, OPTIONS, type Command, type RawInputs } from './options.js';
+
+/** Everything the engine needs, validated. Front ends build it with parseSettings. */
+export interface Settings {
+  command: Command;
+  hosts: HostTarget[];
+  ssh: { privateKey: string; passphrase?: string; knownHosts: string; timeoutMs: number };
+  deployPath: string;
+  source: string;
+  exclude: string[];
+  version: string;
+  gitSha: string;
+  /** Rollback target; undefined = the release before the live one. */
+  deployId?: string;
+  shared: string[];
+  beforeSwitch: string[];
+  afterSwitch: string[];
+  healthUrl?: string;
+  healthTimeoutSec: number;
+  fpmSocket?: string;
+  documentRoot: string;
+  reloadCommand?: string;
+  keepReleases: number;
+  lockTimeoutSec: number;
+  lockTtlSec: number;
+  /** Who deploys: a run URL or user@machine; recorded with the lock and in the deploy log. */
+  who: string;
+  /** Extra facts for the deploy log (run id, actor, …). */
+  logContext: Record<string, string>;
+}
+
+/** Facts about where we run, used for defaults (tag, sha, who). */
+export interface RunContext {
+  tag?: string;
+  sha?: string;
+  who: string;
+  logContext?: Record<string, string>;
+}
+
+export const DEPLOY_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+const SAFE_PATH_CHARS_RE = /^[A-Za-z0-9._@+\/-]+$/;
+
+function value(raw: RawInputs, name: string): string {
+  const v = raw[name];
+  if (v !== undefined && v !== '') return v;
+  return OPTIONS.find((o) => o.name === name)?.default ?? '';
+}
+
+/** Lines or comma-separated entries, trimmed, blanks and `#` comments dropped. */
+export function splitList(text: string, { commas = true } = {}): string[] {
+  return text
+    .split(commas ? /[\n,]/ : /\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'));
+}
+
+function wholeNumber(raw: RawInputs, name: string, min: number, max: number): number {
+  const text = value(raw, name).trim();
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new InputError(name, `must be a whole number from ${min} to ${max} (got '${text}')`);
+  }
+  return Number(text);
+}
+
+export function checkDeployPath(path: string): string {
+  if (path === '') throw new InputError('deploy-path', 'missing; set it to an absolute path such as /var/www/app');
+  if (!path.startsWith('/')) {
+    throw new InputError('deploy-path', `must be an absolute path such as /var/www/app (got '${path}')`);
+  }
+  const normal = path.replace(/\/+$/, '').replace(/\/{2,}/g, '/');
+  if (normal === '') throw new InputError('deploy-path', 'must not be / (use a directory of its own, such as /var/www/app)');
+  if (normal.split('/').some((part) => part === '..' || part === '.')) {
+    throw new InputError('deploy-path', `must not contain '.' or '..' segments (got '${path}')`);
+  }
+  if (!SAFE_PATH_CHARS_RE.test(normal)) {
+    throw new InputError('deploy-path', `may contain only letters, digits and . _ @ + - / (got '${path}')`);
+  }
+  return normal;
+}
+
+/** A path inside a release (shared paths, document-root). */
+export function checkReleasePath(input: string, path: string): string {
+  const p = path.replace(/\/+$/, '');
+  if (p === '' || p.startsWith('/')) {
+    throw new InputError(input, `'${path}' must be a path relative to the release root, such as storage or public/uploads`);
+  }
+  if (p.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+    throw new InputError(input, `'${path}' must not contain '.', '..' or empty segments`);
+  }
+  if (!SAFE_PATH_CHARS_RE.test(p)) {
+    throw new InputError(input, `'${path}' may contain only letters, digits and . _ @ + - /`);
+  }
+  return p;
+}
+
+export function checkDeployId(id: string): string {
+  if (id.includes('/') || id.includes('..')) {
+    throw new InputError('deploy-id', `'${id}' must be a release id as printed by a deploy or 'list' (no '/' or '..')`);
+  }
+  if (!DEPLOY_ID_RE.test(id) || id.endsWith('.partial')) {
+    throw new InputError('deploy-id', `'${id}' is not a release id; use one printed by a deploy or by 'php-deploy list'`);
+  }
+  return id;
+}
+
+export function checkVersion(version: string): string {
+  if (!VERSION_RE.test(version)) {
+    throw new InputError(
+      'version',
+      `'${version}' must be 1–64 letters, digits or . _ + - starting with a letter or digit (e.g. v1.4.2)`,
+    );
+  }
+  return version;
+}
+
+/** A default version label from the tag or the sha, made safe. */
+export function defaultVersion(ctx: RunContext): string {
+  const raw = ctx.tag || (ctx.sha ? ctx.sha.slice(0, 7) : 'unversioned');
+  const safe = raw.replace(/[^A-Za-z0-9._+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return safe || 'unversioned';
+}
+
+function checkHealthUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError('health-url', `'${url}' is not a URL; use one the server can reach, e.g. http://127.0.0.1/health`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InputError('health-url', `'${url}' must be an http:// or https:// URL`);
+  }
+  if (/[\s'"`$\\]/.test(url)) throw new InputError('health-url', `'${url}' contains spaces, quotes or shell characters`);
+  return url;
+}
+
+function checkFpmSocket(socket: string): string {
+  if (/^\/[A-Za-z0-9._@+\/-]+$/.test(socket) || /^[A-Za-z0-9.-]+:\d{1,5}$/.test(socket) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(socket)) {
+    return socket;
+  }
+  throw new InputError('fpm-socket', `'${socket}' must be a unix socket path (/run/php/php8.2-fpm.sock) or host:port (127.0.0.1:9000)`);
+}
+
+function commandLines(raw: RawInputs, name: string): string[] {
+  const lines = splitList(value(raw, name), { commas: false });
+  for (const line of lines) {
+    if (line.includes('\0')) throw new InputError(name, 'contains a NUL byte');
+  }
+  return lines;
+}
+
+export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
+  const command = value(raw, 'command').trim() as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new InputError('command', `'${command}' is not one of ${COMMANDS.join(', ')}`);
+  }
+  const hostsText = value(raw, 'hosts');
+  if (hostsText.trim() === '') throw new InputError('hosts', 'missing; give one or more servers as user@host[:port]');
+  const sshUser = value(raw, 'ssh-user').trim() || undefined;
+  const hosts = parseHosts(hostsText, sshUser);
+
+  const privateKey = value(raw, 'ssh-key');
+  if (privateKey.trim() === '') {
+    throw new InputError('ssh-key', 'missing; pass the private key text (e.g. ${{ secrets.DEPLOY_KEY }}) or --ssh-key-file');
+  }
+  const knownHosts = value(raw, 'known-hosts');
+  if (knownHosts.trim() === '') {
+    throw new InputError(
+      'known-hosts',
+      'missing; a host key is never trusted silently. Add the output of `ssh-keyscan -p PORT HOST` after checking its fingerprint',
+    );
+  }
+
+  const deployPath = checkDeployPath(value(raw, 'deploy-path').trim());
+  const versionInput = value(raw, 'version').trim();
+  const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
+  const deployIdInput = value(raw, 'deploy-id').trim();
+
+  return {
+    command,
+    hosts,
+    ssh: {
+      privateKey,
+      passphrase: value(raw, 'ssh-key-passphrase') || undefined,
+      knownHosts,
+      timeoutMs: wholeNumber(raw, 'ssh-timeout', 1, 600) * 1000,
+    },
+    deployPath,
+    source: value(raw, 'source').trim() || '.',
+    exclude: splitList(value(raw, 'exclude'), { commas: false }),
+    version,
+    gitSha: /^[0-9a-f]{7,64}$/i.test(ctx.sha ?? '') ? (ctx.sha as string) : '',
+    deployId: deployIdInput ? checkDeployId(deployIdInput) : undefined,
+    shared: [...new Set(splitList(value(raw, 'shared')).map((p) => checkReleasePath('shared', p)))],
+    beforeSwitch: commandLines(raw, 'before-switch'),
+    afterSwitch: commandLines(raw, 'after-switch'),
+    healthUrl: value(raw, 'health-url').trim() ? checkHealthUrl(value(raw, 'health-url').trim()) : undefined,
+    healthTimeoutSec: wholeNumber(raw, 'health-timeout', 1, 600),
+    fpmSocket: value(raw, 'fpm-socket').trim() ? checkFpmSocket(value(raw, 'fpm-socket').trim()) : undefined,
+    documentRoot: checkReleasePath('document-root', value(raw, 'document-root').trim()),
+    reloadCommand: value(raw, 'reload-command').trim() || undefined,
+    keepReleases: wholeNumber(raw, 'keep-releases', 1, 1000),
+    lockTimeoutSec: wholeNumber(raw, 'lock-timeout', 0, 3600),
+    lockTtlSec: wholeNumber(raw, 'lock-ttl', 30, 86400),
+    who: ctx.who,
+    logContext: ctx.logContext ?? {},
+  };
+}
+
+/** Deploy ids sort by time, are unique per second and commit, and are safe as path names. */
+export function newDeployId(now: Date, sha: string, random: () => string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const suffix = /^[0-9a-f]{7,}$/i.test(sha) ? sha.slice(0, 7).toLowerCase() : random();
+  return `${stamp}-${suffix}`;
+}

@@ -1,0 +1,214 @@
+/**
+ * deploy: scan → connect → lock → upload → activate, each a named phase.
+ *
+ *   scan      hash the source tree into a manifest (nothing remote yet; bad files stop here)
+ *   connect   one SSH connection per host, host keys checked against known-hosts
+ *   lock      take the lease lock, clean leftovers, learn the live release and its manifest
+ *   upload    stream manifest + tar.gz of new/changed files; the server hard-links the rest and verifies
+ *   activate  on the server, in one round trip: link shared, before-switch, check through php-fpm,
+ *             switch, reload, check through the web server (switch back on failure), after-switch, prune
+ *
+ * Any failure after `lock` runs the remote `abort`, which leaves `current` on a checked release, removes
+ * the new one and releases the lock.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { newDeployId, type Settings } from '../config/settings.js';
+import { asDeployError, DeployError } from '../errors.js';
+import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
+import { createPackStream } from '../pack/pack.js';
+import { scanTree } from '../pack/scan.js';
+import { abortCommand, activateCommand, beginCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
+import type { RemoteOutput } from '../remote/protocol.js';
+import type { Reporter } from '../report/reporter.js';
+import type { SshSession } from '../ssh/session.js';
+import { connectAll, runRemote } from './hosts.js';
+import { Phases } from './phases.js';
+import type { EngineOptions, HostResult, RunResult } from './types.js';
+
+interface HostState {
+  session: SshSession;
+  result: HostResult;
+  begin?: RemoteOutput;
+  locked: boolean;
+}
+
+/** Shared paths belong to the server: never shipped in a release. */
+export function sharedExcludes(shared: readonly string[]): string[] {
+  return shared.map((p) => `/${p.replace(/\/+$/, '')}`);
+}
+
+function formatMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export async function runDeploy(settings: Settings, reporter: Reporter, opts: EngineOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const phases = new Phases(reporter);
+  const now = opts.now?.() ?? new Date();
+  const deployId = newDeployId(now, settings.gitSha, () => randomBytes(4).toString('hex').slice(0, 7));
+  const ref: DeployRef = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
+  const checkCancel = (): void => {
+    if (opts.signal?.aborted) throw new DeployError('cancelled', { phase: 'cancel' });
+  };
+
+  const scan = await phases.run('scan', async () => {
+    const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
+    reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
+    return s;
+  });
+  const manifestText = formatManifest(scan.entries);
+  checkCancel();
+
+  const sessions = await phases.run('connect', () => connectAll(settings, reporter));
+  const hosts: HostState[] = sessions.map((session) => ({
+    session,
+    locked: false,
+    result: { host: session.label, ok: false, rolledBack: false, deployId },
+  }));
+
+  try {
+    checkCancel();
+    opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
+    await phases.run('lock', () =>
+      Promise.all(
+        hosts.map(async (h) => {
+          h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock' });
+          h.locked = true;
+          h.result.previousDeployId = h.begin.result('live') || undefined;
+        }),
+      ),
+    );
+    checkCancel();
+
+    await phases.run('upload', () => Promise.all(hosts.map((h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))));
+    checkCancel();
+
+    // From here on the server finishes what it started even if we are cancelled or die.
+    await phases.run('activate', () =>
+      Promise.all(
+        hosts.map(async (h) => {
+          try {
+            const out = await runRemote(h.session, activateCommand(settings, ref), reporter, {
+              phase: 'activate',
+              onPhase: (name) => reporter.info(`${h.session.label}: ${name}`),
+            });
+            h.result.ok = true;
+            h.result.rolledBack = out.result('rolled_back') === 'true';
+            h.result.switchMs = Number(out.result('switch_ms') ?? NaN);
+          } catch (err) {
+            h.result.rolledBack = asDeployError(err).details.rolledBack === true;
+            throw err;
+          } finally {
+            h.locked = false; // the remote script released the lock on its way out, whatever happened
+          }
+        }),
+      ),
+    );
+  } catch (err) {
+    const failure = asDeployError(err);
+    failure.details = {
+      ...failure.details,
+      deployId,
+      previousDeployId: hosts[0]?.result.previousDeployId,
+      rolledBack: hosts.some((h) => h.result.rolledBack),
+    };
+    const held = hosts.filter((h) => h.locked);
+    if (held.length > 0) {
+      await abortHosts(held, settings, ref, failure.oneLine(), reporter);
+    }
+    for (const h of hosts) {
+      h.result.ok = false;
+      if (h.result.error === undefined && failure.host === h.session.label) h.result.error = failure.oneLine();
+    }
+    throw failure;
+  } finally {
+    for (const h of hosts) h.session.close();
+    opts.onReleased?.();
+  }
+
+  const first = hosts[0]?.result;
+  return {
+    command: 'deploy',
+    deployId,
+    previousDeployId: first?.previousDeployId ?? '',
+    releasePath: first?.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
+    version: settings.version,
+    rolledBack: hosts.some((h) => h.result.rolledBack),
+    durationMs: Date.now() - started,
+    hosts: hosts.map((h) => h.result),
+    phases: phases.timings,
+    files: scan.files,
+    bytes: scan.bytes,
+  };
+}
+
+async function upload(
+  h: HostState,
+  settings: Settings,
+  ref: DeployRef,
+  entries: ManifestEntry[],
+  manifestText: string,
+  reporter: Reporter,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const label = h.session.label;
+  const baseId = h.begin?.result('base') || undefined;
+  let base: ManifestEntry[] | undefined;
+  if (baseId && h.begin?.manifest) {
+    try {
+      base = parseManifest(h.begin.manifest);
+    } catch {
+      reporter.warn(`${label}: the live release's manifest is unreadable; sending everything`);
+    }
+  }
+  const diff = diffManifests(entries, base);
+  reporter.info(
+    base
+      ? `${label}: sending ${diff.send.length} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed`
+      : `${label}: sending all ${diff.send.length} entries (${formatMB(diff.sendBytes)})`,
+  );
+  const manifest = Buffer.from(manifestText);
+  let lastReport = 0;
+  const pack = createPackStream(settings.source, diff.send, '', {
+    signal,
+    onProgress: (p) => {
+      const t = Date.now();
+      if (t - lastReport < 2000 && p.files < diff.send.length) return;
+      lastReport = t;
+      reporter.info(`${label}: upload ${p.files}/${diff.send.length} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
+    },
+  });
+  const stdin = Readable.from(
+    (async function* () {
+      yield manifest;
+      yield* pack;
+    })(),
+  );
+  const out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
+    phase: 'upload',
+    stdin,
+    signal,
+  });
+  h.result.releasePath = out.result('release_path');
+  h.result.sentFiles = diff.send.filter((e) => e.type !== 'd').length;
+  h.result.sentBytes = diff.sendBytes;
+  h.result.linkedFiles = diff.unchanged;
+}
+
+async function abortHosts(held: HostState[], settings: Settings, ref: DeployRef, reason: string, reporter: Reporter): Promise<void> {
+  await Promise.all(
+    held.map(async (h) => {
+      try {
+        if (!h.session.isConnected) throw new DeployError('connection lost');
+        await runRemote(h.session, abortCommand(settings, ref, reason), reporter, { phase: 'abort' });
+        h.locked = false;
+      } catch (err) {
+        reporter.warn(
+          `${h.session.label}: could not undo the deploy (${asDeployError(err).message}); the lock expires after ${settings.lockTtlSec}s and the next deploy removes what is left`,
+          { host: h.session.label, phase: 'abort' },
+        );
+      }
+    }),
+  );
+}

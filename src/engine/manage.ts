@@ -1,0 +1,108 @@
+/**
+ * rollback, list and unlock: one SSH connection and one remote command per host.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Settings } from '../config/settings.js';
+import { asDeployError } from '../errors.js';
+import { listCommand, rollbackCommand, unlockCommand } from '../remote/commands.js';
+import type { Reporter } from '../report/reporter.js';
+import type { SshSession } from '../ssh/session.js';
+import { connectAll, runRemote } from './hosts.js';
+import { Phases } from './phases.js';
+import type { EngineOptions, HostListing, HostResult, RunResult } from './types.js';
+
+async function withSessions<T>(settings: Settings, reporter: Reporter, phases: Phases, fn: (s: SshSession[]) => Promise<T>): Promise<T> {
+  const sessions = await phases.run('connect', () => connectAll(settings, reporter));
+  try {
+    return await fn(sessions);
+  } finally {
+    for (const s of sessions) s.close();
+  }
+}
+
+export async function runRollback(settings: Settings, reporter: Reporter, opts: EngineOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const phases = new Phases(reporter);
+  const token = `rollback.${randomUUID()}`;
+  const hosts: HostResult[] = await withSessions(settings, reporter, phases, (sessions) =>
+    phases.run('rollback', () =>
+      Promise.all(
+        sessions.map(async (session): Promise<HostResult> => {
+          const out = await runRemote(session, rollbackCommand(settings, token), reporter, {
+            phase: 'rollback',
+            onPhase: (name) => reporter.info(`${session.label}: ${name}`),
+          });
+          const target = out.result('target') ?? '';
+          const switchMs = Number(out.result('switch_ms') ?? NaN);
+          reporter.info(`${session.label}: live release is now ${target} (switch took ${switchMs} ms)`);
+          return {
+            host: session.label,
+            ok: true,
+            deployId: target,
+            previousDeployId: out.result('previous') ?? '',
+            releasePath: `${settings.deployPath}/releases/${target}`,
+            rolledBack: out.result('rolled_back') === 'true',
+            switchMs,
+          };
+        }),
+      ),
+    ),
+  );
+  opts.onReleased?.();
+  const first = hosts[0];
+  return {
+    command: 'rollback',
+    deployId: first?.deployId ?? '',
+    previousDeployId: first?.previousDeployId ?? '',
+    releasePath: first?.releasePath ?? '',
+    version: '',
+    rolledBack: hosts.some((h) => h.rolledBack),
+    durationMs: Date.now() - started,
+    hosts,
+    phases: phases.timings,
+  };
+}
+
+export async function runList(settings: Settings, reporter: Reporter): Promise<HostListing[]> {
+  const phases = new Phases(reporter);
+  return withSessions(settings, reporter, phases, (sessions) =>
+    phases.run('list', () =>
+      Promise.all(
+        sessions.map(async (session): Promise<HostListing> => {
+          const out = await runRemote(session, listCommand(settings), reporter, { phase: 'list' });
+          const live = out.result('live') ?? '';
+          return {
+            host: session.label,
+            live,
+            lock: out.lock,
+            releases: out.releases.map((r) => ({
+              id: r.id,
+              status: r.status,
+              version: r.meta.version,
+              created: r.meta.created,
+              live: r.id === live,
+            })),
+          };
+        }),
+      ),
+    ),
+  );
+}
+
+export async function runUnlock(settings: Settings, reporter: Reporter): Promise<{ host: string; removed?: string }[]> {
+  const phases = new Phases(reporter);
+  return withSessions(settings, reporter, phases, (sessions) =>
+    phases.run('unlock', () =>
+      Promise.all(
+        sessions.map(async (session) => {
+          try {
+            const out = await runRemote(session, unlockCommand(settings), reporter, { phase: 'unlock' });
+            return { host: session.label, removed: out.result('unlocked') };
+          } catch (err) {
+            throw asDeployError(err, session.label, 'unlock');
+          }
+        }),
+      ),
+    ),
+  );
+}

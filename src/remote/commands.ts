@@ -1,0 +1,136 @@
+/**
+ * Remote commands as text. Each is `bash -c '<php-deploy-remote.sh>' php-deploy <command> key=value…`:
+ * the script travels with every command (nothing is installed on the server) and every value is one
+ * single-quoted argument, so no value is ever parsed by the remote shell.
+ */
+import type { Settings } from '../config/settings.js';
+import REMOTE_SCRIPT from './php-deploy-remote.sh';
+
+export { REMOTE_SCRIPT };
+
+/** Quotes a value for a POSIX shell: the result is always exactly one word, whatever the input. */
+export function shellQuote(value: string): string {
+  if (value.includes('\0')) throw new Error('cannot pass a NUL byte to a remote command');
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export type RemoteArg = readonly [key: string, value: string | number | undefined];
+
+export function remoteCommand(command: string, args: readonly RemoteArg[], script = REMOTE_SCRIPT): string {
+  const words = args
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => {
+      if (!/^[a-z_]+$/.test(k)) throw new Error(`bad remote argument name ${k}`);
+      return shellQuote(`${k}=${v}`);
+    });
+  return ['bash', '-c', shellQuote(script), 'php-deploy', command, ...words].join(' ');
+}
+
+/** What a deploy needs on every remote call: where, who, which release. */
+export interface DeployRef {
+  deployPath: string;
+  deployId: string;
+  token: string;
+}
+
+function common(s: Settings, ref: DeployRef): RemoteArg[] {
+  return [
+    ['path', ref.deployPath],
+    ['id', ref.deployId],
+    ['token', ref.token],
+    ['holder', s.who],
+    ['ttl', s.lockTtlSec],
+  ];
+}
+
+function logContext(s: Settings): string {
+  return JSON.stringify({ version: s.version, sha: s.gitSha, by: s.who, ...s.logContext });
+}
+
+function healthArgs(s: Settings): RemoteArg[] {
+  const url = s.healthUrl ? new URL(s.healthUrl) : undefined;
+  return [
+    ['health_url', s.healthUrl],
+    ['health_timeout', s.healthTimeoutSec],
+    ['fpm_socket', s.fpmSocket],
+    ['fpm_uri', url ? url.pathname + url.search : '/'],
+    ['fpm_host', url ? url.host : 'localhost'],
+    ['document_root', s.documentRoot],
+    ['reload', s.reloadCommand],
+  ];
+}
+
+/** Lock the deploy path, clean leftovers, report the live release and its manifest. */
+export function beginCommand(s: Settings, ref: DeployRef): string {
+  return remoteCommand('begin', [
+    ...common(s, ref),
+    ['wait', s.lockTimeoutSec],
+    ...s.shared.map((p): RemoteArg => ['shared', p]),
+  ]);
+}
+
+/**
+ * Receive the manifest (manifestBytes long) and then the tar.gz on stdin into releases/<id>.partial,
+ * hard-linking unchanged files from the base release; verify it, then rename it into place.
+ */
+export function uploadCommand(s: Settings, ref: DeployRef, baseId: string | undefined, manifestBytes: number): string {
+  return remoteCommand('upload', [
+    ...common(s, ref),
+    ['base', baseId],
+    ['manifest_bytes', manifestBytes],
+    ['version', s.version],
+    ['sha', s.gitSha],
+  ]);
+}
+
+/** Link shared, before-switch, check through php-fpm, switch, reload, check, after-switch, prune. */
+export function activateCommand(s: Settings, ref: DeployRef): string {
+  return remoteCommand('activate', [
+    ...common(s, ref),
+    ['version', s.version],
+    ['sha', s.gitSha],
+    ['context', logContext(s)],
+    ['keep', s.keepReleases],
+    ...healthArgs(s),
+    ...s.shared.map((p): RemoteArg => ['shared', p]),
+    ...s.beforeSwitch.map((c): RemoteArg => ['before', c]),
+    ...s.afterSwitch.map((c): RemoteArg => ['after', c]),
+  ]);
+}
+
+/** Undo a deploy that stopped half-way: never leaves `current` on an unchecked release. */
+export function abortCommand(s: Settings, ref: DeployRef, reason: string): string {
+  return remoteCommand('abort', [
+    ['path', ref.deployPath],
+    ['id', ref.deployId],
+    ['token', ref.token],
+    ['holder', reason],
+    ['context', logContext(s)],
+    ...healthArgs(s),
+  ]);
+}
+
+export function rollbackCommand(s: Settings, token: string): string {
+  return remoteCommand('rollback', [
+    ['path', s.deployPath],
+    ['target', s.deployId],
+    ['token', token],
+    ['holder', s.who],
+    ['ttl', s.lockTtlSec],
+    ['wait', s.lockTimeoutSec],
+    ['context', JSON.stringify({ by: s.who, ...s.logContext })],
+    ...healthArgs(s),
+  ]);
+}
+
+export function listCommand(s: Settings): string {
+  return remoteCommand('list', [['path', s.deployPath]]);
+}
+
+export function unlockCommand(s: Settings): string {
+  return remoteCommand('unlock', [
+    ['path', s.deployPath],
+    ['context', JSON.stringify({ by: s.who, ...s.logContext })],
+  ]);
+}

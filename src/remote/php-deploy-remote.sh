@@ -1,0 +1,1006 @@
+#!/usr/bin/env bash
+# php-deploy remote side. Runs on the target server as the SSH user, started by the engine as
+#   bash -c '<this file>' php-deploy <command> key=value ...
+# so nothing is installed on the server and every value arrives as one quoted argument.
+#
+# Layout under the deploy path:
+#   releases/<id>/            complete, verified releases
+#   releases/<id>.partial/    an upload in progress (never live; removed on failure or by the next deploy)
+#   shared/                   persistent paths linked into every release
+#   current -> releases/<id>  switched by renaming a new symlink over the old one
+#   .php-deploy/              state: lock, log.jsonl, releases/<id>/{meta,manifest,tree,ok,failed,retired}, runs/
+#
+# Output protocol: lines starting with "@@php-deploy " are for the engine
+#   @@php-deploy phase <name>          a phase starts
+#   @@php-deploy result <key> <value>  a fact for the engine (live release, timings, ...)
+#   @@php-deploy fail <phase> <text>   why the command failed
+# Every other line is log text for the user.
+set -euo pipefail
+umask 022
+export LC_ALL=C
+
+readonly PROTOCOL_VERSION=1
+readonly ID_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'
+
+DEPLOY_PATH=''
+DEPLOY_ID=''
+TOKEN=''
+HOLDER=''
+VERSION=''
+GIT_SHA=''
+LOG_CONTEXT='{}'
+BASE_ID=''
+MANIFEST_BYTES=0
+TARGET_ID=''
+LOCK_TTL=300
+LOCK_WAIT=0
+KEEP_RELEASES=5
+GRACE_SECONDS=60
+HEALTH_URL=''
+HEALTH_TIMEOUT=20
+FPM_SOCKET=''
+FPM_SCRIPT=''
+FPM_URI='/'
+FPM_HOST='localhost'
+DOCUMENT_ROOT='public'
+RELOAD_COMMAND=''
+SHARED=()
+BEFORE_SWITCH=()
+AFTER_SWITCH=()
+SEEDS=()
+CURRENT_PHASE='start'
+LAST_FAILURE=''
+LAST_BODY=''
+
+# ---------------------------------------------------------------------------------------------
+# Output and errors
+# ---------------------------------------------------------------------------------------------
+
+# Writes never fail the script: the engine may have gone away while we finish a switch.
+say() { printf '%s\n' "$*" 2>/dev/null || true; }
+emit() { say "@@php-deploy $*"; }
+phase() { CURRENT_PHASE=$1; emit phase "$1"; }
+result() { emit result "$1" "$2"; }
+
+die() {
+  emit fail "$CURRENT_PHASE" "$*"
+  exit 1
+}
+
+now_epoch() { date +%s; }
+now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+now_ms() { local ns; ns=$(date +%s%N); printf '%s' "$((ns / 1000000))"; }
+
+json_str() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  printf '"%s"' "$s"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Arguments: key=value pairs; repeated keys build lists. Values are re-validated here.
+# ---------------------------------------------------------------------------------------------
+
+parse_args() {
+  local arg key val
+  for arg in "$@"; do
+    [[ $arg == *=* ]] || die "bad argument '$arg' (expected key=value)"
+    key=${arg%%=*}
+    val=${arg#*=}
+    case $key in
+      path) DEPLOY_PATH=$val ;;
+      id) DEPLOY_ID=$val ;;
+      token) TOKEN=$val ;;
+      holder) HOLDER=$val ;;
+      version) VERSION=$val ;;
+      sha) GIT_SHA=$val ;;
+      context) LOG_CONTEXT=$val ;;
+      base) BASE_ID=$val ;;
+      manifest_bytes) MANIFEST_BYTES=$val ;;
+      target) TARGET_ID=$val ;;
+      ttl) LOCK_TTL=$val ;;
+      wait) LOCK_WAIT=$val ;;
+      keep) KEEP_RELEASES=$val ;;
+      grace) GRACE_SECONDS=$val ;;
+      health_url) HEALTH_URL=$val ;;
+      health_timeout) HEALTH_TIMEOUT=$val ;;
+      fpm_socket) FPM_SOCKET=$val ;;
+      fpm_script) FPM_SCRIPT=$val ;;
+      fpm_uri) FPM_URI=$val ;;
+      fpm_host) FPM_HOST=$val ;;
+      document_root) DOCUMENT_ROOT=$val ;;
+      reload) RELOAD_COMMAND=$val ;;
+      shared) SHARED+=("$val") ;;
+      seed) SEEDS+=("$val") ;;
+      before) BEFORE_SWITCH+=("$val") ;;
+      after) AFTER_SWITCH+=("$val") ;;
+      *) die "unknown argument '$key'" ;;
+    esac
+  done
+
+  [[ $DEPLOY_PATH == /* ]] || die "deploy-path must be absolute (got '$DEPLOY_PATH')"
+  [[ $DEPLOY_PATH != / ]] || die "deploy-path must not be /"
+  [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
+  DEPLOY_PATH=${DEPLOY_PATH%/}
+  local n
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT; do
+    [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
+  done
+  check_id "$DEPLOY_ID"
+  check_id "$BASE_ID"
+  check_id "$TARGET_ID"
+  local p
+  for p in "${SHARED[@]}" "$DOCUMENT_ROOT"; do check_rel_path "$p"; done
+
+  RELEASES=$DEPLOY_PATH/releases
+  SHARED_DIR=$DEPLOY_PATH/shared
+  CURRENT=$DEPLOY_PATH/current
+  STATE=$DEPLOY_PATH/.php-deploy
+}
+
+check_id() {
+  [[ -z $1 ]] && return 0
+  [[ $1 =~ $ID_RE && $1 != *..* && $1 != *.partial ]] || die "bad deploy id '$1'"
+}
+
+check_rel_path() {
+  [[ -n $1 && $1 != /* && $1 != *'..'* && $1 != *$'\n'* ]] || die "bad relative path '$1'"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Layout and state
+# ---------------------------------------------------------------------------------------------
+
+ensure_layout() {
+  if [[ -e $CURRENT || -L $CURRENT ]] && [[ ! -L $CURRENT ]]; then
+    die "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ yourself (e.g. mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  mkdir -p "$RELEASES" "$SHARED_DIR" "$STATE/releases" "$STATE/runs" \
+    || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
+}
+
+# The release id `current` points to, or nothing.
+live_id() {
+  local target
+  target=$(readlink "$CURRENT" 2>/dev/null) || return 0
+  target=${target%/}
+  printf '%s' "${target##*/}"
+}
+
+release_dir() { printf '%s/%s' "$RELEASES" "$1"; }
+meta_dir() { printf '%s/releases/%s' "$STATE" "$1"; }
+is_ok_release() { [[ -n $1 && -d $(release_dir "$1") && -f $(meta_dir "$1")/ok && ! -f $(meta_dir "$1")/failed ]]; }
+
+# Completed releases, oldest first (ids sort by time).
+ok_releases() {
+  local d id
+  for d in "$RELEASES"/*/; do
+    [[ -d $d ]] || continue
+    id=${d%/}
+    id=${id##*/}
+    [[ $id == *.partial ]] && continue
+    is_ok_release "$id" && printf '%s\n' "$id"
+  done | sort
+}
+
+# The completed release before the live one (the default rollback target).
+previous_ok_release() {
+  local live=$1 id prev=''
+  while IFS= read -r id; do
+    [[ -n $live && ! $id < $live ]] && break
+    [[ $id == "$live" ]] && continue
+    prev=$id
+  done < <(ok_releases)
+  printf '%s' "$prev"
+}
+
+# Removes a directory without ever leaving a half-deleted one under its name.
+remove_tree() {
+  local dir=$1 trash
+  [[ -e $dir || -L $dir ]] || return 0
+  trash="$RELEASES/.trash-${dir##*/}-$$-$RANDOM"
+  mv -T "$dir" "$trash"
+  rm -rf "$trash"
+}
+
+append_log() {
+  # append_log <event> <result> [reason] — one JSON line per event, appended atomically.
+  local event=$1 res=$2 reason=${3:-} line ctx
+  ctx=$LOG_CONTEXT
+  [[ $ctx == '{'*'}' ]] || ctx='{}'
+  ctx=${ctx#\{}
+  ctx=${ctx%\}}
+  line="{\"time\":$(json_str "$(now_iso)"),\"event\":$(json_str "$event"),\"id\":$(json_str "$DEPLOY_ID"),\"result\":$(json_str "$res")"
+  [[ -n $reason ]] && line+=",\"reason\":$(json_str "$reason")"
+  [[ -n $CURRENT_PHASE ]] && line+=",\"phase\":$(json_str "$CURRENT_PHASE")"
+  line+=",\"live\":$(json_str "$(live_id)")"
+  [[ -n $ctx ]] && line+=",$ctx"
+  line+="}"
+  printf '%s\n' "$line" >>"$STATE/log.jsonl" 2>/dev/null || say "warning: could not append to $STATE/log.jsonl"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lease lock: one file, inspected and changed only under flock on lock.mutex.
+# ---------------------------------------------------------------------------------------------
+
+LOCK_FILE=''
+lock_mutex() {
+  LOCK_FILE=$STATE/lock
+  exec 9>>"$STATE/lock.mutex"
+  flock -w 30 9 || die "could not get the lock mutex $STATE/lock.mutex within 30 s"
+}
+lock_mutex_release() { flock -u 9; exec 9>&-; }
+
+LOCK_TOKEN='' LOCK_HOLDER='' LOCK_ID='' LOCK_ACQUIRED=0 LOCK_EXPIRES=0
+read_lock() {
+  LOCK_TOKEN='' LOCK_HOLDER='' LOCK_ID='' LOCK_ACQUIRED=0 LOCK_EXPIRES=0
+  [[ -f $LOCK_FILE ]] || return 1
+  local k v
+  while IFS='=' read -r k v; do
+    case $k in
+      token) LOCK_TOKEN=$v ;;
+      holder) LOCK_HOLDER=$v ;;
+      id) LOCK_ID=$v ;;
+      acquired) [[ $v =~ ^[0-9]+$ ]] && LOCK_ACQUIRED=$v ;;
+      expires) [[ $v =~ ^[0-9]+$ ]] && LOCK_EXPIRES=$v ;;
+    esac
+  done <"$LOCK_FILE"
+  return 0
+}
+
+write_lock() {
+  local acquired=$1 tmp="$STATE/.lock.$$"
+  printf 'token=%s\nholder=%s\nid=%s\nacquired=%s\nexpires=%s\n' \
+    "$TOKEN" "${HOLDER//$'\n'/ }" "$DEPLOY_ID" "$acquired" "$(($(now_epoch) + LOCK_TTL))" >"$tmp"
+  mv -f "$tmp" "$LOCK_FILE"
+}
+
+describe_lock() {
+  local age=$(($(now_epoch) - LOCK_ACQUIRED)) left=$((LOCK_EXPIRES - $(now_epoch)))
+  printf 'held by %s (deploy %s) for %ss, lease expires in %ss' "${LOCK_HOLDER:-unknown}" "${LOCK_ID:-?}" "$age" "$left"
+}
+
+take_lock() {
+  [[ -n $TOKEN ]] || die "no lock token"
+  local deadline=$(($(now_epoch) + LOCK_WAIT))
+  while :; do
+    lock_mutex
+    if ! read_lock; then
+      write_lock "$(now_epoch)"
+      lock_mutex_release
+      return 0
+    fi
+    if [[ $LOCK_TOKEN == "$TOKEN" ]]; then
+      write_lock "$LOCK_ACQUIRED"
+      lock_mutex_release
+      return 0
+    fi
+    if ((LOCK_EXPIRES < $(now_epoch))); then
+      say "taking over an expired lock: $(describe_lock)"
+      append_log lock takeover "expired lock $(describe_lock)"
+      write_lock "$(now_epoch)"
+      lock_mutex_release
+      return 0
+    fi
+    lock_mutex_release
+    if (($(now_epoch) >= deadline)); then
+      read_lock || true
+      die "deploy-path $DEPLOY_PATH is locked: $(describe_lock). Wait for it (lock-timeout), or if that deploy is dead run 'php-deploy unlock'"
+    fi
+    sleep 1
+  done
+}
+
+# Succeeds when we hold the lock (refreshing the lease) or nobody does.
+assert_lock() {
+  lock_mutex
+  if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]]; then
+    lock_mutex_release
+    die "the lock is not ours any more: $(describe_lock)"
+  fi
+  write_lock "${LOCK_ACQUIRED:-$(now_epoch)}"
+  lock_mutex_release
+}
+
+release_lock() {
+  [[ -n ${STATE:-} && -d $STATE ]] || return 0
+  lock_mutex
+  if read_lock && [[ $LOCK_TOKEN == "$TOKEN" ]]; then rm -f "$LOCK_FILE"; fi
+  lock_mutex_release
+}
+
+RENEWER_PID=''
+start_renewer() {
+  local every=$((LOCK_TTL / 3))
+  ((every >= 1)) || every=1
+  (
+    trap - EXIT
+    while sleep "$every"; do
+      lock_mutex
+      if read_lock && [[ $LOCK_TOKEN == "$TOKEN" ]]; then write_lock "$LOCK_ACQUIRED"; else exit 0; fi
+      lock_mutex_release
+    done
+  ) >/dev/null 2>&1 &
+  RENEWER_PID=$!
+}
+stop_renewer() {
+  [[ -n $RENEWER_PID ]] || return 0
+  kill "$RENEWER_PID" 2>/dev/null || true
+  wait "$RENEWER_PID" 2>/dev/null || true
+  RENEWER_PID=''
+}
+
+# ---------------------------------------------------------------------------------------------
+# Manifest: "# php-deploy manifest v1", then TAB-separated: type mode size sha256 path [linktarget]
+# ---------------------------------------------------------------------------------------------
+
+# Normalised listing of what the manifest describes: d<TAB>mode<TAB>path, f<TAB>mode<TAB>size<TAB>path,
+# l<TAB>path<TAB>target — the same shape tree_listing produces from disk.
+manifest_listing() {
+  awk -F '\t' 'NR > 1 && $1 != "" {
+    mode = $2; sub(/^0+/, "", mode)
+    if ($1 == "d") print "d\t" mode "\t" $5
+    else if ($1 == "f") print "f\t" mode "\t" $3 "\t" $5
+    else if ($1 == "l") print "l\t" $5 "\t" $6
+  }' "$1" | sort
+}
+
+tree_listing() {
+  (cd "$1" && find . -mindepth 1 -printf '%y\t%m\t%s\t%P\t%l\n') | awk -F '\t' '{
+    if ($1 == "d") print "d\t" $2 "\t" $4
+    else if ($1 == "f") print "f\t" $2 "\t" $3 "\t" $4
+    else if ($1 == "l") print "l\t" $4 "\t" $5
+    else print "?\t" $4
+  }' | sort
+}
+
+# Stat snapshot of the manifest paths (type, mode, size, mtime): proves cheaply later that a release
+# still is what was verified, so it can serve as the base of a delta.
+tree_snapshot() {
+  local dir=$1 manifest=$2
+  (cd "$dir" && find . -mindepth 1 -printf '%y\t%m\t%s\t%T@\t%P\n') |
+    awk -F '\t' 'NR == FNR { if (FNR > 1) want[$5] = 1; next } ($5 in want)' "$manifest" - | sort
+}
+
+verify_tree() {
+  local dir=$1 manifest=$2 diffs
+  head -n 1 "$manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
+  diffs=$(diff <(manifest_listing "$manifest") <(tree_listing "$dir") | grep '^[<>]' | head -n 5 || true)
+  if [[ -n $diffs ]]; then
+    die "release tree does not match its manifest (< expected, > found): ${diffs//$'\n'/; }"
+  fi
+  local bad
+  bad=$(cd "$dir" && awk -F '\t' 'NR > 1 && $1 == "f" { print $4 "  " $5 }' "$manifest" |
+    sha256sum --check --quiet --strict 2>&1 | head -n 5) || true
+  [[ -z $bad ]] || die "checksum mismatch after upload: ${bad//$'\n'/; }"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Health checks
+# ---------------------------------------------------------------------------------------------
+
+# A FastCGI client for the pre-switch check: one request straight to the php-fpm pool, with
+# SCRIPT_FILENAME and DOCUMENT_ROOT inside the new release. Prints "<status>\n<body excerpt>".
+read -r -d '' FCGI_CLIENT <<'PHP' || true
+[$sock, $script, $docroot, $uri, $host, $timeout] = array_slice($argv, 1);
+$addr = $sock[0] === '/' ? "unix://$sock" : "tcp://$sock";
+$fp = @stream_socket_client($addr, $errno, $errstr, (float) $timeout);
+if (!$fp) { fwrite(STDERR, "cannot connect to php-fpm at $sock: $errstr\n"); exit(2); }
+stream_set_timeout($fp, (int) ceil((float) $timeout));
+$path = parse_url($uri, PHP_URL_PATH) ?: '/';
+$query = (string) parse_url($uri, PHP_URL_QUERY);
+$params = [
+  'GATEWAY_INTERFACE' => 'CGI/1.1', 'SERVER_SOFTWARE' => 'php-deploy', 'REQUEST_METHOD' => 'GET',
+  'SCRIPT_FILENAME' => $script, 'SCRIPT_NAME' => substr($script, strlen($docroot)) ?: '/',
+  'DOCUMENT_ROOT' => $docroot, 'REQUEST_URI' => $path . ($query === '' ? '' : "?$query"),
+  'DOCUMENT_URI' => $path, 'QUERY_STRING' => $query, 'SERVER_NAME' => $host, 'HTTP_HOST' => $host,
+  'SERVER_PORT' => '80', 'SERVER_ADDR' => '127.0.0.1', 'SERVER_PROTOCOL' => 'HTTP/1.1',
+  'REMOTE_ADDR' => '127.0.0.1', 'REMOTE_PORT' => '0', 'CONTENT_LENGTH' => '0',
+  'HTTP_USER_AGENT' => 'php-deploy', 'PHP_DEPLOY_CHECK' => 'pre-switch',
+];
+$rec = function (int $type, string $body): string {
+  $pad = (8 - strlen($body) % 8) % 8;
+  return pack('CCnnCC', 1, $type, 1, strlen($body), $pad, 0) . $body . str_repeat("\0", $pad);
+};
+$len = fn (int $n): string => $n < 128 ? chr($n) : pack('N', $n | 0x80000000);
+$body = '';
+foreach ($params as $k => $v) { $body .= $len(strlen($k)) . $len(strlen($v)) . $k . $v; }
+$req = $rec(1, pack('nCx5', 1, 0));
+foreach (str_split($body, 65528) as $chunk) { $req .= $rec(4, $chunk); }
+fwrite($fp, $req . $rec(4, '') . $rec(5, ''));
+$read = function (int $n) use ($fp) {
+  $buf = '';
+  while (strlen($buf) < $n) {
+    $part = fread($fp, $n - strlen($buf));
+    if ($part === false || $part === '') {
+      if (stream_get_meta_data($fp)['timed_out']) { fwrite(STDERR, "php-fpm did not answer in time\n"); exit(3); }
+      return null;
+    }
+    $buf .= $part;
+  }
+  return $buf;
+};
+$out = ''; $err = '';
+while (($h = $read(8)) !== null) {
+  $r = unpack('Cv/Ct/nid/nlen/Cpad/Cres', $h);
+  $c = $r['len'] ? (string) $read($r['len']) : '';
+  if ($r['pad']) { $read($r['pad']); }
+  if ($r['t'] === 6) { $out .= $c; } elseif ($r['t'] === 7) { $err .= $c; } elseif ($r['t'] === 3) { break; }
+}
+[$head, $content] = array_pad(explode("\r\n\r\n", $out, 2), 2, '');
+$status = 200;
+foreach (explode("\r\n", $head) as $line) {
+  if (stripos($line, 'Status:') === 0) { $status = (int) trim(substr($line, 7)); }
+}
+if ($out === '') { $status = 502; $content = $err !== '' ? $err : 'empty response from php-fpm'; }
+echo $status, "\n", substr(preg_replace('/\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, 300), "\n";
+PHP
+
+# A plain HTTP GET for the post-switch check through the web server. Prints "<status>\n<body excerpt>".
+http_get() {
+  local url=$1 tmp status
+  if command -v curl >/dev/null 2>&1; then
+    tmp=$(mktemp)
+    status=$(curl -s -o "$tmp" -w '%{http_code}' --max-time 5 -H 'User-Agent: php-deploy' "$url" 2>/dev/null) || true
+    printf '%s\n%s\n' "${status:0:3}" "$(head -c 300 "$tmp" | tr -s '\n\t' '  ')"
+    rm -f "$tmp"
+  else
+    # shellcheck disable=SC2016 # PHP code, not shell
+    php -r '$c = stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5, "header" => "User-Agent: php-deploy"]]);
+      $b = @file_get_contents($argv[1], false, $c); $s = isset($http_response_header[0]) ? (int) explode(" ", $http_response_header[0])[1] : 0;
+      echo $s, "\n", substr(preg_replace("/\s+/", " ", (string) $b), 0, 300), "\n";' "$url"
+  fi
+}
+
+# retry_check <label> <command...>: runs the command until it prints status 200 or the window closes.
+retry_check() {
+  local label=$1 out status body deadline=$(($(now_epoch) + HEALTH_TIMEOUT)) tries=0
+  shift
+  while :; do
+    tries=$((tries + 1))
+    out=$("$@" 2>&1) || true
+    status=${out%%$'\n'*}
+    body=${out#*$'\n'}
+    if [[ $status == 200 ]]; then
+      say "$label: 200 OK (try $tries)"
+      LAST_BODY=$body
+      return 0
+    fi
+    if (($(now_epoch) >= deadline)); then
+      LAST_FAILURE="$label answered ${status:-nothing} after $tries tries in ${HEALTH_TIMEOUT}s: ${body:0:200}"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+check_release_through_fpm() {
+  local rel=$1 docroot script
+  docroot=$rel/$DOCUMENT_ROOT
+  script=$docroot/${FPM_SCRIPT:-index.php}
+  [[ -f $script ]] || { LAST_FAILURE="$script does not exist (document-root '$DOCUMENT_ROOT')"; return 1; }
+  command -v php >/dev/null 2>&1 || { LAST_FAILURE="php (the CLI) is not installed on the server; it runs the FastCGI check"; return 1; }
+  retry_check "pre-switch check via php-fpm $FPM_SOCKET ($FPM_URI)" \
+    php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
+}
+
+check_live_through_web() {
+  retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
+  result live_body "$LAST_BODY"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Switching
+# ---------------------------------------------------------------------------------------------
+
+# Points `current` at a release by renaming a new symlink over it: atomic, never rm + ln.
+# An empty id removes `current` (only when a first deploy fails after its switch).
+switch_to() {
+  local id=$1 tmp="$DEPLOY_PATH/.current.$$.$RANDOM" old
+  old=$(live_id)
+  if [[ -z $id ]]; then
+    rm -f "$CURRENT"
+  else
+    ln -s "releases/$id" "$tmp"
+    mv -T "$tmp" "$CURRENT"
+  fi
+  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
+    now_epoch >"$(meta_dir "$old")/retired"
+  fi
+}
+
+run_reload() {
+  [[ -n $RELOAD_COMMAND ]] || return 0
+  say "reload: $RELOAD_COMMAND"
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1
+}
+
+# Switch back after a failed post-switch step; never fails the caller's error report.
+switch_back() {
+  local prev=$1 reason=$2
+  say "switching back to ${prev:-nothing (first deploy)}: $reason"
+  switch_to "$prev"
+  run_reload || say "warning: reload after switching back failed"
+  result rolled_back true
+  if [[ -n $HEALTH_URL && -n $prev ]]; then
+    check_live_through_web || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Hooks
+# ---------------------------------------------------------------------------------------------
+
+hook_env() {
+  local rel=$1 prev=$2
+  export PHP_DEPLOY_ID=$DEPLOY_ID PHP_DEPLOY_PATH=$DEPLOY_PATH PHP_DEPLOY_RELEASE_PATH=$rel
+  export PHP_DEPLOY_SHARED=$SHARED_DIR PHP_DEPLOY_VERSION=$VERSION PHP_DEPLOY_SHA=$GIT_SHA
+  export PHP_DEPLOY_PREVIOUS_ID=$prev PHP_DEPLOY_PREVIOUS_PATH=${prev:+$(release_dir "$prev")}
+}
+
+run_hooks() {
+  local name=$1 rel=$2 n=0 cmd
+  shift 2
+  for cmd in "$@"; do
+    n=$((n + 1))
+    say "${name}[$n]: $cmd"
+    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null; then
+      LAST_FAILURE="$name command $n failed: $cmd"
+      return 1
+    fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Shared paths: kept under shared/, linked into every release with relative symlinks.
+# ---------------------------------------------------------------------------------------------
+
+link_shared() {
+  local rel=$1 p up i depth link
+  for p in "${SHARED[@]}"; do
+    p=${p%/}
+    link=$rel/$p
+    if [[ ! -e $SHARED_DIR/$p && ! -L $SHARED_DIR/$p ]]; then
+      mkdir -p "$(dirname "$SHARED_DIR/$p")"
+      if [[ -e $STATE/seed/$DEPLOY_ID/$p ]]; then
+        mv -T "$STATE/seed/$DEPLOY_ID/$p" "$SHARED_DIR/$p"
+        say "shared: seeded shared/$p from the release"
+      elif [[ ${p##*/} == *.* ]]; then
+        : >"$SHARED_DIR/$p"
+        say "shared: created empty file shared/$p"
+      else
+        mkdir -p "$SHARED_DIR/$p"
+        say "shared: created directory shared/$p"
+      fi
+    fi
+    rm -rf "$link"
+    mkdir -p "$(dirname "$link")"
+    depth=$(awk -F/ '{ print NF }' <<<"$p")
+    up=''
+    for ((i = 0; i <= depth; i++)); do up+='../'; done
+    ln -s "${up}shared/$p" "$link"
+  done
+  rm -rf "${STATE:?}/seed/$DEPLOY_ID"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+# Removes leftovers of dead deploys: partial uploads, releases marked failed, trash.
+recover_leftovers() {
+  local d id live
+  live=$(live_id)
+  for d in "$RELEASES"/*.partial "$RELEASES"/.trash-*; do
+    [[ -e $d ]] || continue
+    say "removing leftover ${d#"$DEPLOY_PATH"/}"
+    rm -rf "$d"
+  done
+  for d in "$RELEASES"/*/; do
+    [[ -d $d ]] || continue
+    id=${d%/}
+    id=${id##*/}
+    [[ $id == "$live" ]] && continue
+    if [[ ! -f $(meta_dir "$id")/ok ]] || [[ -f $(meta_dir "$id")/failed ]]; then
+      say "removing release $id (it never went live)"
+      remove_tree "$(release_dir "$id")"
+      rm -rf "$(meta_dir "$id")"
+    fi
+  done
+  rm -rf "${STATE:?}/seed"
+}
+
+cmd_begin() {
+  phase lock
+  ensure_layout
+  take_lock
+  result locked "$TOKEN"
+  phase inspect
+  recover_leftovers
+  local live prev
+  live=$(live_id)
+  if [[ -n $live && ! -d $(release_dir "$live") ]]; then
+    say "warning: current points to missing release $live"
+    live=''
+  fi
+  if [[ -n $live && ! -d $(meta_dir "$live") ]]; then
+    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
+    mkdir -p "$(meta_dir "$live")"
+    printf '{"id":%s,"version":"adopted"}\n' "$(json_str "$live")" >"$(meta_dir "$live")/meta"
+    now_iso >"$(meta_dir "$live")/ok"
+    say "adopted the live release $live"
+  fi
+  prev=$(previous_ok_release "$live")
+  result live "$live"
+  result previous "$prev"
+  result protocol "$PROTOCOL_VERSION"
+  local p
+  for p in "${SHARED[@]}"; do
+    [[ -e $SHARED_DIR/${p%/} || -L $SHARED_DIR/${p%/} ]] || result missing_shared "${p%/}"
+  done
+  # The live release can be the base of a delta when it is still exactly what was verified.
+  local md
+  md=$(meta_dir "$live")
+  if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
+    if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
+      result base "$live"
+      say "@@php-deploy manifest-begin"
+      cat "$md/manifest"
+      say "@@php-deploy manifest-end"
+    else
+      say "the live release $live was changed on the server since it was verified; sending everything"
+    fi
+  fi
+}
+
+# stdin: the manifest (manifest_bytes long), then a tar.gz of the files to send. With a base release
+# the new one starts as hard links to it, minus everything the manifest does not list with the same
+# type (so tar never writes through an old symlink), and tar replaces changed files (unlinking first:
+# the base's files are never written to).
+cmd_upload() {
+  phase upload
+  assert_lock
+  local part final dest
+  final=$(release_dir "$DEPLOY_ID")
+  part=$final.partial
+  dest=$(meta_dir "$DEPLOY_ID")
+  [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
+  [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
+  trap 'rm -rf "$part" "$part.err" "$dest"; append_log deploy failed "upload did not complete"; release_lock' EXIT
+  trap 'exit 1' HUP INT TERM
+  rm -rf "$part" "$dest"
+  mkdir -p "$dest"
+  head -c "$MANIFEST_BYTES" >"$dest/manifest"
+  [[ $(wc -c <"$dest/manifest") -eq $MANIFEST_BYTES ]] || die "the upload was cut off (in the manifest)"
+  head -n 1 "$dest/manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
+  if [[ -n $BASE_ID ]]; then
+    [[ -d $(release_dir "$BASE_ID") ]] || die "base release $BASE_ID is gone"
+    cp -al "$(release_dir "$BASE_ID")" "$part"
+    comm -23 <(cd "$part" && find . -mindepth 1 -printf '%y\t%P\n' | sort) \
+      <(awk -F '\t' 'NR > 1 { print $1 "\t" $5 }' "$dest/manifest" | sort) |
+      cut -f 2- | sort -r | (cd "$part" && xargs -r -d '\n' rm -rf --)
+    awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir -p --)
+  else
+    mkdir "$part"
+  fi
+  if ! tar -xzf - -U --no-same-owner -p -C "$part" 2>"$part.err"; then
+    local err
+    err=$(head -c 300 "$part.err")
+    die "the upload was cut off or corrupted (tar: ${err//$'\n'/ })"
+  fi
+  rm -f "$part.err" "$part/.php-deploy-manifest"
+  if [[ -d $part/.php-deploy-seed ]]; then
+    mkdir -p "$STATE/seed"
+    rm -rf "${STATE:?}/seed/$DEPLOY_ID"
+    mv -T "$part/.php-deploy-seed" "$STATE/seed/$DEPLOY_ID"
+  fi
+  phase verify
+  verify_tree "$part" "$dest/manifest"
+  tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
+  printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
+    "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
+  mv -T "$part" "$final"
+  trap - EXIT HUP INT TERM
+  result release_path "$final"
+  say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
+}
+
+# Activation: everything from shared links to prune, run detached from the SSH session so that a
+# client that disappears never leaves `current` unverified.
+cmd_activate() {
+  assert_lock
+  start_renewer
+  local rel prev t0
+  rel=$(release_dir "$DEPLOY_ID")
+  prev=$(live_id)
+  [[ -n $prev && ! -d $(release_dir "$prev") ]] && prev=''
+  result previous "$prev"
+  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
+  hook_env "$rel" "$prev"
+
+  phase link-shared
+  link_shared "$rel"
+
+  phase before-switch
+  if ! run_hooks before-switch "$rel" "${BEFORE_SWITCH[@]}"; then fail_release "$LAST_FAILURE"; fi
+
+  phase pre-switch-check
+  if [[ -n $FPM_SOCKET ]]; then
+    check_release_through_fpm "$rel" || fail_release "$LAST_FAILURE"
+  else
+    say "no fpm-socket: the new release is not checked before it goes live"
+  fi
+
+  phase switch
+  t0=$(now_ms)
+  switch_to "$DEPLOY_ID"
+  result switch_ms "$(($(now_ms) - t0))"
+  say "current -> releases/$DEPLOY_ID (was ${prev:-nothing})"
+
+  phase reload
+  if ! run_reload; then
+    switch_back "$prev" "reload-command failed"
+    fail_release "reload-command failed: $RELOAD_COMMAND"
+  fi
+
+  phase post-switch-check
+  if [[ -n $HEALTH_URL ]]; then
+    if ! check_live_through_web; then
+      local why=$LAST_FAILURE
+      switch_back "$prev" "$why"
+      fail_release "$why"
+    fi
+  else
+    say "no health-url: the live site is not checked after the switch"
+  fi
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$(meta_dir "$DEPLOY_ID")/ok"
+  append_log deploy ok
+  result deployed "$DEPLOY_ID"
+
+  phase after-switch
+  local after_failed=''
+  run_hooks after-switch "$rel" "${AFTER_SWITCH[@]}" || after_failed=$LAST_FAILURE
+
+  phase prune
+  prune_releases "$prev"
+  stop_renewer
+  release_lock
+  if [[ -n $after_failed ]]; then
+    CURRENT_PHASE=after-switch
+    append_log after-switch failed "$after_failed"
+    die "$after_failed (release $DEPLOY_ID is live and healthy; roll back with 'php-deploy rollback' if needed)"
+  fi
+}
+
+# A release that failed before or at its switch: make sure it is not live, remove it, log, unlock.
+fail_release() {
+  local reason=$1 failed_phase=$CURRENT_PHASE
+  stop_renewer
+  if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
+  local md
+  md=$(meta_dir "$DEPLOY_ID")
+  if [[ -d $md ]]; then printf '%s\n' "$reason" >"$md/failed"; fi
+  # A release that was live for a moment may still serve requests: keep it (marked failed, not a
+  # release) until the next deploy removes it. One that never went live goes now.
+  if [[ ! -f $md/retired ]]; then
+    remove_tree "$(release_dir "$DEPLOY_ID")"
+    rm -rf "$md"
+  fi
+  CURRENT_PHASE=$failed_phase
+  append_log deploy failed "$reason"
+  release_lock
+  die "$reason"
+}
+
+prune_releases() {
+  local prev=$1 live keep=() id n=0 total removed=0
+  live=$(live_id)
+  mapfile -t keep < <(ok_releases | sort -r)
+  total=${#keep[@]}
+  for id in "${keep[@]}"; do
+    n=$((n + 1))
+    ((n > KEEP_RELEASES)) || continue
+    [[ $id == "$live" || $id == "$prev" || $id == "$TARGET_ID" ]] && continue
+    if [[ -f $(meta_dir "$id")/retired ]] && (($(now_epoch) - $(cat "$(meta_dir "$id")/retired") < GRACE_SECONDS)); then
+      say "prune: keeping $id for now (switched away from less than ${GRACE_SECONDS}s ago)"
+      continue
+    fi
+    remove_tree "$(release_dir "$id")"
+    rm -rf "$(meta_dir "$id")"
+    removed=$((removed + 1))
+  done
+  say "prune: $total completed releases, removed $removed, keeping $KEEP_RELEASES"
+  result pruned "$removed"
+}
+
+cmd_rollback() {
+  phase lock
+  ensure_layout
+  take_lock
+  start_renewer
+  phase rollback
+  local live target t0
+  live=$(live_id)
+  target=$TARGET_ID
+  if [[ -z $target ]]; then
+    target=$(previous_ok_release "$live")
+    [[ -n $target ]] || { release_lock; die "there is no completed release before ${live:-the live one} to roll back to"; }
+  fi
+  if [[ ! -d $(release_dir "$target") ]]; then
+    release_lock
+    die "release $target does not exist on this server (see 'php-deploy list')"
+  fi
+  if ! is_ok_release "$target"; then
+    release_lock
+    die "release $target never completed a deploy; refusing to make it live"
+  fi
+  [[ $target != "$live" ]] || { release_lock; die "release $target is already live"; }
+  DEPLOY_ID=$target
+  result previous "$live"
+  result target "$target"
+  phase switch
+  t0=$(now_ms)
+  switch_to "$target"
+  result switch_ms "$(($(now_ms) - t0))"
+  say "current -> releases/$target (was ${live:-nothing})"
+  phase reload
+  if ! run_reload; then
+    switch_back "$live" "reload-command failed"
+    append_log rollback failed "reload-command failed"
+    release_lock
+    die "reload-command failed: $RELOAD_COMMAND"
+  fi
+  phase post-switch-check
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
+    local why=$LAST_FAILURE
+    switch_back "$live" "$why"
+    append_log rollback failed "$why"
+    release_lock
+    die "$why"
+  fi
+  append_log rollback ok
+  result deployed "$target"
+  stop_renewer
+  release_lock
+}
+
+# Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).
+cmd_abort() {
+  [[ -d $STATE ]] || return 0
+  lock_mutex
+  if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then
+    lock_mutex_release
+    say "not aborting: the lock belongs to another deploy now ($(describe_lock))"
+    return 0
+  fi
+  lock_mutex_release
+  phase abort
+  local md
+  md=$(meta_dir "$DEPLOY_ID")
+  if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
+    switch_back "$(previous_ok_release "$DEPLOY_ID")" "the deploy was aborted before its checks passed"
+  fi
+  rm -rf "$(release_dir "$DEPLOY_ID").partial" "${STATE:?}/seed/$DEPLOY_ID"
+  if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
+    if [[ -f $md/retired ]]; then
+      printf 'aborted\n' >"$md/failed"
+    else
+      remove_tree "$(release_dir "$DEPLOY_ID")"
+      rm -rf "$md"
+    fi
+  fi
+  append_log deploy aborted "${HOLDER:-aborted}"
+  release_lock
+  say "aborted deploy $DEPLOY_ID; live: $(live_id)"
+}
+
+cmd_list() {
+  local live id md status
+  live=$(live_id)
+  result live "$live"
+  for d in "$RELEASES"/*/; do
+    [[ -d $d ]] || continue
+    id=${d%/}
+    id=${id##*/}
+    md=$(meta_dir "$id")
+    status=incomplete
+    [[ -f $md/ok ]] && status=ok
+    [[ -f $md/failed ]] && status=failed
+    [[ $id == *.partial ]] && status=partial
+    [[ $id == "$live" ]] && status=live
+    printf '@@php-deploy release %s %s ' "$id" "$status"
+    if [[ -f $md/meta ]]; then head -n 1 "$md/meta"; else printf '{}\n'; fi
+  done
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+}
+
+read_lock_quiet() {
+  LOCK_FILE=$STATE/lock
+  [[ -f $LOCK_FILE ]] && read_lock && ((LOCK_EXPIRES >= $(now_epoch)))
+}
+
+cmd_unlock() {
+  [[ -d $STATE ]] || { say "no lock: $DEPLOY_PATH has no php-deploy state"; return 0; }
+  lock_mutex
+  if read_lock; then
+    local who
+    who=$(describe_lock)
+    rm -f "$LOCK_FILE"
+    lock_mutex_release
+    result unlocked "$who"
+    append_log unlock ok "removed lock $who"
+    say "removed the lock $who"
+  else
+    lock_mutex_release
+    say "no lock on $DEPLOY_PATH"
+  fi
+}
+
+# Runs a command detached from the SSH session (setsid, output to a file) and follows its output;
+# the worker finishes even if the connection drops.
+run_detached() {
+  local name=$1 log status pid rc
+  shift
+  mkdir -p "$STATE/runs"
+  log="$STATE/runs/$name.log"
+  status="$STATE/runs/$name.status"
+  rm -f "$status"
+  : >"$log"
+  setsid -w bash -c "$BASH_EXECUTION_STRING" php-deploy __worker "$status" "$@" >"$log" 2>&1 </dev/null &
+  pid=$!
+  tail -n +1 -s 0.05 --pid="$pid" -f "$log" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rc=$(cat "$status" 2>/dev/null || echo 1)
+  find "$STATE/runs" -type f -mtime +7 -delete 2>/dev/null || true
+  return "$rc"
+}
+
+main() {
+  local cmd=${1:-}
+  [[ $# -gt 0 ]] && shift
+  case $cmd in
+    # Commands that change what is live run detached (see run_detached).
+    activate | rollback | abort)
+      parse_args "$@"
+      ensure_layout
+      run_detached "$(date +%Y%m%dT%H%M%S)-$cmd-${DEPLOY_ID:-${TARGET_ID:-previous}}" "$cmd" "$@"
+      ;;
+    __worker)
+      # A separate bash, so that `set -e` holds inside it; this one only records the exit code.
+      local status=$1 rc=0
+      shift
+      bash -c "$BASH_EXECUTION_STRING" php-deploy __run "$@" || rc=$?
+      printf '%s\n' "$rc" >"$status"
+      return "$rc"
+      ;;
+    __run)
+      local sub=$1
+      shift
+      parse_args "$@"
+      case $sub in
+        activate) cmd_activate ;;
+        rollback) cmd_rollback ;;
+        abort) cmd_abort ;;
+        *) die "unknown detached command '$sub'" ;;
+      esac
+      ;;
+    begin | upload | list | unlock | renew | release-lock)
+      parse_args "$@"
+      case $cmd in
+        begin) cmd_begin ;;
+        upload) cmd_upload ;;
+        list) cmd_list ;;
+        unlock) cmd_unlock ;;
+        renew) assert_lock ;;
+        release-lock) release_lock ;;
+      esac
+      ;;
+    *) die "unknown command '$cmd'" ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,115 @@
+/**
+ * Reads what the remote script prints: `@@php-deploy …` lines are events for the engine, every other
+ * line is log text for the user.
+ */
+export const MARK = '@@php-deploy ';
+
+export type RemoteEvent =
+  | { kind: 'phase'; name: string }
+  | { kind: 'result'; key: string; value: string }
+  | { kind: 'fail'; phase: string; message: string }
+  | { kind: 'release'; id: string; status: string; meta: Record<string, string> }
+  | { kind: 'lock'; description: string }
+  | { kind: 'manifest-begin' }
+  | { kind: 'manifest-end' }
+  | { kind: 'log'; text: string };
+
+export function parseLine(line: string): RemoteEvent {
+  if (!line.startsWith(MARK)) return { kind: 'log', text: line };
+  const rest = line.slice(MARK.length);
+  const [word = '', ...tail] = rest.split(' ');
+  const after = tail.join(' ');
+  switch (word) {
+    case 'phase':
+      return { kind: 'phase', name: after };
+    case 'result': {
+      const [key = '', ...v] = tail;
+      return { kind: 'result', key, value: v.join(' ') };
+    }
+    case 'fail': {
+      const [phase = '', ...m] = tail;
+      return { kind: 'fail', phase, message: m.join(' ') };
+    }
+    case 'release': {
+      const [id = '', status = '', ...m] = tail;
+      let meta: Record<string, string> = {};
+      try {
+        meta = JSON.parse(m.join(' ') || '{}') as Record<string, string>;
+      } catch {
+        meta = {};
+      }
+      return { kind: 'release', id, status, meta };
+    }
+    case 'lock':
+      return { kind: 'lock', description: after };
+    case 'manifest-begin':
+      return { kind: 'manifest-begin' };
+    case 'manifest-end':
+      return { kind: 'manifest-end' };
+    default:
+      return { kind: 'log', text: line };
+  }
+}
+
+/** Collects the events of one remote command; lines inside a manifest block form the manifest. */
+export class RemoteOutput {
+  readonly results = new Map<string, string[]>();
+  readonly releases: Extract<RemoteEvent, { kind: 'release' }>[] = [];
+  readonly phases: { name: string; at: number }[] = [];
+  failure?: { phase: string; message: string };
+  lock?: string;
+  manifest?: string;
+  private manifestLines?: string[];
+
+  constructor(
+    private readonly onLog: (text: string) => void = () => {},
+    private readonly onPhase: (name: string) => void = () => {},
+  ) {}
+
+  push(line: string): void {
+    if (this.manifestLines) {
+      if (line === `${MARK}manifest-end`) {
+        this.manifest = this.manifestLines.join('\n') + '\n';
+        this.manifestLines = undefined;
+      } else {
+        this.manifestLines.push(line);
+      }
+      return;
+    }
+    const ev = parseLine(line);
+    switch (ev.kind) {
+      case 'phase':
+        this.phases.push({ name: ev.name, at: Date.now() });
+        this.onPhase(ev.name);
+        break;
+      case 'result':
+        this.results.set(ev.key, [...(this.results.get(ev.key) ?? []), ev.value]);
+        break;
+      case 'fail':
+        this.failure = { phase: ev.phase, message: ev.message };
+        break;
+      case 'release':
+        this.releases.push(ev);
+        break;
+      case 'lock':
+        this.lock = ev.description;
+        break;
+      case 'manifest-begin':
+        this.manifestLines = [];
+        break;
+      case 'manifest-end':
+        break;
+      case 'log':
+        this.onLog(ev.text);
+        break;
+    }
+  }
+
+  result(key: string): string | undefined {
+    return this.results.get(key)?.at(-1);
+  }
+
+  all(key: string): string[] {
+    return this.results.get(key) ?? [];
+  }
+}
