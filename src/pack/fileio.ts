@@ -1,0 +1,102 @@
+/**
+ * Reading regular files without following symlinks, shared by the scan and the pack.
+ * Uses the callback fs API: on 10k small files it is 2–3× faster than FileHandle promises.
+ */
+import fs, { constants, type Stats } from 'node:fs';
+
+/** Files below this size are read whole with one read call; larger ones in chunks of this size. */
+export const SMALL_FILE = 1024 * 1024;
+
+// O_NOFOLLOW: a file swapped for a symlink is refused (ELOOP) instead of followed.
+// O_NONBLOCK: a file swapped for a FIFO cannot hang the open; fstat then tells it apart.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+function notRegular(): NodeJS.ErrnoException {
+  const e = new Error('not a regular file') as NodeJS.ErrnoException;
+  e.code = 'ENOTREG';
+  return e;
+}
+
+export interface OpenedFile {
+  fd: number;
+  stat: Stats;
+}
+
+/** Opens a regular file (not through a symlink) and fstat()s it; fails with code ENOTREG for anything else. */
+export function openRegular(abs: string): Promise<OpenedFile> {
+  return new Promise((resolve, reject) => {
+    fs.open(abs, OPEN_FLAGS, (err, fd) => {
+      if (err) return reject(err);
+      fs.fstat(fd, (err2, stat) => {
+        if (err2 || !stat.isFile()) {
+          fs.close(fd, () => reject(err2 ?? notRegular()));
+          return;
+        }
+        resolve({ fd, stat });
+      });
+    });
+  });
+}
+
+export function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => fs.close(fd, () => resolve()));
+}
+
+function readAt(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+export type SmallOrOpen = { stat: Stats; buf: Buffer; fd?: undefined } | { stat: Stats; fd: number; buf?: undefined };
+
+/**
+ * Opens and fstat()s a regular file (not through a symlink). A file under SMALL_FILE is read
+ * whole right away — up to `size + 1` bytes, so growth since the fstat shows — and closed: `buf`
+ * is exactly what it held. A larger one comes back open (`fd`) for the caller to stream and close.
+ */
+export function readSmallOrOpen(abs: string): Promise<SmallOrOpen> {
+  return new Promise((resolve, reject) => {
+    fs.open(abs, OPEN_FLAGS, (err, fd) => {
+      if (err) return reject(err);
+      const fail = (e: unknown): void => fs.close(fd, () => reject(e));
+      fs.fstat(fd, (err2, stat) => {
+        if (err2) return fail(err2);
+        if (!stat.isFile()) return fail(notRegular());
+        const expected = stat.size;
+        if (expected >= SMALL_FILE) return resolve({ stat, fd });
+        let buf = Buffer.allocUnsafe(expected + 1);
+        let total = 0;
+        const step = (): void => {
+          if (total === buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length * 2);
+            buf.copy(bigger, 0, 0, total);
+            buf = bigger;
+          }
+          const want = buf.length - total;
+          fs.read(fd, buf, total, want, total, (err3, n) => {
+            if (err3) return fail(err3);
+            total += n;
+            // A short read of a regular file means end of file: saves the read that would return 0.
+            if (n === 0 || (n < want && total === expected)) {
+              fs.close(fd, () => resolve({ stat, buf: buf.subarray(0, total) }));
+              return;
+            }
+            step();
+          });
+        };
+        step();
+      });
+    });
+  });
+}
+
+/** Yields an open file from the start in chunks (fresh buffers, safe to keep). */
+export async function* readChunks(fd: number, chunkSize = SMALL_FILE): AsyncGenerator<Buffer> {
+  let pos = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    const n = await readAt(fd, buf, 0, chunkSize, pos);
+    if (n === 0) return;
+    pos += n;
+    yield n === chunkSize ? buf : buf.subarray(0, n);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Walks the source tree (never following symlinks), applies the excludes, hashes every regular
+ * file and returns the manifest entries. Refuses what cannot be deployed safely.
+ */
+import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeployError, InputError } from '../errors.js';
+import { createExcludeFilter } from './excludes.js';
+import { closeFd, readChunks, readSmallOrOpen } from './fileio.js';
+import { DIR_MODE, normalizeFileMode, sortEntries, SYMLINK_MODE, type ManifestEntry } from './manifest.js';
+
+export interface ScanOptions {
+  /** The user's `exclude` patterns (gitignore syntax, one per line or entry). */
+  exclude: string[];
+  /** Files hashed at once (default 16). */
+  concurrency?: number;
+}
+
+export interface ScanResult {
+  /** Sorted by path in byte order. */
+  entries: ManifestEntry[];
+  /** Regular files. */
+  files: number;
+  /** Bytes of the regular files. */
+  bytes: number;
+}
+
+/** A path as it appears in messages: quoted, with control characters and backslashes escaped. */
+export function quotePath(p: string): string {
+  return JSON.stringify(p);
+}
+
+/** Why a name (or link target) cannot go into the manifest, or undefined. */
+export function nameProblem(name: string): string | undefined {
+  if (name.includes('\n')) return 'contains a newline';
+  if (name.includes('\t')) return 'contains a tab';
+  if (name.includes('\\')) return 'contains a backslash';
+  if (/\p{Cc}/u.test(name)) return 'contains a control character';
+  if (name.includes('\uFFFD')) return 'is not valid UTF-8';
+  return undefined;
+}
+
+function packError(message: string, cause?: unknown): DeployError {
+  return new DeployError(message, { phase: 'pack', cause });
+}
+
+function ioError(what: string, rel: string, err: unknown): DeployError {
+  const e = err as NodeJS.ErrnoException;
+  const code = e?.code;
+  const why =
+    code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
+    code === 'ENOENT' ? 'it disappeared while scanning' :
+    code === 'ELOOP' || code === 'ENOTREG' ? 'it changed type while scanning' :
+    (e?.message ?? String(err));
+  return packError(`cannot ${what} ${quotePath(rel)}: ${why}${code ? ` (${code})` : ''}`, err);
+}
+
+type Kind = 'd' | 'f' | 'l' | 'socket' | 'FIFO' | 'block device' | 'character device' | 'unknown';
+
+function kindOf(d: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; isSocket(): boolean; isFIFO(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): Kind {
+  if (d.isFile()) return 'f';
+  if (d.isDirectory()) return 'd';
+  if (d.isSymbolicLink()) return 'l';
+  if (d.isSocket()) return 'socket';
+  if (d.isFIFO()) return 'FIFO';
+  if (d.isBlockDevice()) return 'block device';
+  if (d.isCharacterDevice()) return 'character device';
+  return 'unknown';
+}
+
+/** sha256 and size of a regular file, read without following symlinks. */
+async function hashFile(abs: string): Promise<{ sha256: string; size: number; mode: number }> {
+  const r = await readSmallOrOpen(abs);
+  const mode = normalizeFileMode(r.stat.mode);
+  if (r.buf) return { sha256: createHash('sha256').update(r.buf).digest('hex'), size: r.buf.length, mode };
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of readChunks(r.fd)) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    return { sha256: hash.digest('hex'), size, mode };
+  } finally {
+    await closeFd(r.fd);
+  }
+}
+
+async function checkSource(sourceDir: string): Promise<void> {
+  const bad = (why: string) => new InputError('source', `${sourceDir} must be a readable directory (${why})`);
+  let st;
+  try {
+    st = await stat(sourceDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw bad(code === 'ENOENT' ? 'it does not exist' : `${code ?? String(err)}`);
+  }
+  if (!st.isDirectory()) throw bad('it is not a directory');
+}
+
+/** Walks and hashes `sourceDir`. */
+export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<ScanResult> {
+  await checkSource(sourceDir);
+  const isExcluded = await createExcludeFilter(sourceDir, opts.exclude ?? []);
+  const concurrency = Math.max(1, opts.concurrency ?? 16);
+
+  const entries: ManifestEntry[] = [];
+  let files = 0;
+  let bytes = 0;
+
+  type Job = { dir: string } | { file: string };
+  const queue: Job[] = [{ dir: '' }];
+
+  const readDir = async (rel: string): Promise<void> => {
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(rel === '' ? sourceDir : join(sourceDir, rel), { withFileTypes: true });
+    } catch (err) {
+      if (rel === '') {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new InputError('source', `${sourceDir} must be a readable directory (${code ?? String(err)})`);
+      }
+      throw ioError('read directory', rel, err);
+    }
+    for (const d of dirents) {
+      const name = d.name;
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const abs = join(sourceDir, childRel);
+      let kind = kindOf(d);
+      if (kind === 'unknown') {
+        // Some file systems do not report the type in readdir.
+        try {
+          kind = kindOf(await lstat(abs));
+        } catch (err) {
+          throw ioError('stat', childRel, err);
+        }
+      }
+      if (isExcluded(childRel, kind === 'd')) continue;
+      const why = nameProblem(name);
+      if (why) {
+        throw packError(`cannot deploy ${quotePath(childRel)}: its name ${why}; rename it or exclude it`);
+      }
+      switch (kind) {
+        case 'd':
+          entries.push({ type: 'd', mode: DIR_MODE, size: 0, path: childRel });
+          queue.push({ dir: childRel });
+          break;
+        case 'f':
+          queue.push({ file: childRel });
+          break;
+        case 'l': {
+          let target: string;
+          try {
+            target = await readlink(abs);
+          } catch (err) {
+            throw ioError('read symlink', childRel, err);
+          }
+          const bad = target === '' ? 'is empty' : nameProblem(target);
+          if (bad) {
+            throw packError(`cannot deploy symlink ${quotePath(childRel)}: its target ${quotePath(target)} ${bad}; fix it or exclude it`);
+          }
+          entries.push({ type: 'l', mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
+          break;
+        }
+        default:
+          throw packError(
+            `cannot deploy ${quotePath(childRel)}: it is a ${kind}; only files, directories and symlinks can be deployed — exclude it`,
+          );
+      }
+    }
+  };
+
+  const readFileJob = async (rel: string): Promise<void> => {
+    let r;
+    try {
+      r = await hashFile(join(sourceDir, rel));
+    } catch (err) {
+      throw ioError('read', rel, err);
+    }
+    entries.push({ type: 'f', mode: r.mode, size: r.size, sha256: r.sha256, path: rel });
+    files++;
+    bytes += r.size;
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    let active = 0;
+    let failed = false;
+    const pump = (): void => {
+      while (!failed && active < concurrency && queue.length > 0) {
+        // LIFO: depth first, so the queue stays small on wide trees.
+        const job = queue.pop()!;
+        active++;
+        const p = 'dir' in job ? readDir(job.dir) : readFileJob(job.file);
+        p.then(
+          () => {
+            active--;
+            if (failed) return;
+            if (queue.length === 0 && active === 0) resolve();
+            else pump();
+          },
+          (err: unknown) => {
+            active--;
+            if (failed) return;
+            failed = true;
+            reject(err);
+          },
+        );
+      }
+    };
+    pump();
+  });
+
+  return { entries: sortEntries(entries), files, bytes };
+}
