@@ -9,4 +9,5 @@ bash test/stack/stack.sh start
 npm run -s check-dist
 npm run -s typecheck
 npm run -s lint:shell
+npm run -s lint:workflows
 npm test
