@@ -42,3 +42,14 @@ describe('CLI arguments', () => {
     expect(() => parseCli(['ship'], {})).toThrow("command: 'ship' is not one of deploy, rollback, list, unlock");
   });
 });
+
+describe('README', () => {
+  it('documents every input and output in its tables', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const o of OPTIONS) expect(readme, `input ${o.name}`).toContain(`| \`${o.name}\` |`);
+    const yml = readFileSync(new URL('../../action.yml', import.meta.url), 'utf8');
+    for (const name of yml.split('outputs:')[1]!.split('runs:')[0]!.matchAll(/^  ([a-z-]+):$/gm)) {
+      expect(readme, `output ${name[1]}`).toContain(`| \`${name[1]}\` |`);
+    }
+  });
+});
