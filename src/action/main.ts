@@ -6,7 +6,7 @@ import * as core from '@actions/core';
 import { parseSettings } from '../config/settings.js';
 import { runDeploy, runList, runRollback, runUnlock } from '../engine/index.js';
 import { asDeployError } from '../errors.js';
-import { renderListing, renderSummary } from '../report/summary.js';
+import { renderListing, renderPlan, renderSummary } from '../report/summary.js';
 import { actionRunContext, readActionInputs } from './input-helper.js';
 import { ActionReporter } from './reporter.js';
 
@@ -37,6 +37,14 @@ async function run(): Promise<void> {
         };
         const result =
           settings.command === 'deploy' ? await runDeploy(settings, reporter, engineOpts) : await runRollback(settings, reporter, engineOpts);
+        if (result.plan) {
+          const text = renderPlan(result.plan, settings.deployPath);
+          core.info(text);
+          core.setOutput('plan', JSON.stringify(result.plan));
+          await core.summary.addRaw(`### php-deploy dry run\n\n\`\`\`\n${text}\`\`\`\n`).write();
+          if (result.plan.refused) core.setFailed('dry run: the deploy would be refused (see the failed checks above)');
+          return;
+        }
         core.setOutput('deploy-id', result.deployId);
         core.setOutput('previous-deploy-id', result.previousDeployId);
         core.setOutput('release-path', result.releasePath);

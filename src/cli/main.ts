@@ -9,7 +9,7 @@ import { parseSettings, type RunContext } from '../config/settings.js';
 import { runDeploy, runList, runRollback, runUnlock } from '../engine/index.js';
 import { asDeployError, InputError } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
-import { renderListing, renderSummary } from '../report/summary.js';
+import { renderListing, renderPlan, renderSummary } from '../report/summary.js';
 import { helpText, parseCli } from './input-helper.js';
 
 class StderrReporter implements Reporter {
@@ -83,6 +83,10 @@ async function main(): Promise<number> {
         cli.command === 'deploy'
           ? await runDeploy(settings, reporter, { signal: controller.signal })
           : await runRollback(settings, reporter, { signal: controller.signal });
+      if (result.plan) {
+        process.stdout.write(cli.json ? JSON.stringify(result.plan, null, 2) + '\n' : renderPlan(result.plan, settings.deployPath));
+        return result.plan.refused ? 1 : 0;
+      }
       if (cli.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else {
         const verb = cli.command === 'deploy' ? 'deployed' : 'rolled back to';

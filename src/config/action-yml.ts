@@ -12,6 +12,7 @@ export const OUTPUTS: readonly { name: string; description: string }[] = [
   { name: 'rolled-back', description: '"true" when a failed check switched the servers back automatically.' },
   { name: 'duration-ms', description: 'Wall time of the command in milliseconds.' },
   { name: 'hosts-result', description: 'JSON array with one result per host (release, switch time, bytes sent, error).' },
+  { name: 'plan', description: 'JSON plan of a dry run: per host what would be sent, created and pruned, and the checks.' },
   { name: 'releases', description: 'JSON listing of each host\'s releases (command: list).' },
 ];
 

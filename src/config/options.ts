@@ -87,6 +87,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'health-url',
     description: 'URL the server itself can reach (e.g. `http://127.0.0.1/health`): checked through the web server after the switch; its path is also requested through php-fpm before the switch.',
   },
+  {
+    name: 'health-expect-release',
+    description:
+      'Fail the post-switch check (and switch back) unless the health-url response names the new release id, which catches a web server still serving the previous release.',
+    default: 'false',
+    boolean: true,
+  },
   { name: 'health-timeout', description: 'Seconds a health check may retry until it gets HTTP 200.', default: '20' },
   {
     name: 'fpm-socket',
@@ -103,6 +110,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'lock-timeout',
     description: 'Seconds to wait for another deploy holding the lock (0 = fail at once, naming the holder).',
     default: '0',
+  },
+  {
+    name: 'dry-run',
+    description:
+      'Run every check and print the plan (hosts, release id, files to send, shared links, commands, releases to prune) without changing anything on any server. Fails when the real deploy would be refused.',
+    default: 'false',
+    boolean: true,
+    commands: ['deploy'],
   },
   {
     name: 'lock-ttl',

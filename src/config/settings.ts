@@ -25,6 +25,8 @@ export interface Settings {
   keepReleases: number;
   lockTimeoutSec: number;
   lockTtlSec: number;
+  dryRun: boolean;
+  healthExpectRelease: boolean;
   /** Who deploys: a run URL or user@machine; recorded with the lock and in the deploy log. */
   who: string;
   /** Extra facts for the deploy log (run id, actor, …). */
@@ -123,6 +125,13 @@ export function defaultVersion(ctx: RunContext): string {
   return safe || 'unversioned';
 }
 
+function yesNo(raw: RawInputs, name: string): boolean {
+  const text = value(raw, name).trim().toLowerCase();
+  if (['true', 'yes', '1', 'on'].includes(text)) return true;
+  if (['false', 'no', '0', 'off', ''].includes(text)) return false;
+  throw new InputError(name, `must be true or false (got '${text}')`);
+}
+
 function checkHealthUrl(url: string): string {
   let parsed: URL;
   try {
@@ -205,6 +214,8 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     keepReleases: wholeNumber(raw, 'keep-releases', 1, 1000),
     lockTimeoutSec: wholeNumber(raw, 'lock-timeout', 0, 3600),
     lockTtlSec: wholeNumber(raw, 'lock-ttl', 30, 86400),
+    dryRun: yesNo(raw, 'dry-run'),
+    healthExpectRelease: yesNo(raw, 'health-expect-release'),
     who: ctx.who,
     logContext: ctx.logContext ?? {},
   };

@@ -18,13 +18,15 @@ import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
 import { scanTree } from '../pack/scan.js';
-import { abortCommand, activateCommand, beginCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
+import { abortCommand, activateCommand, beginCommand, inspectCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
+import { loadPrivateKey } from '../ssh/key.js';
 import type { SshSession } from '../ssh/session.js';
 import { connectAll, runRemote } from './hosts.js';
 import { Phases } from './phases.js';
-import type { EngineOptions, HostResult, RunResult } from './types.js';
+import { checkServer, checksError, reportChecks, type CheckResult } from './preflight.js';
+import type { DeployPlan, EngineOptions, HostPlan, HostResult, RunResult } from './types.js';
 
 interface HostState {
   session: SshSession;
@@ -52,6 +54,9 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     if (opts.signal?.aborted) throw new DeployError('cancelled', { phase: 'cancel' });
   };
 
+  // A bad key or passphrase is bad input (exit 2): say so before the scan, which can take a while.
+  loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
+
   const scan = await phases.run('scan', async () => {
     const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
     reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
@@ -60,12 +65,48 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   const manifestText = formatManifest(scan.entries);
   checkCancel();
 
+  const checks: CheckResult[] = [];
   const sessions = await phases.run('connect', () => connectAll(settings, reporter));
   const hosts: HostState[] = sessions.map((session) => ({
     session,
     locked: false,
     result: { host: session.label, ok: false, rolledBack: false, deployId },
   }));
+
+  // Read-only checks of every server before anything changes (and before the lock).
+  try {
+    await phases.run('preflight', async () => {
+      const facts = await Promise.all(sessions.map((s) => checkServer(s, settings, scan.bytes, reporter)));
+      for (const f of facts) checks.push(...f.checks);
+      checks.push(...(opts.extraChecks?.(facts) ?? []));
+      reportChecks(checks, reporter);
+      if (settings.dryRun) return;
+      const failed = checksError(checks);
+      if (failed) throw failed;
+    });
+    if (settings.dryRun) {
+      const plan = await phases.run('plan', () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
+      return {
+        command: 'deploy',
+        deployId,
+        previousDeployId: plan.hosts[0]?.live ?? '',
+        releasePath: `${settings.deployPath}/releases/${deployId}`,
+        version: settings.version,
+        rolledBack: false,
+        durationMs: Date.now() - started,
+        hosts: hosts.map((h) => h.result),
+        phases: phases.timings,
+        files: scan.files,
+        bytes: scan.bytes,
+        plan,
+      };
+    }
+  } catch (err) {
+    for (const h of hosts) h.session.close();
+    throw err;
+  } finally {
+    if (settings.dryRun) for (const h of hosts) h.session.close();
+  }
 
   try {
     checkCancel();
@@ -140,6 +181,51 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     phases: phases.timings,
     files: scan.files,
     bytes: scan.bytes,
+  };
+}
+
+/** Dry run: what the deploy would do on each host, from one read-only round trip. Changes nothing. */
+async function planDeploy(
+  hosts: HostState[],
+  settings: Settings,
+  deployId: string,
+  entries: ManifestEntry[],
+  checks: CheckResult[],
+  reporter: Reporter,
+): Promise<DeployPlan> {
+  const planned: HostPlan[] = await Promise.all(
+    hosts.map(async (h): Promise<HostPlan> => {
+      const out = await runRemote(h.session, inspectCommand(settings), reporter, { phase: 'plan' });
+      let base: ManifestEntry[] | undefined;
+      if (out.result('base') && out.manifest) base = parseManifest(out.manifest);
+      const diff = diffManifests(entries, base);
+      return {
+        host: h.session.label,
+        live: out.result('live') ?? '',
+        base: base ? out.result('base') : undefined,
+        sendFiles: diff.send.filter((e) => e.type !== 'd').length,
+        sendBytes: diff.sendBytes,
+        unchanged: diff.unchanged,
+        removed: diff.removed,
+        missingShared: out.all('missing_shared'),
+        wouldPrune: out.all('would_prune'),
+        lock: out.lock,
+      };
+    }),
+  );
+  const refused = checks.some((c) => c.severity === 'error') || planned.some((p) => p.lock !== undefined);
+  return {
+    deployId,
+    version: settings.version,
+    hosts: planned,
+    shared: settings.shared,
+    beforeSwitch: settings.beforeSwitch,
+    afterSwitch: settings.afterSwitch,
+    reloadCommand: settings.reloadCommand,
+    healthUrl: settings.healthUrl,
+    fpmSocket: settings.fpmSocket,
+    checks,
+    refused,
   };
 }
 

@@ -35,6 +35,38 @@ export interface RunResult {
   phases: PhaseTiming[];
   files?: number;
   bytes?: number;
+  /** Only for a dry run: what would happen. */
+  plan?: DeployPlan;
+}
+
+export interface HostPlan {
+  host: string;
+  live: string;
+  /** The release the delta would start from (undefined: everything is sent). */
+  base?: string;
+  sendFiles: number;
+  sendBytes: number;
+  unchanged: number;
+  removed: number;
+  missingShared: string[];
+  wouldPrune: string[];
+  /** Set when another deploy holds the lock. */
+  lock?: string;
+}
+
+export interface DeployPlan {
+  deployId: string;
+  version: string;
+  hosts: HostPlan[];
+  shared: string[];
+  beforeSwitch: string[];
+  afterSwitch: string[];
+  reloadCommand?: string;
+  healthUrl?: string;
+  fpmSocket?: string;
+  checks: { host?: string; id: string; severity: string; message: string }[];
+  /** The real deploy would be refused (a failed check, or a lock held). */
+  refused: boolean;
 }
 
 export interface ReleaseInfo {
@@ -67,4 +99,6 @@ export interface EngineOptions {
   /** Called once nothing is held on any server any more (success or handled failure). */
   onReleased?: () => void;
   now?: () => Date;
+  /** More checks computed from what the servers reported (e.g. composer platform requirements). */
+  extraChecks?: (facts: import('./preflight.js').ServerFacts[]) => import('./preflight.js').CheckResult[];
 }

@@ -58,7 +58,28 @@ function healthArgs(s: Settings): RemoteArg[] {
     ['fpm_host', url ? url.host : 'localhost'],
     ['document_root', s.documentRoot],
     ['reload', s.reloadCommand],
+    ['expect_release', s.healthExpectRelease ? 1 : 0],
   ];
+}
+
+/** Read-only: can this server take the release (tools, permissions, disk, php-fpm platform)? */
+export function preflightCommand(s: Settings, needBytes: number): string {
+  const usesPhp = [...s.beforeSwitch, ...s.afterSwitch].some((c) => /(^|[\s;&|(])php(\s|$)|artisan|bin\/console/.test(c));
+  return remoteCommand('preflight', [
+    ['path', s.deployPath],
+    ['need_bytes', needBytes],
+    ['php_cli', usesPhp ? 1 : 0],
+    ...healthArgs(s),
+  ]);
+}
+
+/** Read-only: what a deploy would find (live release, delta base, missing shared paths, prune plan). */
+export function inspectCommand(s: Settings): string {
+  return remoteCommand('inspect', [
+    ['path', s.deployPath],
+    ['keep', s.keepReleases],
+    ...s.shared.map((p): RemoteArg => ['shared', p]),
+  ]);
 }
 
 /** Lock the deploy path, clean leftovers, report the live release and its manifest. */

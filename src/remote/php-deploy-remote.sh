@@ -31,6 +31,9 @@ GIT_SHA=''
 LOG_CONTEXT='{}'
 BASE_ID=''
 MANIFEST_BYTES=0
+NEED_BYTES=0
+NEED_PHP_CLI=0
+EXPECT_RELEASE=0
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -101,6 +104,9 @@ parse_args() {
       context) LOG_CONTEXT=$val ;;
       base) BASE_ID=$val ;;
       manifest_bytes) MANIFEST_BYTES=$val ;;
+      need_bytes) NEED_BYTES=$val ;;
+      php_cli) NEED_PHP_CLI=$val ;;
+      expect_release) EXPECT_RELEASE=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -127,7 +133,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -386,7 +392,7 @@ verify_tree() {
 # A FastCGI client for the pre-switch check: one request straight to the php-fpm pool, with
 # SCRIPT_FILENAME and DOCUMENT_ROOT inside the new release. Prints "<status>\n<body excerpt>".
 read -r -d '' FCGI_CLIENT <<'PHP' || true
-[$sock, $script, $docroot, $uri, $host, $timeout] = array_slice($argv, 1);
+[$sock, $script, $docroot, $uri, $host, $timeout, $limit] = array_pad(array_slice($argv, 1), 7, '300');
 $addr = $sock[0] === '/' ? "unix://$sock" : "tcp://$sock";
 $fp = @stream_socket_client($addr, $errno, $errstr, (float) $timeout);
 if (!$fp) { fwrite(STDERR, "cannot connect to php-fpm at $sock: $errstr\n"); exit(2); }
@@ -437,8 +443,12 @@ foreach (explode("\r\n", $head) as $line) {
   if (stripos($line, 'Status:') === 0) { $status = (int) trim(substr($line, 7)); }
 }
 if ($out === '') { $status = 502; $content = $err !== '' ? $err : 'empty response from php-fpm'; }
-echo $status, "\n", substr(preg_replace('/\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, 300), "\n";
+echo $status, "\n", substr(preg_replace('/\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, (int) $limit), "\n";
 PHP
+
+# Probe of the PHP platform (version and extensions), for the php-fpm pool and for the CLI.
+readonly PLATFORM_PROBE_CODE='echo json_encode(["php" => PHP_VERSION, "sapi" => PHP_SAPI, "extensions" => array_map("strtolower", get_loaded_extensions())]);'
+readonly PLATFORM_PROBE="<?php $PLATFORM_PROBE_CODE"
 
 # A plain HTTP GET for the post-switch check through the web server. Prints "<status>\n<body excerpt>".
 http_get() {
@@ -465,6 +475,7 @@ retry_check() {
     out=$("$@" 2>&1) || true
     status=${out%%$'\n'*}
     body=${out#*$'\n'}
+    body=${body%"${body##*[![:space:]]}"}
     if [[ $status == 200 ]]; then
       say "$label: 200 OK (try $tries)"
       LAST_BODY=$body
@@ -491,6 +502,16 @@ check_release_through_fpm() {
 check_live_through_web() {
   retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
   result live_body "$LAST_BODY"
+  # "One release late": the web server still answers from the release that was live before.
+  local prev=${1:-}
+  if [[ -n $prev && $LAST_BODY == *"$prev"* && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
+    LAST_FAILURE="the web server still serves release $prev after the switch to $DEPLOY_ID (one release late): nginx must pass \$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $EXPECT_RELEASE == 1 ]]; then return 1; fi
+    result warning "$LAST_FAILURE"
+  elif [[ $EXPECT_RELEASE == 1 && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
+    LAST_FAILURE="the post-switch response does not name release $DEPLOY_ID (health-expect-release): ${LAST_BODY:0:120}"
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -519,11 +540,25 @@ run_reload() {
   (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1
 }
 
+# The failure message's tail after a switch back, so the one line says what is live now.
+SWITCHED_BACK=''
+SWITCHED_BACK_TO=''
+switched_back_note() {
+  [[ -n $SWITCHED_BACK ]] || return 0
+  if [[ -n $SWITCHED_BACK_TO ]]; then
+    printf '; switched back to %s' "$SWITCHED_BACK_TO"
+  else
+    printf '; switched back: no release is live (it was the first deploy)'
+  fi
+}
+
 # Switch back after a failed post-switch step; never fails the caller's error report.
 switch_back() {
   local prev=$1 reason=$2
   say "switching back to ${prev:-nothing (first deploy)}: $reason"
   switch_to "$prev"
+  SWITCHED_BACK=1
+  SWITCHED_BACK_TO=$prev
   run_reload || say "warning: reload after switching back failed"
   result rolled_back true
   if [[ -n $HEALTH_URL && -n $prev ]]; then
@@ -621,29 +656,32 @@ cmd_begin() {
   result locked "$TOKEN"
   phase inspect
   recover_leftovers
-  local live prev
+  if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
+    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
+    mkdir -p "$(meta_dir "$(live_id)")"
+    printf '{"id":%s,"version":"adopted"}\n' "$(json_str "$(live_id)")" >"$(meta_dir "$(live_id)")/meta"
+    now_iso >"$(meta_dir "$(live_id)")/ok"
+    say "adopted the live release $(live_id)"
+  fi
+  report_live_and_base
+}
+
+# Reports the live release, the previous one, shared paths still missing, and — when the live
+# release is still exactly what was verified — its manifest, the base of a delta.
+report_live_and_base() {
+  local live prev p md
   live=$(live_id)
   if [[ -n $live && ! -d $(release_dir "$live") ]]; then
     say "warning: current points to missing release $live"
     live=''
   fi
-  if [[ -n $live && ! -d $(meta_dir "$live") ]]; then
-    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
-    mkdir -p "$(meta_dir "$live")"
-    printf '{"id":%s,"version":"adopted"}\n' "$(json_str "$live")" >"$(meta_dir "$live")/meta"
-    now_iso >"$(meta_dir "$live")/ok"
-    say "adopted the live release $live"
-  fi
   prev=$(previous_ok_release "$live")
   result live "$live"
   result previous "$prev"
   result protocol "$PROTOCOL_VERSION"
-  local p
   for p in "${SHARED[@]}"; do
     [[ -e $SHARED_DIR/${p%/} || -L $SHARED_DIR/${p%/} ]] || result missing_shared "${p%/}"
   done
-  # The live release can be the base of a delta when it is still exactly what was verified.
-  local md
   md=$(meta_dir "$live")
   if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
     if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
@@ -749,7 +787,7 @@ cmd_activate() {
 
   phase post-switch-check
   if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web; then
+    if ! check_live_through_web "$prev"; then
       local why=$LAST_FAILURE
       switch_back "$prev" "$why"
       fail_release "$why"
@@ -781,6 +819,7 @@ fail_release() {
   local reason=$1 failed_phase=$CURRENT_PHASE
   stop_renewer
   if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
+  reason+=$(switched_back_note)
   local md
   md=$(meta_dir "$DEPLOY_ID")
   if [[ -d $md ]]; then printf '%s\n' "$reason" >"$md/failed"; fi
@@ -796,24 +835,40 @@ fail_release() {
   die "$reason"
 }
 
-prune_releases() {
-  local prev=$1 live keep=() id n=0 total removed=0
+# Prints the completed releases a prune would remove: beyond keep-releases (counting `extra` releases
+# about to be added), never the live one, the previous one, the rollback target, or one switched away
+# from less than the grace period ago.
+prune_plan() {
+  local prev=$1 extra=$2 live id n retired
   live=$(live_id)
-  mapfile -t keep < <(ok_releases | sort -r)
-  total=${#keep[@]}
-  for id in "${keep[@]}"; do
+  n=$extra
+  while IFS= read -r id; do
+    [[ -n $id ]] || continue
     n=$((n + 1))
     ((n > KEEP_RELEASES)) || continue
     [[ $id == "$live" || $id == "$prev" || $id == "$TARGET_ID" ]] && continue
-    if [[ -f $(meta_dir "$id")/retired ]] && (($(now_epoch) - $(cat "$(meta_dir "$id")/retired") < GRACE_SECONDS)); then
-      say "prune: keeping $id for now (switched away from less than ${GRACE_SECONDS}s ago)"
+    retired=$(cat "$(meta_dir "$id")/retired" 2>/dev/null || echo 0)
+    if (($(now_epoch) - retired < GRACE_SECONDS)); then
+      printf 'keep %s switched away from less than %ss ago\n' "$id" "$GRACE_SECONDS"
+      continue
+    fi
+    printf 'remove %s\n' "$id"
+  done < <(ok_releases | sort -r)
+}
+
+prune_releases() {
+  local prev=$1 action id why removed=0
+  while read -r action id why; do
+    if [[ $action == keep ]]; then
+      say "prune: keeping $id for now ($why)"
       continue
     fi
     remove_tree "$(release_dir "$id")"
     rm -rf "$(meta_dir "$id")"
     removed=$((removed + 1))
-  done
-  say "prune: $total completed releases, removed $removed, keeping $KEEP_RELEASES"
+    say "prune: removed $id"
+  done < <(prune_plan "$prev" 0)
+  say "prune: removed $removed, keeping up to $KEEP_RELEASES completed releases"
   result pruned "$removed"
 }
 
@@ -850,14 +905,15 @@ cmd_rollback() {
   phase reload
   if ! run_reload; then
     switch_back "$live" "reload-command failed"
-    append_log rollback failed "reload-command failed"
+    append_log rollback failed "reload-command failed$(switched_back_note)"
     release_lock
-    die "reload-command failed: $RELOAD_COMMAND"
+    die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
   fi
   phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web "$live"; then
     local why=$LAST_FAILURE
     switch_back "$live" "$why"
+    why+=$(switched_back_note)
     append_log rollback failed "$why"
     release_lock
     die "$why"
@@ -940,6 +996,114 @@ cmd_unlock() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# Read-only commands: preflight (can this server take a deploy?) and inspect (what would a deploy do?).
+# Neither takes the lock nor leaves anything behind.
+# ---------------------------------------------------------------------------------------------
+
+check() { emit check "$1" "$2" "$3"; }
+
+cmd_preflight() {
+  phase preflight
+  local t missing=()
+  for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if ((${#missing[@]})); then
+    check tools error "the server lacks ${missing[*]}; install GNU coreutils, findutils, tar, gzip and util-linux"
+  elif ! mv --version 2>/dev/null | grep -q 'GNU coreutils' || ! tar --version 2>/dev/null | grep -q 'GNU tar' ||
+    ! find . -maxdepth 0 -version 2>/dev/null | grep -q 'GNU findutils'; then
+    check tools error "mv, tar or find are not the GNU versions (mv -T, tar -U, find -printf are needed); install coreutils, tar and findutils"
+  elif ((BASH_VERSINFO[0] < 4)); then
+    check tools error "bash ${BASH_VERSION} is too old; bash 4 or newer is needed"
+  else
+    check tools ok "bash ${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
+  fi
+
+  # Where the release will be written, and whether we may.
+  local dir=$DEPLOY_PATH
+  while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
+  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
+    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  if [[ ! -w $dir ]]; then
+    check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
+  else
+    check writable ok "$DEPLOY_PATH is writable by $(id -un)"
+  fi
+  local free_kb need_kb
+  free_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  need_kb=$((NEED_BYTES * 11 / 10 / 1024 + 10240))
+  if [[ -n $free_kb ]] && ((free_kb < need_kb)); then
+    check disk error "the filesystem of $DEPLOY_PATH has $((free_kb / 1024)) MB free; the release needs $((need_kb / 1024)) MB (its size + 10 % + 10 MB); free space or lower keep-releases"
+  else
+    check disk ok "$((${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
+  fi
+
+  # The PHP that will run the release: the php-fpm pool itself, probed with a request.
+  if [[ -n $FPM_SOCKET ]]; then
+    if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
+      check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
+    elif ! command -v php >/dev/null 2>&1; then
+      check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
+    elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
+      check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+    else
+      # The probe script must be a file the pool can read: it lives in the deploy path for the
+      # duration of one request, and the directory's mtime is put back so nothing shows a change.
+      local probe out status stamp
+      stamp=$(mktemp)
+      touch -r "$DEPLOY_PATH" "$stamp"
+      probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
+      (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
+      out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+      rm -f "$probe"
+      touch -m -r "$stamp" "$DEPLOY_PATH"
+      rm -f "$stamp"
+      status=${out%%$'\n'*}
+      if [[ $status == 200 ]]; then
+        result fpm_platform "${out#*$'\n'}"
+        check fpm ok "php-fpm at $FPM_SOCKET answers"
+      else
+        check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+      fi
+    fi
+  fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then
+    if command -v php >/dev/null 2>&1; then
+      result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\n')"
+    else
+      check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+    fi
+  fi
+  if [[ -n $RELOAD_COMMAND ]]; then
+    local word
+    for word in $RELOAD_COMMAND; do
+      [[ $word == sudo || $word == -* || $word == *=* ]] && continue
+      if ! command -v "$word" >/dev/null 2>&1; then
+        check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
+      else
+        check reload ok "reload-command $word exists"
+      fi
+      break
+    done
+  fi
+}
+
+# What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
+# do not exist yet, the lock, and the releases a prune would remove.
+cmd_inspect() {
+  phase inspect
+  [[ -d $DEPLOY_PATH ]] || { result live ''; return 0; }
+  report_live_and_base
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+  local action id why
+  while read -r action id why; do
+    [[ $action == remove ]] && result would_prune "$id"
+  done < <(prune_plan "$(live_id)" 1)
+  return 0
+}
+
 # Runs a command detached from the SSH session (setsid, output to a file) and follows its output;
 # the worker finishes even if the connection drops.
 run_detached() {
@@ -988,7 +1152,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -997,6 +1161,8 @@ main() {
         unlock) cmd_unlock ;;
         renew) assert_lock ;;
         release-lock) release_lock ;;
+        preflight) cmd_preflight ;;
+        inspect) cmd_inspect ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;

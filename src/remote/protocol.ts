@@ -10,6 +10,7 @@ export type RemoteEvent =
   | { kind: 'fail'; phase: string; message: string }
   | { kind: 'release'; id: string; status: string; meta: Record<string, string> }
   | { kind: 'lock'; description: string }
+  | { kind: 'check'; id: string; severity: string; message: string }
   | { kind: 'manifest-begin' }
   | { kind: 'manifest-end' }
   | { kind: 'log'; text: string };
@@ -42,6 +43,10 @@ export function parseLine(line: string): RemoteEvent {
     }
     case 'lock':
       return { kind: 'lock', description: after };
+    case 'check': {
+      const [id = '', severity = '', ...m] = tail;
+      return { kind: 'check', id, severity, message: m.join(' ') };
+    }
     case 'manifest-begin':
       return { kind: 'manifest-begin' };
     case 'manifest-end':
@@ -56,6 +61,7 @@ export class RemoteOutput {
   readonly results = new Map<string, string[]>();
   readonly releases: Extract<RemoteEvent, { kind: 'release' }>[] = [];
   readonly phases: { name: string; at: number }[] = [];
+  readonly checks: { id: string; severity: string; message: string }[] = [];
   failure?: { phase: string; message: string };
   lock?: string;
   manifest?: string;
@@ -93,6 +99,9 @@ export class RemoteOutput {
         break;
       case 'lock':
         this.lock = ev.description;
+        break;
+      case 'check':
+        this.checks.push({ id: ev.id, severity: ev.severity, message: ev.message });
         break;
       case 'manifest-begin':
         this.manifestLines = [];

@@ -1,5 +1,5 @@
 /** Markdown for the job summary (and the CLI's --summary): what went where, timings, how to roll back. */
-import type { HostListing, RunResult } from '../engine/types.js';
+import type { DeployPlan, HostListing, RunResult } from '../engine/types.js';
 
 const esc = (s: string | number | undefined): string => String(s ?? '').replace(/\|/g, '\\|');
 
@@ -36,5 +36,36 @@ export function renderListing(listings: HostListing[]): string {
       out.push(`  ${r.live ? '*' : ' '} ${r.id.padEnd(28)} ${(r.version ?? '').padEnd(16)} ${(r.created ?? '').padEnd(21)} ${r.status}`);
     }
   }
+  return out.join('\n') + '\n';
+}
+
+/** The dry-run plan as text: what the deploy would do, host by host. */
+export function renderPlan(plan: DeployPlan, deployPath: string): string {
+  const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
+  const out = [
+    `Dry run — nothing was changed on any server.`,
+    `release ${plan.deployId} (${plan.version}) → ${deployPath}/releases/${plan.deployId}`,
+  ];
+  for (const h of plan.hosts) {
+    out.push(`${h.host}:`);
+    out.push(`  live release: ${h.live || 'none (first deploy)'}`);
+    out.push(
+      h.base
+        ? `  send ${h.sendFiles} new or changed files (${mb(h.sendBytes)}); ${h.unchanged} unchanged hard-linked from ${h.base}; ${h.removed} removed`
+        : `  send all ${h.sendFiles} files (${mb(h.sendBytes)})`,
+    );
+    if (h.missingShared.length) out.push(`  create in shared/: ${h.missingShared.join(', ')}`);
+    out.push(`  prune after the switch: ${h.wouldPrune.length ? h.wouldPrune.join(', ') : 'nothing'}`);
+    if (h.lock) out.push(`  LOCKED: ${h.lock}`);
+  }
+  if (plan.shared.length) out.push(`shared links: ${plan.shared.join(', ')}`);
+  out.push(`before-switch: ${plan.beforeSwitch.length ? plan.beforeSwitch.join(' ; ') : 'none'}`);
+  out.push(`pre-switch check: ${plan.fpmSocket ? `FastCGI ${plan.fpmSocket}` : 'none (no fpm-socket)'}`);
+  out.push(`switch, then reload: ${plan.reloadCommand ?? 'none'}`);
+  out.push(`post-switch check: ${plan.healthUrl ?? 'none (no health-url)'}`);
+  out.push(`after-switch: ${plan.afterSwitch.length ? plan.afterSwitch.join(' ; ') : 'none'}`);
+  const problems = plan.checks.filter((c) => c.severity === 'error' || c.severity === 'warning');
+  for (const c of problems) out.push(`${c.severity}: ${c.host ? `${c.host}: ` : ''}${c.id}: ${c.message}`);
+  out.push(plan.refused ? 'verdict: the deploy would be REFUSED' : 'verdict: the deploy would proceed');
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,74 @@
+/**
+ * Checks before anything changes: local ones on the artifact (before connecting) and one read-only
+ * round trip per server (before the lock). Every failed check is one line naming the host, the check,
+ * what was found, what is needed and how to fix it.
+ */
+import type { Settings } from '../config/settings.js';
+import { DeployError } from '../errors.js';
+import { preflightCommand } from '../remote/commands.js';
+import type { Reporter } from '../report/reporter.js';
+import type { SshSession } from '../ssh/session.js';
+import { runRemote } from './hosts.js';
+
+export type Severity = 'ok' | 'info' | 'warning' | 'error';
+
+export interface CheckResult {
+  /** Host label, or undefined for checks of the local artifact. */
+  host?: string;
+  id: string;
+  severity: Severity;
+  message: string;
+}
+
+export interface PhpRuntime {
+  php: string;
+  extensions: string[];
+}
+
+export interface ServerFacts {
+  host: string;
+  checks: CheckResult[];
+  fpm?: PhpRuntime;
+  cli?: PhpRuntime;
+}
+
+function parseRuntime(json: string | undefined): PhpRuntime | undefined {
+  if (!json) return undefined;
+  try {
+    const v = JSON.parse(json) as { php?: unknown; extensions?: unknown };
+    if (typeof v.php !== 'string' || !Array.isArray(v.extensions)) return undefined;
+    return { php: v.php, extensions: v.extensions.map(String) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One read-only round trip: tools, layout, permissions, disk, php-fpm and CLI platform, reload command. */
+export async function checkServer(session: SshSession, settings: Settings, needBytes: number, reporter: Reporter): Promise<ServerFacts> {
+  const out = await runRemote(session, preflightCommand(settings, needBytes), reporter, { phase: 'preflight' });
+  return {
+    host: session.label,
+    checks: out.checks.map((c) => ({ host: session.label, id: c.id, severity: (c.severity as Severity) ?? 'info', message: c.message })),
+    fpm: parseRuntime(out.result('fpm_platform')),
+    cli: parseRuntime(out.result('cli_platform')),
+  };
+}
+
+/** Prints every check; errors become one line each. */
+export function reportChecks(checks: readonly CheckResult[], reporter: Reporter): void {
+  for (const c of checks) {
+    const where = `${c.host ? `${c.host}: ` : ''}${c.id}`;
+    if (c.severity === 'error') reporter.error(`${where}: ${c.message}`, { host: c.host, phase: 'preflight' });
+    else if (c.severity === 'warning') reporter.warn(`${where}: ${c.message}`, { host: c.host, phase: 'preflight' });
+    else reporter.info(`${where}: ${c.message}`);
+  }
+}
+
+/** The error for failed checks: the first one, and how many more there are. */
+export function checksError(checks: readonly CheckResult[]): DeployError | undefined {
+  const errors = checks.filter((c) => c.severity === 'error');
+  const first = errors[0];
+  if (!first) return undefined;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed check${errors.length > 2 ? 's' : ''} above)` : '';
+  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase: 'preflight' });
+}
