@@ -75,7 +75,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'before-switch',
-    description: 'Commands run in the new release before it goes live (e.g. migrations), one per line; any failure stops the deploy.',
+    description:
+      'Commands run in the new release before it goes live, one per line; any failure stops the deploy. A line starting with `once:` (e.g. `once: php artisan migrate --force`) runs on the first host only, before the others.',
     commands: ['deploy'],
   },
   {
@@ -105,6 +106,21 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'reload-command',
     description: 'Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`.',
   },
+  {
+    name: 'strategy',
+    description:
+      '`all-at-once`: prepare every host, then switch them all together (nothing goes live unless every host is ready). `rolling`: prepare, switch and check batch by batch.',
+    default: 'all-at-once',
+    commands: ['deploy'],
+  },
+  { name: 'batch-size', description: 'Hosts per batch with strategy rolling.', default: '1', commands: ['deploy'] },
+  {
+    name: 'rolling-failure',
+    description: 'With strategy rolling, what to do with batches already switched when a later batch fails: `revert` them or `keep` them.',
+    default: 'revert',
+    commands: ['deploy'],
+  },
+  { name: 'max-parallel', description: 'Hosts worked on at the same time (connect, upload, prepare).', default: '10' },
   { name: 'keep-releases', description: 'Completed releases to keep (the live and previous ones are always kept).', default: '5' },
   {
     name: 'lock-timeout',

@@ -16,6 +16,8 @@ export interface Settings {
   deployId?: string;
   shared: string[];
   beforeSwitch: string[];
+  /** before-switch lines marked `once:` — run on the first host only (migrations). */
+  onceCommands: string[];
   afterSwitch: string[];
   healthUrl?: string;
   healthTimeoutSec: number;
@@ -27,6 +29,10 @@ export interface Settings {
   lockTtlSec: number;
   dryRun: boolean;
   healthExpectRelease: boolean;
+  strategy: 'all-at-once' | 'rolling';
+  batchSize: number;
+  rollingFailure: 'revert' | 'keep';
+  maxParallel: number;
   /** Who deploys: a run URL or user@machine; recorded with the lock and in the deploy log. */
   who: string;
   /** Extra facts for the deploy log (run id, actor, …). */
@@ -161,6 +167,14 @@ function commandLines(raw: RawInputs, name: string): string[] {
   return lines;
 }
 
+function oneOf<T extends string>(raw: RawInputs, name: string, allowed: readonly T[]): T {
+  const text = value(raw, name).trim();
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new InputError(name, `'${text}' is not one of ${allowed.join(', ')}`);
+  }
+  return text as T;
+}
+
 export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
   const command = value(raw, 'command').trim() as Command;
   if (!COMMANDS.includes(command)) {
@@ -187,6 +201,10 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
   const versionInput = value(raw, 'version').trim();
   const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
   const deployIdInput = value(raw, 'deploy-id').trim();
+  const beforeLines = commandLines(raw, 'before-switch');
+  const isOnce = (l: string): boolean => /^once:/i.test(l);
+  const onceCommands = beforeLines.filter(isOnce).map((l) => l.replace(/^once:\s*/i, ''));
+  if (onceCommands.some((c) => c === '')) throw new InputError('before-switch', "a line 'once:' needs a command after it");
 
   return {
     command,
@@ -204,7 +222,8 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     gitSha: /^[0-9a-f]{7,64}$/i.test(ctx.sha ?? '') ? (ctx.sha as string) : '',
     deployId: deployIdInput ? checkDeployId(deployIdInput) : undefined,
     shared: [...new Set(splitList(value(raw, 'shared')).map((p) => checkReleasePath('shared', p)))],
-    beforeSwitch: commandLines(raw, 'before-switch'),
+    beforeSwitch: beforeLines.filter((l) => !isOnce(l)),
+    onceCommands,
     afterSwitch: commandLines(raw, 'after-switch'),
     healthUrl: value(raw, 'health-url').trim() ? checkHealthUrl(value(raw, 'health-url').trim()) : undefined,
     healthTimeoutSec: wholeNumber(raw, 'health-timeout', 1, 600),
@@ -215,6 +234,10 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     lockTimeoutSec: wholeNumber(raw, 'lock-timeout', 0, 3600),
     lockTtlSec: wholeNumber(raw, 'lock-ttl', 30, 86400),
     dryRun: yesNo(raw, 'dry-run'),
+    strategy: oneOf(raw, 'strategy', ['all-at-once', 'rolling'] as const),
+    batchSize: wholeNumber(raw, 'batch-size', 1, 1000),
+    rollingFailure: oneOf(raw, 'rolling-failure', ['revert', 'keep'] as const),
+    maxParallel: wholeNumber(raw, 'max-parallel', 1, 200),
     healthExpectRelease: yesNo(raw, 'health-expect-release'),
     who: ctx.who,
     logContext: ctx.logContext ?? {},

@@ -24,15 +24,13 @@ import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import type { SshSession } from '../ssh/session.js';
 import { connectAll, runRemote } from './hosts.js';
+import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { Phases } from './phases.js';
 import { checkServer, checksError, reportChecks, type CheckResult } from './preflight.js';
 import type { DeployPlan, EngineOptions, HostPlan, HostResult, RunResult } from './types.js';
 
-interface HostState {
-  session: SshSession;
-  result: HostResult;
+interface HostState extends ActiveHost {
   begin?: RemoteOutput;
-  locked: boolean;
 }
 
 /** Shared paths belong to the server: never shipped in a release. */
@@ -66,6 +64,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   checkCancel();
 
   const checks: CheckResult[] = [];
+  let skewMs: number | undefined;
   const sessions = await phases.run('connect', () => connectAll(settings, reporter));
   const hosts: HostState[] = sessions.map((session) => ({
     session,
@@ -112,40 +111,22 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     checkCancel();
     opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
     await phases.run('lock', () =>
-      Promise.all(
-        hosts.map(async (h) => {
+      mapLimit(hosts, settings.maxParallel, async (h) => {
           h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock' });
           h.locked = true;
           h.result.previousDeployId = h.begin.result('live') || undefined;
         }),
-      ),
     );
     checkCancel();
 
-    await phases.run('upload', () => Promise.all(hosts.map((h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))));
+    await phases.run('upload', () =>
+      mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal)),
+    );
     checkCancel();
 
     // From here on the server finishes what it started even if we are cancelled or die.
-    await phases.run('activate', () =>
-      Promise.all(
-        hosts.map(async (h) => {
-          try {
-            const out = await runRemote(h.session, activateCommand(settings, ref), reporter, {
-              phase: 'activate',
-              onPhase: (name) => reporter.info(`${h.session.label}: ${name}`),
-            });
-            h.result.ok = true;
-            h.result.rolledBack = out.result('rolled_back') === 'true';
-            h.result.switchMs = Number(out.result('switch_ms') ?? NaN);
-          } catch (err) {
-            h.result.rolledBack = asDeployError(err).details.rolledBack === true;
-            throw err;
-          } finally {
-            h.locked = false; // the remote script released the lock on its way out, whatever happened
-          }
-        }),
-      ),
-    );
+    const activation = await phases.run('activate', () => activateHosts(hosts, settings, ref, reporter));
+    skewMs = activation.skewMs;
   } catch (err) {
     const failure = asDeployError(err);
     failure.details = {
@@ -154,10 +135,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
       previousDeployId: hosts[0]?.result.previousDeployId,
       rolledBack: hosts.some((h) => h.result.rolledBack),
     };
-    const held = hosts.filter((h) => h.locked);
-    if (held.length > 0) {
-      await abortHosts(held, settings, ref, failure.oneLine(), reporter);
-    }
+    await undoHosts(hosts, settings, ref, failure.oneLine(), reporter);
     for (const h of hosts) {
       h.result.ok = false;
       if (h.result.error === undefined && failure.host === h.session.label) h.result.error = failure.oneLine();
@@ -165,7 +143,8 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     throw failure;
   } finally {
     for (const h of hosts) h.session.close();
-    opts.onReleased?.();
+    // Only when nothing is held any more: otherwise the action's post step must try again.
+    if (hosts.every((h) => !h.locked)) opts.onReleased?.();
   }
 
   const first = hosts[0]?.result;
@@ -181,6 +160,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     phases: phases.timings,
     files: scan.files,
     bytes: scan.bytes,
+    skewMs,
   };
 }
 
@@ -280,21 +260,4 @@ async function upload(
   h.result.sentFiles = diff.send.filter((e) => e.type !== 'd').length;
   h.result.sentBytes = diff.sendBytes;
   h.result.linkedFiles = diff.unchanged;
-}
-
-async function abortHosts(held: HostState[], settings: Settings, ref: DeployRef, reason: string, reporter: Reporter): Promise<void> {
-  await Promise.all(
-    held.map(async (h) => {
-      try {
-        if (!h.session.isConnected) throw new DeployError('connection lost');
-        await runRemote(h.session, abortCommand(settings, ref, reason), reporter, { phase: 'abort' });
-        h.locked = false;
-      } catch (err) {
-        reporter.warn(
-          `${h.session.label}: could not undo the deploy (${asDeployError(err).message}); the lock expires after ${settings.lockTtlSec}s and the next deploy removes what is left`,
-          { host: h.session.label, phase: 'abort' },
-        );
-      }
-    }),
-  );
 }

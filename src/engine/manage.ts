@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
-import { asDeployError } from '../errors.js';
+import { asDeployError, DeployError } from '../errors.js';
 import { listCommand, rollbackCommand, unlockCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
 import type { SshSession } from '../ssh/session.js';
@@ -24,11 +24,17 @@ export async function runRollback(settings: Settings, reporter: Reporter, opts: 
   const started = Date.now();
   const phases = new Phases(reporter);
   const token = `rollback.${randomUUID()}`;
-  const hosts: HostResult[] = await withSessions(settings, reporter, phases, (sessions) =>
-    phases.run('rollback', () =>
+  const hosts: HostResult[] = await withSessions(settings, reporter, phases, async (sessions) => {
+    // Several hosts must agree on one target that every one of them has, completed.
+    let target = settings.deployId;
+    if (sessions.length > 1) {
+      target = await phases.run('check', () => agreeOnTarget(sessions, settings, reporter));
+    }
+    const s = { ...settings, deployId: target };
+    return phases.run('rollback', () =>
       Promise.all(
         sessions.map(async (session): Promise<HostResult> => {
-          const out = await runRemote(session, rollbackCommand(settings, token), reporter, {
+          const out = await runRemote(session, rollbackCommand(s, token), reporter, {
             phase: 'rollback',
             onPhase: (name) => reporter.info(`${session.label}: ${name}`),
           });
@@ -46,8 +52,8 @@ export async function runRollback(settings: Settings, reporter: Reporter, opts: 
           };
         }),
       ),
-    ),
-  );
+    );
+  });
   opts.onReleased?.();
   const first = hosts[0];
   return {
@@ -61,6 +67,30 @@ export async function runRollback(settings: Settings, reporter: Reporter, opts: 
     hosts,
     phases: phases.timings,
   };
+}
+
+/** The rollback target for several hosts: the one asked for, else the first host's previous release. */
+async function agreeOnTarget(sessions: SshSession[], settings: Settings, reporter: Reporter): Promise<string> {
+  const listings = await Promise.all(
+    sessions.map(async (session) => ({ session, out: await runRemote(session, listCommand(settings), reporter, { phase: 'check' }) })),
+  );
+  let target = settings.deployId;
+  if (!target) {
+    const first = listings[0]!;
+    const live = first.out.result('live') ?? '';
+    const older = first.out.releases.filter((r) => r.status === 'ok' && r.id < live).map((r) => r.id).sort();
+    target = older.at(-1);
+    if (!target) throw new DeployError(`there is no completed release before ${live || 'the live one'} to roll back to`, { host: first.session.label, phase: 'check' });
+  }
+  const missing = listings.filter(({ out }) => !out.releases.some((r) => r.id === target && (r.status === 'ok' || r.status === 'live')));
+  if (missing.length > 0) {
+    throw new DeployError(
+      `release ${target} is missing or incomplete on ${missing.map((m) => m.session.label).join(', ')}; nothing was switched (see 'php-deploy list')`,
+      { phase: 'check' },
+    );
+  }
+  reporter.info(`rolling back ${sessions.length} hosts to ${target}`);
+  return target;
 }
 
 export async function runList(settings: Settings, reporter: Reporter): Promise<HostListing[]> {

@@ -35,6 +35,8 @@ export interface RunResult {
   phases: PhaseTiming[];
   files?: number;
   bytes?: number;
+  /** Time between the first and the last host's switch (several hosts). */
+  skewMs?: number;
   /** Only for a dry run: what would happen. */
   plan?: DeployPlan;
 }

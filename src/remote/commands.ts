@@ -105,9 +105,19 @@ export function uploadCommand(s: Settings, ref: DeployRef, baseId: string | unde
   ]);
 }
 
-/** Link shared, before-switch, check through php-fpm, switch, reload, check, after-switch, prune. */
-export function activateCommand(s: Settings, ref: DeployRef): string {
-  return remoteCommand('activate', [
+/**
+ * Activation steps. `activate` runs all three in one round trip (one host); several hosts run
+ * `prepare` everywhere, then `switch` everywhere, then `finish` everywhere.
+ *   prepare  link shared, once-commands (only where `once` is true), before-switch, check through php-fpm
+ *   switch   rename current, reload, check through the web server (switch back on failure)
+ *   finish   mark completed, log, after-switch, prune, unlock
+ */
+export type ActivationStep = 'activate' | 'prepare' | 'switch' | 'finish';
+
+export function activateCommand(s: Settings, ref: DeployRef, step: ActivationStep = 'activate', opts: { once?: boolean } = {}): string {
+  const once = opts.once ?? step === 'activate';
+  return remoteCommand(step, [
+    ...(once ? s.onceCommands.map((c): RemoteArg => ['once', c]) : []),
     ...common(s, ref),
     ['version', s.version],
     ['sha', s.gitSha],

@@ -49,6 +49,7 @@ DOCUMENT_ROOT='public'
 RELOAD_COMMAND=''
 SHARED=()
 BEFORE_SWITCH=()
+ONCE=()
 AFTER_SWITCH=()
 SEEDS=()
 CURRENT_PHASE='start'
@@ -123,6 +124,7 @@ parse_args() {
       shared) SHARED+=("$val") ;;
       seed) SEEDS+=("$val") ;;
       before) BEFORE_SWITCH+=("$val") ;;
+      once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
       *) die "unknown argument '$key'" ;;
     esac
@@ -747,24 +749,34 @@ cmd_upload() {
   say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
 }
 
-# Activation: everything from shared links to prune, run detached from the SSH session so that a
-# client that disappears never leaves `current` unverified.
-cmd_activate() {
-  assert_lock
-  start_renewer
-  local rel prev t0
+# Activation, in three steps that a single host runs in one round trip (activate) and several hosts
+# run one step at a time on all of them (prepare everywhere, then switch everywhere, then finish):
+#   prepare  link shared paths, once-commands, before-switch, check the new release through php-fpm
+#   switch   rename current, reload, check through the web server (switch back on failure)
+#   finish   mark completed, log, after-switch, prune, unlock
+# They run detached from the SSH session, so a client that disappears never leaves `current`
+# unverified.
+
+step_prepare() {
+  local rel prev
   rel=$(release_dir "$DEPLOY_ID")
+  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   prev=$(live_id)
   [[ -n $prev && ! -d $(release_dir "$prev") ]] && prev=''
+  printf '%s\n' "$prev" >"$(meta_dir "$DEPLOY_ID")/prev"
   result previous "$prev"
-  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   hook_env "$rel" "$prev"
 
   phase link-shared
   link_shared "$rel"
 
+  if ((${#ONCE[@]})); then
+    phase once
+    run_hooks once "$rel" "${ONCE[@]}" || fail_release "$LAST_FAILURE"
+  fi
+
   phase before-switch
-  if ! run_hooks before-switch "$rel" "${BEFORE_SWITCH[@]}"; then fail_release "$LAST_FAILURE"; fi
+  run_hooks before-switch "$rel" "${BEFORE_SWITCH[@]}" || fail_release "$LAST_FAILURE"
 
   phase pre-switch-check
   if [[ -n $FPM_SOCKET ]]; then
@@ -772,10 +784,18 @@ cmd_activate() {
   else
     say "no fpm-socket: the new release is not checked before it goes live"
   fi
+}
 
+prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
+
+step_switch() {
+  local prev t0
+  prev=$(prepared_prev)
+  hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
   phase switch
   t0=$(now_ms)
   switch_to "$DEPLOY_ID"
+  result switch_at_ms "$t0"
   result switch_ms "$(($(now_ms) - t0))"
   say "current -> releases/$DEPLOY_ID (was ${prev:-nothing})"
 
@@ -795,7 +815,16 @@ cmd_activate() {
   else
     say "no health-url: the live site is not checked after the switch"
   fi
-  date -u +%Y-%m-%dT%H:%M:%SZ >"$(meta_dir "$DEPLOY_ID")/ok"
+  now_iso >"$(meta_dir "$DEPLOY_ID")/checked"
+}
+
+step_finish() {
+  local rel prev
+  rel=$(release_dir "$DEPLOY_ID")
+  prev=$(prepared_prev)
+  hook_env "$rel" "$prev"
+  [[ $(live_id) == "$DEPLOY_ID" && -f $(meta_dir "$DEPLOY_ID")/checked ]] || die "release $DEPLOY_ID is not live and checked"
+  now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
   append_log deploy ok
   result deployed "$DEPLOY_ID"
 
@@ -812,6 +841,36 @@ cmd_activate() {
     append_log after-switch failed "$after_failed"
     die "$after_failed (release $DEPLOY_ID is live and healthy; roll back with 'php-deploy rollback' if needed)"
   fi
+}
+
+cmd_activate() {
+  assert_lock
+  start_renewer
+  step_prepare
+  step_switch
+  step_finish
+}
+
+cmd_prepare() {
+  assert_lock
+  start_renewer
+  step_prepare
+  stop_renewer
+  result prepared "$DEPLOY_ID"
+}
+
+cmd_switch() {
+  assert_lock
+  start_renewer
+  step_switch
+  stop_renewer
+  result switched "$DEPLOY_ID"
+}
+
+cmd_finish() {
+  assert_lock
+  start_renewer
+  step_finish
 }
 
 # A release that failed before or at its switch: make sure it is not live, remove it, log, unlock.
@@ -938,7 +997,10 @@ cmd_abort() {
   local md
   md=$(meta_dir "$DEPLOY_ID")
   if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
-    switch_back "$(previous_ok_release "$DEPLOY_ID")" "the deploy was aborted before its checks passed"
+    local back
+    back=$(prepared_prev)
+    [[ -n $back ]] || back=$(previous_ok_release "$DEPLOY_ID")
+    switch_back "$back" "the deploy was aborted before it completed: ${HOLDER:-aborted}"
   fi
   rm -rf "$(release_dir "$DEPLOY_ID").partial" "${STATE:?}/seed/$DEPLOY_ID"
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
@@ -1128,7 +1190,7 @@ main() {
   [[ $# -gt 0 ]] && shift
   case $cmd in
     # Commands that change what is live run detached (see run_detached).
-    activate | rollback | abort)
+    activate | prepare | switch | finish | rollback | abort)
       parse_args "$@"
       ensure_layout
       run_detached "$(date +%Y%m%dT%H%M%S)-$cmd-${DEPLOY_ID:-${TARGET_ID:-previous}}" "$cmd" "$@"
@@ -1147,6 +1209,9 @@ main() {
       parse_args "$@"
       case $sub in
         activate) cmd_activate ;;
+        prepare) cmd_prepare ;;
+        switch) cmd_switch ;;
+        finish) cmd_finish ;;
         rollback) cmd_rollback ;;
         abort) cmd_abort ;;
         *) die "unknown detached command '$sub'" ;;
