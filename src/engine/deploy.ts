@@ -26,7 +26,8 @@ import type { SshSession } from '../ssh/session.js';
 import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { Phases } from './phases.js';
-import { checkServer, checksError, reportChecks, type CheckResult } from './preflight.js';
+import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
+import { checkArtifact } from '../preflight/artifact.js';
 import type { DeployPlan, EngineOptions, HostPlan, HostResult, RunResult } from './types.js';
 
 interface HostState extends ActiveHost {
@@ -63,7 +64,15 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   const manifestText = formatManifest(scan.entries);
   checkCancel();
 
-  const checks: CheckResult[] = [];
+  // Checks of the artifact itself, before any connection.
+  const checks: CheckResult[] = await phases.run('check', async () => {
+    const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
+    reportChecks(local, reporter);
+    const failed = checksError(local);
+    if (failed && !settings.dryRun) throw failed;
+    return local;
+  });
+
   let skewMs: number | undefined;
   const sessions = await phases.run('connect', () => connectAll(settings, reporter));
   const hosts: HostState[] = sessions.map((session) => ({
@@ -75,12 +84,12 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   // Read-only checks of every server before anything changes (and before the lock).
   try {
     await phases.run('preflight', async () => {
-      const facts = await Promise.all(sessions.map((s) => checkServer(s, settings, scan.bytes, reporter)));
-      for (const f of facts) checks.push(...f.checks);
-      checks.push(...(opts.extraChecks?.(facts) ?? []));
-      reportChecks(checks, reporter);
+      const facts = await mapLimit(sessions, settings.maxParallel, (s) => checkServer(s, settings, scan.bytes, reporter));
+      const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
+      reportChecks(serverChecks, reporter);
+      checks.push(...serverChecks);
       if (settings.dryRun) return;
-      const failed = checksError(checks);
+      const failed = checksError(serverChecks);
       if (failed) throw failed;
     });
     if (settings.dryRun) {

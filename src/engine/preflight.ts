@@ -3,7 +3,10 @@
  * round trip per server (before the lock). Every failed check is one line naming the host, the check,
  * what was found, what is needed and how to fix it.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import { checkPlatform, platformOverrides, platformRequirements } from '../preflight/platform.js';
 import { DeployError } from '../errors.js';
 import { preflightCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
@@ -71,4 +74,25 @@ export function checksError(checks: readonly CheckResult[]): DeployError | undef
   if (!first) return undefined;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed check${errors.length > 2 ? 's' : ''} above)` : '';
   return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase: 'preflight' });
+}
+
+/** composer.lock's platform requirements against the PHP of the php-fpm pool (and of the CLI, when hooks run php). */
+export function platformChecks(settings: Settings, facts: ServerFacts): CheckResult[] {
+  let lock: string;
+  try {
+    lock = readFileSync(join(settings.source, 'composer.lock'), 'utf8');
+  } catch {
+    return [];
+  }
+  const reqs = platformRequirements(lock);
+  const overrides = platformOverrides(lock);
+  const out: CheckResult[] = [];
+  if (facts.fpm) {
+    const where = `php-fpm pool at ${settings.fpmSocket}`;
+    out.push(...checkPlatform(reqs, facts.fpm, where, { overrides }).map((c) => ({ ...c, host: facts.host })));
+  }
+  if (facts.cli) {
+    out.push(...checkPlatform(reqs, facts.cli, 'php CLI (runs before-switch)', { overrides }).map((c) => ({ ...c, host: facts.host })));
+  }
+  return out;
 }

@@ -101,6 +101,4 @@ export interface EngineOptions {
   /** Called once nothing is held on any server any more (success or handled failure). */
   onReleased?: () => void;
   now?: () => Date;
-  /** More checks computed from what the servers reported (e.g. composer platform requirements). */
-  extraChecks?: (facts: import('./preflight.js').ServerFacts[]) => import('./preflight.js').CheckResult[];
 }

@@ -8,7 +8,8 @@ export function renderSummary(r: RunResult, deployPath: string): string {
     r.command === 'deploy'
       ? `### php-deploy: deployed \`${r.deployId}\`${r.version ? ` (${esc(r.version)})` : ''}`
       : `### php-deploy: rolled back to \`${r.deployId}\``;
-  const lines = [title, '', `Path \`${deployPath}\` on ${r.hosts.length} host(s) in ${(r.durationMs / 1000).toFixed(1)} s.`, ''];
+  const skew = r.skewMs !== undefined ? ` All hosts switched within ${r.skewMs} ms.` : '';
+  const lines = [title, '', `Path \`${deployPath}\` on ${r.hosts.length} host(s) in ${(r.durationMs / 1000).toFixed(1)} s.${skew}`, ''];
   lines.push('| host | release | previous | switch | sent | result |', '|---|---|---|---|---|---|');
   for (const h of r.hosts) {
     const sent = h.sentFiles !== undefined ? `${h.sentFiles} files, ${((h.sentBytes ?? 0) / 1e6).toFixed(1)} MB (${h.linkedFiles ?? 0} linked)` : '';
