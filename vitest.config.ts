@@ -22,5 +22,21 @@ export default defineConfig({
     // End-to-end files share one server stack; run files one at a time.
     fileParallelism: false,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Starts the stack and builds dist/ once; unit tests never need it.
+          globalSetup: ['test/e2e/global-setup.ts'],
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -18,7 +18,7 @@ export class DeployError extends Error {
   /** The one line printed for this failure. */
   oneLine(): string {
     const where = [this.host, this.phase].filter(Boolean).join(': ');
-    return (where ? `${where}: ` : '') + this.message.replace(/\s*\n\s*/g, ' ');
+    return ((where ? `${where}: ` : '') + this.message.replace(/\s*\n\s*/g, ' ')).trim();
   }
 
   /** The same error, placed at a host and phase unless it already names them. */
@@ -38,6 +38,11 @@ export class InputError extends DeployError {
     super(`${input}: ${message}`);
     this.name = 'InputError';
     this.input = input;
+  }
+
+  /** Bad input is never placed at a host or phase: it names the input, and stays an InputError (exit 2). */
+  override at(): DeployError {
+    return this;
   }
 }
 

@@ -76,7 +76,8 @@ async function run(): Promise<void> {
     if (process.env.GITHUB_STEP_SUMMARY) {
       await core.summary.addRaw(`### php-deploy failed\n\n${e.oneLine()}\n\nPath \`${deployPath}\`: the release that was live before stays live.\n`).write();
     }
-    core.setFailed(e.oneLine());
+    // Not core.setFailed: it would add a second, identical error annotation without the title.
+    process.exitCode = core.ExitCode.Failure;
   }
 }
 

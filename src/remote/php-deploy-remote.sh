@@ -327,6 +327,7 @@ start_renewer() {
   ((every >= 1)) || every=1
   (
     trap - EXIT
+    exec 8>&-
     while sleep "$every"; do
       lock_mutex
       if read_lock && [[ $LOCK_TOKEN == "$TOKEN" ]]; then write_lock "$LOCK_ACQUIRED"; else exit 0; fi
@@ -539,7 +540,7 @@ switch_to() {
 run_reload() {
   [[ -n $RELOAD_COMMAND ]] || return 0
   say "reload: $RELOAD_COMMAND"
-  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
 }
 
 # The failure message's tail after a switch back, so the one line says what is live now.
@@ -585,7 +586,7 @@ run_hooks() {
   for cmd in "$@"; do
     n=$((n + 1))
     say "${name}[$n]: $cmd"
-    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null; then
+    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&-; then
       LAST_FAILURE="$name command $n failed: $cmd"
       return 1
     fi
@@ -983,9 +984,32 @@ cmd_rollback() {
   release_lock
 }
 
+# A worker that activates a release (activate, prepare, switch, finish) holds this flock for as long as
+# it runs. The server finishes and checks what it started even when the client is gone, so an abort
+# (e.g. the action's post step after the main step was killed) leaves a running activation alone.
+# Hooks, reloads and the renewer run with fd 8 closed, so nothing they leave behind keeps it held.
+hold_activation() {
+  exec 8>>"$STATE/activation.lock"
+  flock -w 60 8 || die "another activation on $DEPLOY_PATH did not finish within 60 s"
+}
+activation_running() {
+  exec 8>>"$STATE/activation.lock"
+  if flock -n 8; then
+    flock -u 8
+    exec 8>&-
+    return 1
+  fi
+  exec 8>&-
+  return 0
+}
+
 # Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).
 cmd_abort() {
   [[ -d $STATE ]] || return 0
+  if activation_running; then
+    say "not aborting: the server is still activating deploy $DEPLOY_ID; it finishes and checks it by itself (see 'php-deploy list')"
+    return 0
+  fi
   lock_mutex
   if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then
     lock_mutex_release
@@ -1207,6 +1231,9 @@ main() {
       local sub=$1
       shift
       parse_args "$@"
+      case $sub in
+        activate | prepare | switch | finish) hold_activation ;;
+      esac
       case $sub in
         activate) cmd_activate ;;
         prepare) cmd_prepare ;;
