@@ -1285,8 +1285,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve, reject) {
-              promiseResolve = resolve;
+            return new Promise(function(resolve2, reject) {
+              promiseResolve = resolve2;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1319,11 +1319,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -1367,8 +1367,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve) => {
-          state.drains.push({ writes, resolve });
+        return new Promise((resolve2) => {
+          state.drains.push({ writes, resolve: resolve2 });
         });
       }
       write(data) {
@@ -1473,10 +1473,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         return pipeline2(...streams, (err) => {
           if (err) return reject(err);
-          resolve();
+          resolve2();
         });
       });
     }
@@ -2146,16 +2146,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve, reject) {
+        function onnext(resolve2, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve({ value: entryStream, done: false });
+            resolve2({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve;
+          promiseResolve = resolve2;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -2183,11 +2183,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve, reject) => {
-            if (extract.destroyed) return resolve({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (extract.destroyed) return resolve2({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -2851,13 +2851,13 @@ var require_ignore = __commonJS({
       if (source.indexOf(WILDCARD) < 0) {
         return source;
       }
-      const tokens = [];
+      const tokens2 = [];
       const { length } = source;
       let index = 0;
       while (index < length) {
         const char = source[index];
         if (source.startsWith(WILDCARD, index)) {
-          tokens.push({ wildcard: true });
+          tokens2.push({ wildcard: true });
           index += WILDCARD.length;
         } else if (char === "[") {
           let end = index + 1;
@@ -2871,10 +2871,10 @@ var require_ignore = __commonJS({
             end += source[end] === ESCAPE ? 2 : 1;
           }
           end++;
-          tokens.push({ single: source.slice(index, end) });
+          tokens2.push({ single: source.slice(index, end) });
           index = end;
         } else if (char === ESCAPE) {
-          tokens.push({ single: source.slice(index, index + 2) });
+          tokens2.push({ single: source.slice(index, index + 2) });
           index += 2;
         } else if (char === "(") {
           let depth = 0;
@@ -2892,13 +2892,13 @@ var require_ignore = __commonJS({
           if ("*+?".indexOf(source[end]) >= 0) {
             end++;
           }
-          tokens.push({ boundary: source.slice(index, end) });
+          tokens2.push({ boundary: source.slice(index, end) });
           index = end;
         } else if (char === "^" || char === "$") {
-          tokens.push({ boundary: char });
+          tokens2.push({ boundary: char });
           index++;
         } else {
-          tokens.push({ single: char });
+          tokens2.push({ single: char });
           index++;
         }
       }
@@ -2920,7 +2920,7 @@ var require_ignore = __commonJS({
         });
         run = [];
       };
-      tokens.forEach((token) => {
+      tokens2.forEach((token) => {
         if (token.boundary === void 0) {
           run.push(token);
           return;
@@ -9808,7 +9808,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve, reject) => {
+        return new Promise(async (resolve2, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -9820,7 +9820,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve();
+          resolve2();
         });
       })(),
       NullCipher,
@@ -11078,8 +11078,8 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve } = __require("path");
-    var { readFile: readFile3 } = __require("fs");
+    var { resolve: resolve2 } = __require("path");
+    var { readFile: readFile4 } = __require("fs");
     var { execFile, spawn } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
@@ -11214,7 +11214,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -11297,7 +11297,7 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile3(socketPath, function readCygsocket(err, data) {
+          readFile4(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -11306,7 +11306,7 @@ var require_agent = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile3(socketPath, readCygsocket);
+                readFile4(socketPath, readCygsocket);
               });
               return;
             }
@@ -12182,7 +12182,7 @@ var require_handlers_misc = __commonJS({
       },
       [MESSAGE.DEBUG]: (self2, payload) => {
         bufferParser.init(payload, 1);
-        const display = bufferParser.readBool();
+        const display2 = bufferParser.readBool();
         const msg = bufferParser.readString(true);
         const lang = bufferParser.readString();
         bufferParser.clear();
@@ -12194,7 +12194,7 @@ var require_handlers_misc = __commonJS({
         }
         self2._debug && self2._debug("Inbound: Received DEBUG");
         const handler = self2._handlers.DEBUG;
-        handler && handler(self2, display, msg);
+        handler && handler(self2, display2, msg);
       },
       [MESSAGE.SERVICE_REQUEST]: (self2, payload) => {
         bufferParser.init(payload, 1);
@@ -16271,7 +16271,7 @@ var require_node_fs_compat = __commonJS({
         res = `_${val.slice(i - 3, i)}${res}`;
       return `${val.slice(0, i)}${res}`;
     }
-    function oneOf(expected, thing) {
+    function oneOf2(expected, thing) {
       assert(typeof thing === "string", "`thing` has to be of type string");
       if (Array.isArray(expected)) {
         const len = expected.length;
@@ -16337,10 +16337,10 @@ ${suffix}`;
         }
         let msg;
         if (name.endsWith(" argument")) {
-          msg = `The ${name} ${determiner} ${oneOf(expected, "type")}`;
+          msg = `The ${name} ${determiner} ${oneOf2(expected, "type")}`;
         } else {
           const type = name.includes(".") ? "property" : "argument";
-          msg = `The "${name}" ${type} ${determiner} ${oneOf(expected, "type")}`;
+          msg = `The "${name}" ${type} ${determiner} ${oneOf2(expected, "type")}`;
         }
         msg += `. Received type ${typeof actual}`;
         this.message = msg;
@@ -20162,7 +20162,7 @@ var require_client = __commonJS({
         let sawHeader = false;
         if (this._protocol)
           this._protocol.cleanup();
-        const DEBUG_HANDLER = !debug ? void 0 : (p, display, msg) => {
+        const DEBUG_HANDLER = !debug ? void 0 : (p, display2, msg) => {
           debug(`Debug output from server: ${JSON.stringify(msg)}`);
         };
         let serverSigAlgs;
@@ -22154,7 +22154,7 @@ var require_server = __commonJS({
         function onClientPreHeaderError(err) {
         }
         this.on("error", onClientPreHeaderError);
-        const DEBUG_HANDLER = !debug ? void 0 : (p, display, msg) => {
+        const DEBUG_HANDLER = !debug ? void 0 : (p, display2, msg) => {
           debug(`Debug output from client: ${JSON.stringify(msg)}`);
         };
         const kaIntvl = typeof srvCfg.keepaliveInterval === "number" && isFinite(srvCfg.keepaliveInterval) && srvCfg.keepaliveInterval > 0 ? srvCfg.keepaliveInterval : typeof Server.KEEPALIVE_CLIENT_INTERVAL === "number" && isFinite(Server.KEEPALIVE_CLIENT_INTERVAL) && Server.KEEPALIVE_CLIENT_INTERVAL > 0 ? Server.KEEPALIVE_CLIENT_INTERVAL : -1;
@@ -24962,7 +24962,7 @@ var DeployError = class _DeployError extends Error {
   /** The one line printed for this failure. */
   oneLine() {
     const where = [this.host, this.phase].filter(Boolean).join(": ");
-    return (where ? `${where}: ` : "") + this.message.replace(/\s*\n\s*/g, " ");
+    return ((where ? `${where}: ` : "") + this.message.replace(/\s*\n\s*/g, " ")).trim();
   }
   /** The same error, placed at a host and phase unless it already names them. */
   at(host, phase) {
@@ -24978,6 +24978,10 @@ var InputError = class extends DeployError {
     super(`${input}: ${message}`);
     this.name = "InputError";
     this.input = input;
+  }
+  /** Bad input is never placed at a host or phase: it names the input, and stays an InputError (exit 2). */
+  at() {
+    return this;
   }
 };
 function asDeployError(err, host, phase) {
@@ -25154,7 +25158,7 @@ var OPTIONS = [
   },
   {
     name: "before-switch",
-    description: "Commands run in the new release before it goes live (e.g. migrations), one per line; any failure stops the deploy.",
+    description: "Commands run in the new release before it goes live, one per line; any failure stops the deploy. A line starting with `once:` (e.g. `once: php artisan migrate --force`) runs on the first host only, before the others.",
     commands: ["deploy"]
   },
   {
@@ -25166,6 +25170,12 @@ var OPTIONS = [
     name: "health-url",
     description: "URL the server itself can reach (e.g. `http://127.0.0.1/health`): checked through the web server after the switch; its path is also requested through php-fpm before the switch."
   },
+  {
+    name: "health-expect-release",
+    description: "Fail the post-switch check (and switch back) unless the health-url response names the new release id, which catches a web server still serving the previous release.",
+    default: "false",
+    boolean: true
+  },
   { name: "health-timeout", description: "Seconds a health check may retry until it gets HTTP 200.", default: "20" },
   {
     name: "fpm-socket",
@@ -25176,11 +25186,32 @@ var OPTIONS = [
     name: "reload-command",
     description: "Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`."
   },
+  {
+    name: "strategy",
+    description: "`all-at-once`: prepare every host, then switch them all together (nothing goes live unless every host is ready). `rolling`: prepare, switch and check batch by batch.",
+    default: "all-at-once",
+    commands: ["deploy"]
+  },
+  { name: "batch-size", description: "Hosts per batch with strategy rolling.", default: "1", commands: ["deploy"] },
+  {
+    name: "rolling-failure",
+    description: "With strategy rolling, what to do with batches already switched when a later batch fails: `revert` them or `keep` them.",
+    default: "revert",
+    commands: ["deploy"]
+  },
+  { name: "max-parallel", description: "Hosts worked on at the same time (connect, upload, prepare).", default: "10" },
   { name: "keep-releases", description: "Completed releases to keep (the live and previous ones are always kept).", default: "5" },
   {
     name: "lock-timeout",
     description: "Seconds to wait for another deploy holding the lock (0 = fail at once, naming the holder).",
     default: "0"
+  },
+  {
+    name: "dry-run",
+    description: "Run every check and print the plan (hosts, release id, files to send, shared links, commands, releases to prune) without changing anything on any server. Fails when the real deploy would be refused.",
+    default: "false",
+    boolean: true,
+    commands: ["deploy"]
   },
   {
     name: "lock-ttl",
@@ -25262,6 +25293,12 @@ function defaultVersion(ctx) {
   const safe = raw.replace(/[^A-Za-z0-9._+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
   return safe || "unversioned";
 }
+function yesNo(raw, name) {
+  const text = value(raw, name).trim().toLowerCase();
+  if (["true", "yes", "1", "on"].includes(text)) return true;
+  if (["false", "no", "0", "off", ""].includes(text)) return false;
+  throw new InputError(name, `must be true or false (got '${text}')`);
+}
 function checkHealthUrl(url) {
   let parsed;
   try {
@@ -25288,6 +25325,13 @@ function commandLines(raw, name) {
   }
   return lines;
 }
+function oneOf(raw, name, allowed) {
+  const text = value(raw, name).trim();
+  if (!allowed.includes(text)) {
+    throw new InputError(name, `'${text}' is not one of ${allowed.join(", ")}`);
+  }
+  return text;
+}
 function parseSettings(raw, ctx) {
   const command = value(raw, "command").trim();
   if (!COMMANDS.includes(command)) {
@@ -25312,6 +25356,10 @@ function parseSettings(raw, ctx) {
   const versionInput = value(raw, "version").trim();
   const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
   const deployIdInput = value(raw, "deploy-id").trim();
+  const beforeLines = commandLines(raw, "before-switch");
+  const isOnce = (l) => /^once:/i.test(l);
+  const onceCommands = beforeLines.filter(isOnce).map((l) => l.replace(/^once:\s*/i, ""));
+  if (onceCommands.some((c) => c === "")) throw new InputError("before-switch", "a line 'once:' needs a command after it");
   return {
     command,
     hosts,
@@ -25328,7 +25376,8 @@ function parseSettings(raw, ctx) {
     gitSha: /^[0-9a-f]{7,64}$/i.test(ctx.sha ?? "") ? ctx.sha : "",
     deployId: deployIdInput ? checkDeployId(deployIdInput) : void 0,
     shared: [...new Set(splitList(value(raw, "shared")).map((p) => checkReleasePath("shared", p)))],
-    beforeSwitch: commandLines(raw, "before-switch"),
+    beforeSwitch: beforeLines.filter((l) => !isOnce(l)),
+    onceCommands,
     afterSwitch: commandLines(raw, "after-switch"),
     healthUrl: value(raw, "health-url").trim() ? checkHealthUrl(value(raw, "health-url").trim()) : void 0,
     healthTimeoutSec: wholeNumber(raw, "health-timeout", 1, 600),
@@ -25338,6 +25387,12 @@ function parseSettings(raw, ctx) {
     keepReleases: wholeNumber(raw, "keep-releases", 1, 1e3),
     lockTimeoutSec: wholeNumber(raw, "lock-timeout", 0, 3600),
     lockTtlSec: wholeNumber(raw, "lock-ttl", 30, 86400),
+    dryRun: yesNo(raw, "dry-run"),
+    strategy: oneOf(raw, "strategy", ["all-at-once", "rolling"]),
+    batchSize: wholeNumber(raw, "batch-size", 1, 1e3),
+    rollingFailure: oneOf(raw, "rolling-failure", ["revert", "keep"]),
+    maxParallel: wholeNumber(raw, "max-parallel", 1, 200),
+    healthExpectRelease: yesNo(raw, "health-expect-release"),
     who: ctx.who,
     logContext: ctx.logContext ?? {}
   };
@@ -25377,19 +25432,6 @@ function sortEntries(entries) {
 function octal4(mode) {
   return (mode & 4095).toString(8).padStart(4, "0");
 }
-function formatManifest(entries) {
-  const lines = [MANIFEST_HEADER];
-  for (const e of sortEntries(entries)) {
-    const isFile = e.type === "f";
-    const fields = [e.type, octal4(e.mode), String(isFile ? e.size : 0), isFile ? e.sha256 ?? "" : "-", e.path];
-    if (isFile && !SHA256_RE.test(e.sha256 ?? "")) {
-      throw new DeployError(`manifest: file ${JSON.stringify(e.path)} has no valid sha256`, { phase: "pack" });
-    }
-    if (e.type === "l") fields.push(e.linkTarget ?? "");
-    lines.push(fields.join("	"));
-  }
-  return lines.join("\n") + "\n";
-}
 var SHA256_RE = /^[0-9a-f]{64}$/;
 var MODE_RE = /^[0-7]{4}$/;
 var SIZE_RE = /^(0|[1-9][0-9]*)$/;
@@ -25402,6 +25444,26 @@ function badPath(path) {
     if (seg === "" || seg === "." || seg === "..") return `bad path segment ${JSON.stringify(seg)}`;
   }
   return void 0;
+}
+function formatManifest(entries) {
+  const lines = [MANIFEST_HEADER];
+  for (const e of sortEntries(entries)) {
+    const isFile = e.type === "f";
+    const fields = [e.type, octal4(e.mode), String(isFile ? e.size : 0), isFile ? e.sha256 ?? "" : "-", e.path];
+    const why = badPath(e.path);
+    if (why) throw new DeployError(`manifest: ${why}: ${JSON.stringify(e.path)}`, { phase: "pack" });
+    if (isFile && !SHA256_RE.test(e.sha256 ?? "")) {
+      throw new DeployError(`manifest: file ${JSON.stringify(e.path)} has no valid sha256`, { phase: "pack" });
+    }
+    if (e.type === "l") {
+      if (!e.linkTarget || new RegExp("\\p{Cc}", "u").test(e.linkTarget)) {
+        throw new DeployError(`manifest: symlink ${JSON.stringify(e.path)} has a bad target ${JSON.stringify(e.linkTarget ?? "")}`, { phase: "pack" });
+      }
+      fields.push(e.linkTarget);
+    }
+    lines.push(fields.join("	"));
+  }
+  return lines.join("\n") + "\n";
 }
 function parseManifest(text) {
   const lines = text.split("\n");
@@ -25472,10 +25534,11 @@ function diffManifests(local, base) {
 // src/pack/pack.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 import { createHash as createHash2 } from "node:crypto";
-import { lstat as lstat2, readlink as readlink2 } from "node:fs/promises";
+import { lstatSync as lstatSync2, readlinkSync as readlinkSync2 } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join as join3 } from "node:path";
 import { addAbortSignal, Transform } from "node:stream";
-import { constants as zc, createGzip, gzip } from "node:zlib";
+import { createGzip, gzip } from "node:zlib";
 
 // src/pack/fileio.ts
 import fs, { constants } from "node:fs";
@@ -25486,59 +25549,43 @@ function notRegular() {
   e.code = "ENOTREG";
   return e;
 }
-function openRegular(abs) {
-  return new Promise((resolve, reject) => {
-    fs.open(abs, OPEN_FLAGS, (err, fd) => {
-      if (err) return reject(err);
-      fs.fstat(fd, (err2, stat2) => {
-        if (err2 || !stat2.isFile()) {
-          fs.close(fd, () => reject(err2 ?? notRegular()));
-          return;
-        }
-        resolve({ fd, stat: stat2 });
-      });
-    });
-  });
-}
 function closeFd(fd) {
-  return new Promise((resolve) => fs.close(fd, () => resolve()));
+  return new Promise((resolve2) => fs.close(fd, () => resolve2()));
 }
 function readAt(fd, buf, off, len, pos) {
-  return new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => err ? reject(err) : resolve(n)));
+  return new Promise((resolve2, reject) => fs.read(fd, buf, off, len, pos, (err, n) => err ? reject(err) : resolve2(n)));
 }
-function readSmallOrOpen(abs) {
-  return new Promise((resolve, reject) => {
-    fs.open(abs, OPEN_FLAGS, (err, fd) => {
-      if (err) return reject(err);
-      const fail = (e) => fs.close(fd, () => reject(e));
-      fs.fstat(fd, (err2, stat2) => {
-        if (err2) return fail(err2);
-        if (!stat2.isFile()) return fail(notRegular());
-        const expected = stat2.size;
-        if (expected >= SMALL_FILE) return resolve({ stat: stat2, fd });
-        let buf = Buffer.allocUnsafe(expected + 1);
-        let total = 0;
-        const step = () => {
-          if (total === buf.length) {
-            const bigger = Buffer.allocUnsafe(buf.length * 2);
-            buf.copy(bigger, 0, 0, total);
-            buf = bigger;
-          }
-          const want = buf.length - total;
-          fs.read(fd, buf, total, want, total, (err3, n) => {
-            if (err3) return fail(err3);
-            total += n;
-            if (n === 0 || n < want && total === expected) {
-              fs.close(fd, () => resolve({ stat: stat2, buf: buf.subarray(0, total) }));
-              return;
-            }
-            step();
-          });
-        };
-        step();
-      });
-    });
-  });
+function readSmallOrOpenSync(abs) {
+  const fd = fs.openSync(abs, OPEN_FLAGS);
+  let keepOpen = false;
+  try {
+    const stat2 = fs.fstatSync(fd);
+    if (!stat2.isFile()) throw notRegular();
+    const expected = stat2.size;
+    if (expected >= SMALL_FILE) {
+      keepOpen = true;
+      return { stat: stat2, fd };
+    }
+    let buf = Buffer.allocUnsafe(expected + 1);
+    let total = 0;
+    for (; ; ) {
+      if (total === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, total);
+        buf = bigger;
+      }
+      const want = buf.length - total;
+      const n = fs.readSync(fd, buf, total, want, total);
+      total += n;
+      if (n === 0 || n < want && total === expected) break;
+    }
+    return { stat: stat2, buf: buf.subarray(0, total) };
+  } finally {
+    if (!keepOpen) fs.closeSync(fd);
+  }
+}
+function yieldToLoop() {
+  return new Promise((resolve2) => setImmediate(resolve2));
 }
 async function* readChunks(fd, chunkSize = SMALL_FILE) {
   let pos = 0;
@@ -25553,7 +25600,8 @@ async function* readChunks(fd, chunkSize = SMALL_FILE) {
 
 // src/pack/scan.ts
 import { createHash } from "node:crypto";
-import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join as join2 } from "node:path";
 
 // src/pack/excludes.ts
@@ -25670,20 +25718,17 @@ function kindOf(d) {
   if (d.isCharacterDevice()) return "character device";
   return "unknown";
 }
-async function hashFile(abs) {
-  const r = await readSmallOrOpen(abs);
-  const mode = normalizeFileMode(r.stat.mode);
-  if (r.buf) return { sha256: createHash("sha256").update(r.buf).digest("hex"), size: r.buf.length, mode };
+async function hashOpenFile(fd) {
   try {
     const hash = createHash("sha256");
     let size = 0;
-    for await (const chunk of readChunks(r.fd)) {
+    for await (const chunk of readChunks(fd)) {
       hash.update(chunk);
       size += chunk.length;
     }
-    return { sha256: hash.digest("hex"), size, mode };
+    return { sha256: hash.digest("hex"), size };
   } finally {
-    await closeFd(r.fd);
+    await closeFd(fd);
   }
 }
 async function checkSource(sourceDir) {
@@ -25697,6 +25742,7 @@ async function checkSource(sourceDir) {
   }
   if (!st.isDirectory()) throw bad("it is not a directory");
 }
+var SLICE_MS = 8;
 async function scanTree(sourceDir, opts) {
   await checkSource(sourceDir);
   const isExcluded = await createExcludeFilter(sourceDir, opts.exclude ?? []);
@@ -25704,11 +25750,27 @@ async function scanTree(sourceDir, opts) {
   const entries = [];
   let files = 0;
   let bytes = 0;
-  const queue = [{ dir: "" }];
-  const readDir = async (rel) => {
-    let dirents;
+  const addFile = (rel, mode, r) => {
+    entries.push({ type: "f", mode: normalizeFileMode(mode), size: r.size, sha256: r.sha256, path: rel });
+    files++;
+    bytes += r.size;
+  };
+  const running = /* @__PURE__ */ new Set();
+  let bigError;
+  const hashLarge = async (rel, fd, mode) => {
+    while (running.size >= concurrency) await Promise.race(running);
+    const p = hashOpenFile(fd).then(
+      (r) => addFile(rel, mode, r),
+      (err) => {
+        bigError ??= ioError("read", rel, err);
+      }
+    );
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  };
+  const readDir = (rel) => {
     try {
-      dirents = await readdir(rel === "" ? sourceDir : join2(sourceDir, rel), { withFileTypes: true });
+      return readdirSync(rel === "" ? sourceDir : join2(sourceDir, rel), { withFileTypes: true });
     } catch (err) {
       if (rel === "") {
         const code = err.code;
@@ -25716,97 +25778,82 @@ async function scanTree(sourceDir, opts) {
       }
       throw ioError("read directory", rel, err);
     }
-    for (const d of dirents) {
-      const name = d.name;
-      const childRel = rel === "" ? name : `${rel}/${name}`;
-      const abs = join2(sourceDir, childRel);
-      let kind = kindOf(d);
-      if (kind === "unknown") {
-        try {
-          kind = kindOf(await lstat(abs));
-        } catch (err) {
-          throw ioError("stat", childRel, err);
-        }
-      }
-      if (isExcluded(childRel, kind === "d")) continue;
-      const why = nameProblem(name);
-      if (why) {
-        throw packError(`cannot deploy ${quotePath(childRel)}: its name ${why}; rename it or exclude it`);
-      }
-      switch (kind) {
-        case "d":
-          entries.push({ type: "d", mode: DIR_MODE, size: 0, path: childRel });
-          queue.push({ dir: childRel });
-          break;
-        case "f":
-          queue.push({ file: childRel });
-          break;
-        case "l": {
-          let target;
+  };
+  const stack = [""];
+  let sliceStart = performance.now();
+  try {
+    while (stack.length > 0) {
+      const rel = stack.pop();
+      for (const d of readDir(rel)) {
+        const name = d.name;
+        const childRel = rel === "" ? name : `${rel}/${name}`;
+        const abs = join2(sourceDir, childRel);
+        let kind = kindOf(d);
+        if (kind === "unknown") {
           try {
-            target = await readlink(abs);
+            kind = kindOf(lstatSync(abs));
           } catch (err) {
-            throw ioError("read symlink", childRel, err);
+            throw ioError("stat", childRel, err);
           }
-          const bad = target === "" ? "is empty" : nameProblem(target);
-          if (bad) {
-            throw packError(`cannot deploy symlink ${quotePath(childRel)}: its target ${quotePath(target)} ${bad}; fix it or exclude it`);
-          }
-          entries.push({ type: "l", mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
-          break;
         }
-        default:
-          throw packError(
-            `cannot deploy ${quotePath(childRel)}: it is a ${kind}; only files, directories and symlinks can be deployed \u2014 exclude it`
-          );
-      }
-    }
-  };
-  const readFileJob = async (rel) => {
-    let r;
-    try {
-      r = await hashFile(join2(sourceDir, rel));
-    } catch (err) {
-      throw ioError("read", rel, err);
-    }
-    entries.push({ type: "f", mode: r.mode, size: r.size, sha256: r.sha256, path: rel });
-    files++;
-    bytes += r.size;
-  };
-  await new Promise((resolve, reject) => {
-    let active = 0;
-    let failed = false;
-    const pump = () => {
-      while (!failed && active < concurrency && queue.length > 0) {
-        const job = queue.pop();
-        active++;
-        const p = "dir" in job ? readDir(job.dir) : readFileJob(job.file);
-        p.then(
-          () => {
-            active--;
-            if (failed) return;
-            if (queue.length === 0 && active === 0) resolve();
-            else pump();
-          },
-          (err) => {
-            active--;
-            if (failed) return;
-            failed = true;
-            reject(err);
+        if (isExcluded(childRel, kind === "d")) continue;
+        const why = nameProblem(name);
+        if (why) {
+          throw packError(`cannot deploy ${quotePath(childRel)}: its name ${why}; rename it or exclude it`);
+        }
+        switch (kind) {
+          case "d":
+            entries.push({ type: "d", mode: DIR_MODE, size: 0, path: childRel });
+            stack.push(childRel);
+            break;
+          case "f": {
+            let r;
+            try {
+              r = readSmallOrOpenSync(abs);
+            } catch (err) {
+              throw ioError("read", childRel, err);
+            }
+            if (r.buf) addFile(childRel, r.stat.mode, { sha256: createHash("sha256").update(r.buf).digest("hex"), size: r.buf.length });
+            else await hashLarge(childRel, r.fd, r.stat.mode);
+            break;
           }
-        );
+          case "l": {
+            let target;
+            try {
+              target = readlinkSync(abs);
+            } catch (err) {
+              throw ioError("read symlink", childRel, err);
+            }
+            const bad = target === "" ? "is empty" : nameProblem(target);
+            if (bad) {
+              throw packError(`cannot deploy symlink ${quotePath(childRel)}: its target ${quotePath(target)} ${bad}; fix it or exclude it`);
+            }
+            entries.push({ type: "l", mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
+            break;
+          }
+          default:
+            throw packError(
+              `cannot deploy ${quotePath(childRel)}: it is a ${kind}; only files, directories and symlinks can be deployed \u2014 exclude it`
+            );
+        }
+        if (bigError) throw bigError;
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
       }
-    };
-    pump();
-  });
+    }
+  } finally {
+    await Promise.all(running);
+  }
+  if (bigError) throw bigError;
   return { entries: sortEntries(entries), files, bytes };
 }
 
 // src/pack/pack.ts
 var DEFAULT_LEVEL = 1;
 var COALESCE_BYTES = 1024 * 1024;
-var READ_AHEAD_BYTES = 8 * 1024 * 1024;
-var READ_AHEAD_FILES = 64;
+var SLICE_MS2 = 8;
 var PROGRESS_MS = 100;
 function packError2(message, cause) {
   return new DeployError(message, { phase: "pack", cause });
@@ -25915,19 +25962,9 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
     throw new RangeError(`gzip level must be an integer 0-9, got ${level}`);
   }
   const verify = opts.verify ?? true;
-  const parallel = opts.parallel === true ? 2 : typeof opts.parallel === "number" && opts.parallel > 1 ? opts.parallel : 0;
-  const pack = import_tar_stream.default.pack();
+  const parallel = opts.parallel === true ? Math.max(2, Math.min(4, availableParallelism())) : typeof opts.parallel === "number" && opts.parallel > 1 ? opts.parallel : 0;
+  const pack = import_tar_stream.default.pack({ highWaterMark: COALESCE_BYTES });
   let out;
-  if (parallel) {
-    out = new ParallelGzip(level, parallel);
-    pack.pipe(out);
-  } else {
-    out = createGzip({ level, chunkSize: 64 * 1024, memLevel: zc.Z_DEFAULT_MEMLEVEL });
-    const coalescer = new Coalescer();
-    pack.pipe(coalescer).pipe(out);
-    coalescer.on("error", (err) => fail(err));
-    out.on("close", () => coalescer.destroy());
-  }
   let stopped = false;
   const fail = (err) => {
     if (stopped) return;
@@ -25936,6 +25973,16 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
     out.destroy(e);
     pack.destroy();
   };
+  if (parallel) {
+    out = new ParallelGzip(level, parallel);
+    pack.pipe(out);
+  } else {
+    out = createGzip({ level, chunkSize: 64 * 1024 });
+    const coalescer = new Coalescer();
+    pack.pipe(coalescer).pipe(out);
+    coalescer.on("error", (err) => fail(err));
+    out.on("close", () => coalescer.destroy());
+  }
   pack.on("error", (err) => fail(err));
   out.on("close", () => {
     stopped = true;
@@ -25951,57 +25998,50 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
     lastReport = now;
     opts.onProgress({ ...progress });
   };
-  const entries = sortEntries(toSend);
-  const ahead = /* @__PURE__ */ new Map();
-  let aheadBytes = 0;
-  let nextToRead = 0;
-  const fillReadAhead = (from) => {
-    if (nextToRead < from) nextToRead = from;
-    while (nextToRead < entries.length && ahead.size < READ_AHEAD_FILES && aheadBytes < READ_AHEAD_BYTES) {
-      const i = nextToRead++;
-      const e = entries[i];
-      if (e.type !== "f" || e.size >= SMALL_FILE) continue;
-      aheadBytes += e.size;
-      const abs = join3(sourceDir, e.path);
-      ahead.set(
-        i,
-        readSmallOrOpen(abs).then(
-          (r) => {
-            if (r.buf) return { buf: r.buf, mtime: r.stat.mtime };
-            void closeFd(r.fd);
-            return { err: changed(e.path, `size ${e.size} \u2192 ${r.stat.size} bytes`) };
-          },
-          (err) => ({ err })
-        )
-      );
+  let lastDone = Promise.resolve();
+  let queued = 0;
+  let sliceStart = performance.now();
+  const addEntry = (header, buf) => {
+    lastDone = new Promise((resolve2) => {
+      const cb = (err) => {
+        if (err) fail(err);
+        resolve2();
+      };
+      try {
+        if (buf) pack.entry(header, buf, cb);
+        else pack.entry(header, cb);
+      } catch (err) {
+        cb(err);
+      }
+    });
+    queued += 512 + (buf?.length ?? 0);
+  };
+  const pace = async () => {
+    if (queued >= COALESCE_BYTES) {
+      queued = 0;
+      await lastDone;
+      sliceStart = performance.now();
+    } else if (performance.now() - sliceStart > SLICE_MS2) {
+      await yieldToLoop();
+      sliceStart = performance.now();
     }
   };
-  const addEntry = (header, buf) => new Promise((resolve, reject) => {
-    const cb = (err) => err ? reject(err) : resolve();
-    if (buf) pack.entry(header, buf, cb);
-    else pack.entry(header, cb);
-  });
   const baseHeader = { uid: 0, gid: 0, uname: "", gname: "" };
   const checkContent = (e, size, sha) => {
     if (size !== e.size) throw changed(e.path, `size ${e.size} \u2192 ${size} bytes`);
     if (sha !== void 0 && e.sha256 !== void 0 && sha !== e.sha256) throw changed(e.path, "content differs from the scan");
   };
-  const packLargeFile = async (e) => {
-    let opened;
+  const packLargeFile = async (e, fd, mtime) => {
     try {
-      opened = await openRegular(join3(sourceDir, e.path));
-    } catch (err) {
-      throw readError(e.path, err);
-    }
-    const { fd, stat: stat2 } = opened;
-    try {
-      if (stat2.size !== e.size) throw changed(e.path, `size ${e.size} \u2192 ${stat2.size} bytes`);
+      await lastDone;
+      queued = 0;
+      if (stopped) return;
       const hash = verify ? createHash2("sha256") : void 0;
       let sink;
-      const finished = new Promise((resolve, reject) => {
+      const finished = new Promise((resolve2, reject) => {
         sink = pack.entry(
-          { ...baseHeader, name: e.path, type: "file", mode: e.mode, size: e.size, mtime: stat2.mtime },
-          (err) => err ? reject(err) : resolve()
+          { ...baseHeader, name: e.path, type: "file", mode: e.mode, size: e.size, mtime },
+          (err) => err ? reject(err) : resolve2()
         );
       });
       finished.catch(() => {
@@ -26015,11 +26055,11 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
           written += chunk.length;
           progress.bytes += chunk.length;
           if (!sink.write(chunk)) {
-            await new Promise((resolve) => {
+            await new Promise((resolve2) => {
               const go = () => {
                 sink.off("drain", go);
                 sink.off("close", go);
-                resolve();
+                resolve2();
               };
               sink.on("drain", go);
               sink.on("close", go);
@@ -26034,56 +26074,62 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
       checkContent(e, written, hash?.digest("hex"));
       sink.end(void 0);
       await finished;
+      sliceStart = performance.now();
     } finally {
       await closeFd(fd);
     }
   };
   const produce = async () => {
     const now = /* @__PURE__ */ new Date();
-    for (let i = 0; i < entries.length; i++) {
+    for (const e of sortEntries(toSend)) {
       if (stopped) return;
-      const e = entries[i];
+      const abs = join3(sourceDir, e.path);
       if (e.type === "d") {
-        await addEntry({ ...baseHeader, name: e.path, type: "directory", mode: DIR_MODE, mtime: now });
+        addEntry({ ...baseHeader, name: e.path, type: "directory", mode: DIR_MODE, mtime: now });
       } else if (e.type === "l") {
-        const abs = join3(sourceDir, e.path);
         let target;
         let mtime;
         try {
-          const st = await lstat2(abs);
+          const st = lstatSync2(abs);
           if (!st.isSymbolicLink()) throw changed(e.path, "it is no longer a symlink");
           mtime = st.mtime;
-          target = await readlink2(abs);
+          target = readlinkSync2(abs);
         } catch (err) {
           throw err instanceof DeployError ? err : readError(e.path, err);
         }
         if (target !== e.linkTarget) throw changed(e.path, "its link target differs from the scan");
-        await addEntry({ ...baseHeader, name: e.path, type: "symlink", linkname: target, mode: SYMLINK_MODE, mtime });
-        progress.files++;
-      } else if (e.size >= SMALL_FILE) {
-        await packLargeFile(e);
+        addEntry({ ...baseHeader, name: e.path, type: "symlink", linkname: target, mode: SYMLINK_MODE, mtime });
         progress.files++;
       } else {
-        fillReadAhead(i);
-        const p = ahead.get(i);
-        const r = await p;
-        ahead.delete(i);
-        aheadBytes -= e.size;
-        fillReadAhead(i + 1);
-        if ("err" in r) throw r.err instanceof DeployError ? r.err : readError(e.path, r.err);
-        const sha = verify ? createHash2("sha256").update(r.buf).digest("hex") : void 0;
-        checkContent(e, r.buf.length, sha);
-        await addEntry({ ...baseHeader, name: e.path, type: "file", mode: e.mode, size: e.size, mtime: r.mtime }, r.buf);
+        let r;
+        try {
+          r = readSmallOrOpenSync(abs);
+        } catch (err) {
+          throw readError(e.path, err);
+        }
+        if (r.fd !== void 0) {
+          if (r.stat.size !== e.size) {
+            await closeFd(r.fd);
+            throw changed(e.path, `size ${e.size} \u2192 ${r.stat.size} bytes`);
+          }
+          await packLargeFile(e, r.fd, r.stat.mtime);
+        } else {
+          const sha = verify ? createHash2("sha256").update(r.buf).digest("hex") : void 0;
+          checkContent(e, r.buf.length, sha);
+          addEntry({ ...baseHeader, name: e.path, type: "file", mode: e.mode, size: e.size, mtime: r.stat.mtime }, r.buf);
+          progress.bytes += e.size;
+        }
         progress.files++;
-        progress.bytes += e.size;
       }
       report();
+      await pace();
     }
     if (stopped) return;
     const manifest = Buffer.from(manifestText, "utf8");
-    await addEntry({ ...baseHeader, name: MANIFEST_NAME, type: "file", mode: 420, size: manifest.length, mtime: /* @__PURE__ */ new Date() }, manifest);
+    addEntry({ ...baseHeader, name: MANIFEST_NAME, type: "file", mode: 420, size: manifest.length, mtime: /* @__PURE__ */ new Date() }, manifest);
     pack.finalize();
-    report(true);
+    await lastDone;
+    if (!stopped) report(true);
   };
   if (opts.signal?.aborted) stopped = true;
   else produce().catch(fail);
@@ -26124,6 +26170,9 @@ GIT_SHA=''
 LOG_CONTEXT='{}'
 BASE_ID=''
 MANIFEST_BYTES=0
+NEED_BYTES=0
+NEED_PHP_CLI=0
+EXPECT_RELEASE=0
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -26139,6 +26188,7 @@ DOCUMENT_ROOT='public'
 RELOAD_COMMAND=''
 SHARED=()
 BEFORE_SWITCH=()
+ONCE=()
 AFTER_SWITCH=()
 SEEDS=()
 CURRENT_PHASE='start'
@@ -26194,6 +26244,9 @@ parse_args() {
       context) LOG_CONTEXT=$val ;;
       base) BASE_ID=$val ;;
       manifest_bytes) MANIFEST_BYTES=$val ;;
+      need_bytes) NEED_BYTES=$val ;;
+      php_cli) NEED_PHP_CLI=$val ;;
+      expect_release) EXPECT_RELEASE=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -26210,6 +26263,7 @@ parse_args() {
       shared) SHARED+=("$val") ;;
       seed) SEEDS+=("$val") ;;
       before) BEFORE_SWITCH+=("$val") ;;
+      once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
       *) die "unknown argument '$key'" ;;
     esac
@@ -26220,7 +26274,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=\${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES; do
     [[ \${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -26412,6 +26466,7 @@ start_renewer() {
   ((every >= 1)) || every=1
   (
     trap - EXIT
+    exec 8>&-
     while sleep "$every"; do
       lock_mutex
       if read_lock && [[ $LOCK_TOKEN == "$TOKEN" ]]; then write_lock "$LOCK_ACQUIRED"; else exit 0; fi
@@ -26479,7 +26534,7 @@ verify_tree() {
 # A FastCGI client for the pre-switch check: one request straight to the php-fpm pool, with
 # SCRIPT_FILENAME and DOCUMENT_ROOT inside the new release. Prints "<status>\\n<body excerpt>".
 read -r -d '' FCGI_CLIENT <<'PHP' || true
-[$sock, $script, $docroot, $uri, $host, $timeout] = array_slice($argv, 1);
+[$sock, $script, $docroot, $uri, $host, $timeout, $limit] = array_pad(array_slice($argv, 1), 7, '300');
 $addr = $sock[0] === '/' ? "unix://$sock" : "tcp://$sock";
 $fp = @stream_socket_client($addr, $errno, $errstr, (float) $timeout);
 if (!$fp) { fwrite(STDERR, "cannot connect to php-fpm at $sock: $errstr\\n"); exit(2); }
@@ -26530,8 +26585,12 @@ foreach (explode("\\r\\n", $head) as $line) {
   if (stripos($line, 'Status:') === 0) { $status = (int) trim(substr($line, 7)); }
 }
 if ($out === '') { $status = 502; $content = $err !== '' ? $err : 'empty response from php-fpm'; }
-echo $status, "\\n", substr(preg_replace('/\\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, 300), "\\n";
+echo $status, "\\n", substr(preg_replace('/\\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, (int) $limit), "\\n";
 PHP
+
+# Probe of the PHP platform (version and extensions), for the php-fpm pool and for the CLI.
+readonly PLATFORM_PROBE_CODE='echo json_encode(["php" => PHP_VERSION, "sapi" => PHP_SAPI, "extensions" => array_map("strtolower", get_loaded_extensions())]);'
+readonly PLATFORM_PROBE="<?php $PLATFORM_PROBE_CODE"
 
 # A plain HTTP GET for the post-switch check through the web server. Prints "<status>\\n<body excerpt>".
 http_get() {
@@ -26558,6 +26617,7 @@ retry_check() {
     out=$("$@" 2>&1) || true
     status=\${out%%$'\\n'*}
     body=\${out#*$'\\n'}
+    body=\${body%"\${body##*[![:space:]]}"}
     if [[ $status == 200 ]]; then
       say "$label: 200 OK (try $tries)"
       LAST_BODY=$body
@@ -26584,6 +26644,16 @@ check_release_through_fpm() {
 check_live_through_web() {
   retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
   result live_body "$LAST_BODY"
+  # "One release late": the web server still answers from the release that was live before.
+  local prev=\${1:-}
+  if [[ -n $prev && $LAST_BODY == *"$prev"* && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
+    LAST_FAILURE="the web server still serves release $prev after the switch to $DEPLOY_ID (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $EXPECT_RELEASE == 1 ]]; then return 1; fi
+    result warning "$LAST_FAILURE"
+  elif [[ $EXPECT_RELEASE == 1 && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
+    LAST_FAILURE="the post-switch response does not name release $DEPLOY_ID (health-expect-release): \${LAST_BODY:0:120}"
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -26609,7 +26679,19 @@ switch_to() {
 run_reload() {
   [[ -n $RELOAD_COMMAND ]] || return 0
   say "reload: $RELOAD_COMMAND"
-  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
+}
+
+# The failure message's tail after a switch back, so the one line says what is live now.
+SWITCHED_BACK=''
+SWITCHED_BACK_TO=''
+switched_back_note() {
+  [[ -n $SWITCHED_BACK ]] || return 0
+  if [[ -n $SWITCHED_BACK_TO ]]; then
+    printf '; switched back to %s' "$SWITCHED_BACK_TO"
+  else
+    printf '; switched back: no release is live (it was the first deploy)'
+  fi
 }
 
 # Switch back after a failed post-switch step; never fails the caller's error report.
@@ -26617,6 +26699,8 @@ switch_back() {
   local prev=$1 reason=$2
   say "switching back to \${prev:-nothing (first deploy)}: $reason"
   switch_to "$prev"
+  SWITCHED_BACK=1
+  SWITCHED_BACK_TO=$prev
   run_reload || say "warning: reload after switching back failed"
   result rolled_back true
   if [[ -n $HEALTH_URL && -n $prev ]]; then
@@ -26641,7 +26725,7 @@ run_hooks() {
   for cmd in "$@"; do
     n=$((n + 1))
     say "\${name}[$n]: $cmd"
-    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null; then
+    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&-; then
       LAST_FAILURE="$name command $n failed: $cmd"
       return 1
     fi
@@ -26688,6 +26772,7 @@ link_shared() {
 recover_leftovers() {
   local d id live
   live=$(live_id)
+  rm -f "$STATE"/cancel-*
   for d in "$RELEASES"/*.partial "$RELEASES"/.trash-*; do
     [[ -e $d ]] || continue
     say "removing leftover \${d#"$DEPLOY_PATH"/}"
@@ -26714,29 +26799,32 @@ cmd_begin() {
   result locked "$TOKEN"
   phase inspect
   recover_leftovers
-  local live prev
+  if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
+    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
+    mkdir -p "$(meta_dir "$(live_id)")"
+    printf '{"id":%s,"version":"adopted"}\\n' "$(json_str "$(live_id)")" >"$(meta_dir "$(live_id)")/meta"
+    now_iso >"$(meta_dir "$(live_id)")/ok"
+    say "adopted the live release $(live_id)"
+  fi
+  report_live_and_base
+}
+
+# Reports the live release, the previous one, shared paths still missing, and \u2014 when the live
+# release is still exactly what was verified \u2014 its manifest, the base of a delta.
+report_live_and_base() {
+  local live prev p md
   live=$(live_id)
   if [[ -n $live && ! -d $(release_dir "$live") ]]; then
     say "warning: current points to missing release $live"
     live=''
   fi
-  if [[ -n $live && ! -d $(meta_dir "$live") ]]; then
-    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
-    mkdir -p "$(meta_dir "$live")"
-    printf '{"id":%s,"version":"adopted"}\\n' "$(json_str "$live")" >"$(meta_dir "$live")/meta"
-    now_iso >"$(meta_dir "$live")/ok"
-    say "adopted the live release $live"
-  fi
   prev=$(previous_ok_release "$live")
   result live "$live"
   result previous "$prev"
   result protocol "$PROTOCOL_VERSION"
-  local p
   for p in "\${SHARED[@]}"; do
     [[ -e $SHARED_DIR/\${p%/} || -L $SHARED_DIR/\${p%/} ]] || result missing_shared "\${p%/}"
   done
-  # The live release can be the base of a delta when it is still exactly what was verified.
-  local md
   md=$(meta_dir "$live")
   if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
     if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
@@ -26802,24 +26890,37 @@ cmd_upload() {
   say "release $DEPLOY_ID verified: $(awk -F '\\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
 }
 
-# Activation: everything from shared links to prune, run detached from the SSH session so that a
-# client that disappears never leaves \`current\` unverified.
-cmd_activate() {
-  assert_lock
-  start_renewer
-  local rel prev t0
+# Activation, in three steps that a single host runs in one round trip (activate) and several hosts
+# run one step at a time on all of them (prepare everywhere, then switch everywhere, then finish):
+#   prepare  link shared paths, once-commands, before-switch, check the new release through php-fpm
+#   switch   rename current, reload, check through the web server (switch back on failure)
+#   finish   mark completed, log, after-switch, prune, unlock
+# They run detached from the SSH session, so a client that disappears never leaves \`current\`
+# unverified.
+
+step_prepare() {
+  local rel prev
   rel=$(release_dir "$DEPLOY_ID")
+  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   prev=$(live_id)
   [[ -n $prev && ! -d $(release_dir "$prev") ]] && prev=''
+  printf '%s\\n' "$prev" >"$(meta_dir "$DEPLOY_ID")/prev"
   result previous "$prev"
-  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   hook_env "$rel" "$prev"
 
   phase link-shared
   link_shared "$rel"
+  stop_if_cancelled
+
+  if ((\${#ONCE[@]})); then
+    phase once
+    run_hooks once "$rel" "\${ONCE[@]}" || fail_release "$LAST_FAILURE"
+    stop_if_cancelled
+  fi
 
   phase before-switch
-  if ! run_hooks before-switch "$rel" "\${BEFORE_SWITCH[@]}"; then fail_release "$LAST_FAILURE"; fi
+  run_hooks before-switch "$rel" "\${BEFORE_SWITCH[@]}" || fail_release "$LAST_FAILURE"
+  stop_if_cancelled
 
   phase pre-switch-check
   if [[ -n $FPM_SOCKET ]]; then
@@ -26827,10 +26928,32 @@ cmd_activate() {
   else
     say "no fpm-socket: the new release is not checked before it goes live"
   fi
+}
 
+prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
+
+# Cancellation: the client (on SIGINT/SIGTERM) or an abort writes this file; the activation checks
+# it between its steps up to the switch and stops there, removing the new release. Once \`current\`
+# has been switched, a cancel no longer stops anything: the checks finish or switch back.
+cancel_file() { printf '%s/cancel-%s' "$STATE" "$DEPLOY_ID"; }
+stop_if_cancelled() {
+  local f why
+  f=$(cancel_file)
+  [[ -f $f ]] || return 0
+  why=$(head -c 200 "$f")
+  rm -f "$f"
+  fail_release "cancelled before the switch (\${why:-cancelled})"
+}
+
+step_switch() {
+  local prev t0
+  prev=$(prepared_prev)
+  hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
+  stop_if_cancelled
   phase switch
   t0=$(now_ms)
   switch_to "$DEPLOY_ID"
+  result switch_at_ms "$t0"
   result switch_ms "$(($(now_ms) - t0))"
   say "current -> releases/$DEPLOY_ID (was \${prev:-nothing})"
 
@@ -26842,7 +26965,7 @@ cmd_activate() {
 
   phase post-switch-check
   if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web; then
+    if ! check_live_through_web "$prev"; then
       local why=$LAST_FAILURE
       switch_back "$prev" "$why"
       fail_release "$why"
@@ -26850,7 +26973,17 @@ cmd_activate() {
   else
     say "no health-url: the live site is not checked after the switch"
   fi
-  date -u +%Y-%m-%dT%H:%M:%SZ >"$(meta_dir "$DEPLOY_ID")/ok"
+  now_iso >"$(meta_dir "$DEPLOY_ID")/checked"
+}
+
+step_finish() {
+  local rel prev
+  rel=$(release_dir "$DEPLOY_ID")
+  prev=$(prepared_prev)
+  hook_env "$rel" "$prev"
+  [[ $(live_id) == "$DEPLOY_ID" && -f $(meta_dir "$DEPLOY_ID")/checked ]] || die "release $DEPLOY_ID is not live and checked"
+  now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
+  rm -f "$(cancel_file)"
   append_log deploy ok
   result deployed "$DEPLOY_ID"
 
@@ -26869,11 +27002,43 @@ cmd_activate() {
   fi
 }
 
+cmd_activate() {
+  assert_lock
+  start_renewer
+  step_prepare
+  step_switch
+  step_finish
+}
+
+cmd_prepare() {
+  assert_lock
+  start_renewer
+  step_prepare
+  stop_renewer
+  result prepared "$DEPLOY_ID"
+}
+
+cmd_switch() {
+  assert_lock
+  start_renewer
+  step_switch
+  stop_renewer
+  result switched "$DEPLOY_ID"
+}
+
+cmd_finish() {
+  assert_lock
+  start_renewer
+  step_finish
+}
+
 # A release that failed before or at its switch: make sure it is not live, remove it, log, unlock.
 fail_release() {
   local reason=$1 failed_phase=$CURRENT_PHASE
   stop_renewer
+  rm -f "$(cancel_file)"
   if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
+  reason+=$(switched_back_note)
   local md
   md=$(meta_dir "$DEPLOY_ID")
   if [[ -d $md ]]; then printf '%s\\n' "$reason" >"$md/failed"; fi
@@ -26889,24 +27054,40 @@ fail_release() {
   die "$reason"
 }
 
-prune_releases() {
-  local prev=$1 live keep=() id n=0 total removed=0
+# Prints the completed releases a prune would remove: beyond keep-releases (counting \`extra\` releases
+# about to be added), never the live one, the previous one, the rollback target, or one switched away
+# from less than the grace period ago.
+prune_plan() {
+  local prev=$1 extra=$2 live id n retired
   live=$(live_id)
-  mapfile -t keep < <(ok_releases | sort -r)
-  total=\${#keep[@]}
-  for id in "\${keep[@]}"; do
+  n=$extra
+  while IFS= read -r id; do
+    [[ -n $id ]] || continue
     n=$((n + 1))
     ((n > KEEP_RELEASES)) || continue
     [[ $id == "$live" || $id == "$prev" || $id == "$TARGET_ID" ]] && continue
-    if [[ -f $(meta_dir "$id")/retired ]] && (($(now_epoch) - $(cat "$(meta_dir "$id")/retired") < GRACE_SECONDS)); then
-      say "prune: keeping $id for now (switched away from less than \${GRACE_SECONDS}s ago)"
+    retired=$(cat "$(meta_dir "$id")/retired" 2>/dev/null || echo 0)
+    if (($(now_epoch) - retired < GRACE_SECONDS)); then
+      printf 'keep %s switched away from less than %ss ago\\n' "$id" "$GRACE_SECONDS"
+      continue
+    fi
+    printf 'remove %s\\n' "$id"
+  done < <(ok_releases | sort -r)
+}
+
+prune_releases() {
+  local prev=$1 action id why removed=0
+  while read -r action id why; do
+    if [[ $action == keep ]]; then
+      say "prune: keeping $id for now ($why)"
       continue
     fi
     remove_tree "$(release_dir "$id")"
     rm -rf "$(meta_dir "$id")"
     removed=$((removed + 1))
-  done
-  say "prune: $total completed releases, removed $removed, keeping $KEEP_RELEASES"
+    say "prune: removed $id"
+  done < <(prune_plan "$prev" 0)
+  say "prune: removed $removed, keeping up to $KEEP_RELEASES completed releases"
   result pruned "$removed"
 }
 
@@ -26943,14 +27124,15 @@ cmd_rollback() {
   phase reload
   if ! run_reload; then
     switch_back "$live" "reload-command failed"
-    append_log rollback failed "reload-command failed"
+    append_log rollback failed "reload-command failed$(switched_back_note)"
     release_lock
-    die "reload-command failed: $RELOAD_COMMAND"
+    die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
   fi
   phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web "$live"; then
     local why=$LAST_FAILURE
     switch_back "$live" "$why"
+    why+=$(switched_back_note)
     append_log rollback failed "$why"
     release_lock
     die "$why"
@@ -26961,9 +27143,48 @@ cmd_rollback() {
   release_lock
 }
 
+# A worker that activates a release (activate, prepare, switch, finish) holds this flock for as long as
+# it runs. The server finishes and checks what it started even when the client is gone, so an abort
+# (e.g. the action's post step after the main step was killed) leaves a running activation alone.
+# Hooks, reloads and the renewer run with fd 8 closed, so nothing they leave behind keeps it held.
+hold_activation() {
+  exec 8>>"$STATE/activation.lock"
+  flock -w 60 8 || die "another activation on $DEPLOY_PATH did not finish within 60 s"
+}
+activation_running() {
+  exec 8>>"$STATE/activation.lock"
+  if flock -n 8; then
+    flock -u 8
+    exec 8>&-
+    return 1
+  fi
+  exec 8>&-
+  return 0
+}
+
+# Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
+cmd_cancel() {
+  [[ -d $STATE ]] || return 0
+  if activation_running; then
+    printf '%s\\n' "\${HOLDER:-cancelled}" >"$(cancel_file)"
+    say "asked the activation of $DEPLOY_ID to stop before the switch"
+  fi
+}
+
 # Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).
 cmd_abort() {
   [[ -d $STATE ]] || return 0
+  if activation_running; then
+    # Ask the activation to stop before its switch, and wait for it: after the switch it finishes
+    # its checks (or switches back) by itself.
+    say "the server is still activating deploy $DEPLOY_ID: asking it to stop before the switch"
+    printf '%s\\n' "\${HOLDER:-aborted}" >"$(cancel_file)"
+    exec 8>>"$STATE/activation.lock"
+    flock -w 600 8 || say "the activation did not end within 600 s"
+    flock -u 8
+    exec 8>&-
+    rm -f "$(cancel_file)"
+  fi
   lock_mutex
   if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then
     lock_mutex_release
@@ -26972,23 +27193,34 @@ cmd_abort() {
   fi
   lock_mutex_release
   phase abort
-  local md
+  local md did=''
   md=$(meta_dir "$DEPLOY_ID")
   if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
-    switch_back "$(previous_ok_release "$DEPLOY_ID")" "the deploy was aborted before its checks passed"
+    local back
+    back=$(prepared_prev)
+    [[ -n $back ]] || back=$(previous_ok_release "$DEPLOY_ID")
+    switch_back "$back" "the deploy was aborted before it completed: \${HOLDER:-aborted}"
+    did+="switched back to \${back:-nothing}; "
   fi
-  rm -rf "$(release_dir "$DEPLOY_ID").partial" "\${STATE:?}/seed/$DEPLOY_ID"
+  if [[ -e $(release_dir "$DEPLOY_ID").partial ]]; then
+    rm -rf "$(release_dir "$DEPLOY_ID").partial"
+    did+="removed the partial upload; "
+  fi
+  rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\\n' >"$md/failed"
+      did+="marked the release failed; "
     else
       remove_tree "$(release_dir "$DEPLOY_ID")"
       rm -rf "$md"
+      did+="removed the release; "
     fi
   fi
-  append_log deploy aborted "\${HOLDER:-aborted}"
+  if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
+  if [[ -n $did ]]; then append_log deploy aborted "\${HOLDER:-aborted}: \${did%; }"; fi
   release_lock
-  say "aborted deploy $DEPLOY_ID; live: $(live_id)"
+  say "abort of $DEPLOY_ID: \${did:-nothing left to undo}; live: $(live_id)"
 }
 
 cmd_list() {
@@ -27033,6 +27265,114 @@ cmd_unlock() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# Read-only commands: preflight (can this server take a deploy?) and inspect (what would a deploy do?).
+# Neither takes the lock nor leaves anything behind.
+# ---------------------------------------------------------------------------------------------
+
+check() { emit check "$1" "$2" "$3"; }
+
+cmd_preflight() {
+  phase preflight
+  local t missing=()
+  for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if ((\${#missing[@]})); then
+    check tools error "the server lacks \${missing[*]}; install GNU coreutils, findutils, tar, gzip and util-linux"
+  elif ! mv --version 2>/dev/null | grep -q 'GNU coreutils' || ! tar --version 2>/dev/null | grep -q 'GNU tar' ||
+    ! find . -maxdepth 0 -version 2>/dev/null | grep -q 'GNU findutils'; then
+    check tools error "mv, tar or find are not the GNU versions (mv -T, tar -U, find -printf are needed); install coreutils, tar and findutils"
+  elif ((BASH_VERSINFO[0] < 4)); then
+    check tools error "bash \${BASH_VERSION} is too old; bash 4 or newer is needed"
+  else
+    check tools ok "bash \${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
+  fi
+
+  # Where the release will be written, and whether we may.
+  local dir=$DEPLOY_PATH
+  while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
+  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
+    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  if [[ ! -w $dir ]]; then
+    check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
+  else
+    check writable ok "$DEPLOY_PATH is writable by $(id -un)"
+  fi
+  local free_kb need_kb
+  free_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  need_kb=$((NEED_BYTES * 11 / 10 / 1024 + 10240))
+  if [[ -n $free_kb ]] && ((free_kb < need_kb)); then
+    check disk error "the filesystem of $DEPLOY_PATH has $((free_kb / 1024)) MB free; the release needs $((need_kb / 1024)) MB (its size + 10 % + 10 MB); free space or lower keep-releases"
+  else
+    check disk ok "$((\${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
+  fi
+
+  # The PHP that will run the release: the php-fpm pool itself, probed with a request.
+  if [[ -n $FPM_SOCKET ]]; then
+    if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
+      check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
+    elif ! command -v php >/dev/null 2>&1; then
+      check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
+    elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
+      check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+    else
+      # The probe script must be a file the pool can read: it lives in the deploy path for the
+      # duration of one request, and the directory's mtime is put back so nothing shows a change.
+      local probe out status stamp
+      stamp=$(mktemp)
+      touch -r "$DEPLOY_PATH" "$stamp"
+      probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
+      (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
+      out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+      rm -f "$probe"
+      touch -m -r "$stamp" "$DEPLOY_PATH"
+      rm -f "$stamp"
+      status=\${out%%$'\\n'*}
+      if [[ $status == 200 ]]; then
+        result fpm_platform "\${out#*$'\\n'}"
+        check fpm ok "php-fpm at $FPM_SOCKET answers"
+      else
+        check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (\${out//$'\\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+      fi
+    fi
+  fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then
+    if command -v php >/dev/null 2>&1; then
+      result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\\n')"
+    else
+      check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+    fi
+  fi
+  if [[ -n $RELOAD_COMMAND ]]; then
+    local word
+    for word in $RELOAD_COMMAND; do
+      [[ $word == sudo || $word == -* || $word == *=* ]] && continue
+      if ! command -v "$word" >/dev/null 2>&1; then
+        check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
+      else
+        check reload ok "reload-command $word exists"
+      fi
+      break
+    done
+  fi
+}
+
+# What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
+# do not exist yet, the lock, and the releases a prune would remove.
+cmd_inspect() {
+  phase inspect
+  [[ -d $DEPLOY_PATH ]] || { result live ''; return 0; }
+  report_live_and_base
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+  local action id why
+  while read -r action id why; do
+    [[ $action == remove ]] && result would_prune "$id"
+  done < <(prune_plan "$(live_id)" 1)
+  return 0
+}
+
 # Runs a command detached from the SSH session (setsid, output to a file) and follows its output;
 # the worker finishes even if the connection drops.
 run_detached() {
@@ -27057,7 +27397,7 @@ main() {
   [[ $# -gt 0 ]] && shift
   case $cmd in
     # Commands that change what is live run detached (see run_detached).
-    activate | rollback | abort)
+    activate | prepare | switch | finish | rollback | abort)
       parse_args "$@"
       ensure_layout
       run_detached "$(date +%Y%m%dT%H%M%S)-$cmd-\${DEPLOY_ID:-\${TARGET_ID:-previous}}" "$cmd" "$@"
@@ -27075,13 +27415,19 @@ main() {
       shift
       parse_args "$@"
       case $sub in
+        activate | prepare | switch | finish) hold_activation ;;
+      esac
+      case $sub in
         activate) cmd_activate ;;
+        prepare) cmd_prepare ;;
+        switch) cmd_switch ;;
+        finish) cmd_finish ;;
         rollback) cmd_rollback ;;
         abort) cmd_abort ;;
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -27090,6 +27436,9 @@ main() {
         unlock) cmd_unlock ;;
         renew) assert_lock ;;
         release-lock) release_lock ;;
+        preflight) cmd_preflight ;;
+        inspect) cmd_inspect ;;
+        cancel) cmd_cancel ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;
@@ -27133,8 +27482,25 @@ function healthArgs(s) {
     ["fpm_uri", url ? url.pathname + url.search : "/"],
     ["fpm_host", url ? url.host : "localhost"],
     ["document_root", s.documentRoot],
-    ["reload", s.reloadCommand]
+    ["reload", s.reloadCommand],
+    ["expect_release", s.healthExpectRelease ? 1 : 0]
   ];
+}
+function preflightCommand(s, needBytes) {
+  const usesPhp = [...s.beforeSwitch, ...s.afterSwitch].some((c) => /(^|[\s;&|(])php(\s|$)|artisan|bin\/console/.test(c));
+  return remoteCommand("preflight", [
+    ["path", s.deployPath],
+    ["need_bytes", needBytes],
+    ["php_cli", usesPhp ? 1 : 0],
+    ...healthArgs(s)
+  ]);
+}
+function inspectCommand(s) {
+  return remoteCommand("inspect", [
+    ["path", s.deployPath],
+    ["keep", s.keepReleases],
+    ...s.shared.map((p) => ["shared", p])
+  ]);
 }
 function beginCommand(s, ref) {
   return remoteCommand("begin", [
@@ -27152,8 +27518,10 @@ function uploadCommand(s, ref, baseId, manifestBytes) {
     ["sha", s.gitSha]
   ]);
 }
-function activateCommand(s, ref) {
-  return remoteCommand("activate", [
+function activateCommand(s, ref, step2 = "activate", opts = {}) {
+  const once = opts.once ?? step2 === "activate";
+  return remoteCommand(step2, [
+    ...once ? s.onceCommands.map((c) => ["once", c]) : [],
     ...common(s, ref),
     ["version", s.version],
     ["sha", s.gitSha],
@@ -27173,6 +27541,13 @@ function abortCommand(s, ref, reason) {
     ["holder", reason],
     ["context", logContext(s)],
     ...healthArgs(s)
+  ]);
+}
+function cancelCommand(ref, reason) {
+  return remoteCommand("cancel", [
+    ["path", ref.deployPath],
+    ["id", ref.deployId],
+    ["holder", reason]
   ]);
 }
 function rollbackCommand(s, token) {
@@ -27196,106 +27571,6 @@ function unlockCommand(s) {
     ["context", JSON.stringify({ by: s.who, ...s.logContext })]
   ]);
 }
-
-// src/remote/protocol.ts
-var MARK = "@@php-deploy ";
-function parseLine(line) {
-  if (!line.startsWith(MARK)) return { kind: "log", text: line };
-  const rest = line.slice(MARK.length);
-  const [word = "", ...tail] = rest.split(" ");
-  const after = tail.join(" ");
-  switch (word) {
-    case "phase":
-      return { kind: "phase", name: after };
-    case "result": {
-      const [key = "", ...v] = tail;
-      return { kind: "result", key, value: v.join(" ") };
-    }
-    case "fail": {
-      const [phase = "", ...m] = tail;
-      return { kind: "fail", phase, message: m.join(" ") };
-    }
-    case "release": {
-      const [id = "", status = "", ...m] = tail;
-      let meta = {};
-      try {
-        meta = JSON.parse(m.join(" ") || "{}");
-      } catch {
-        meta = {};
-      }
-      return { kind: "release", id, status, meta };
-    }
-    case "lock":
-      return { kind: "lock", description: after };
-    case "manifest-begin":
-      return { kind: "manifest-begin" };
-    case "manifest-end":
-      return { kind: "manifest-end" };
-    default:
-      return { kind: "log", text: line };
-  }
-}
-var RemoteOutput = class {
-  constructor(onLog = () => {
-  }, onPhase = () => {
-  }) {
-    this.onLog = onLog;
-    this.onPhase = onPhase;
-  }
-  onLog;
-  onPhase;
-  results = /* @__PURE__ */ new Map();
-  releases = [];
-  phases = [];
-  failure;
-  lock;
-  manifest;
-  manifestLines;
-  push(line) {
-    if (this.manifestLines) {
-      if (line === `${MARK}manifest-end`) {
-        this.manifest = this.manifestLines.join("\n") + "\n";
-        this.manifestLines = void 0;
-      } else {
-        this.manifestLines.push(line);
-      }
-      return;
-    }
-    const ev = parseLine(line);
-    switch (ev.kind) {
-      case "phase":
-        this.phases.push({ name: ev.name, at: Date.now() });
-        this.onPhase(ev.name);
-        break;
-      case "result":
-        this.results.set(ev.key, [...this.results.get(ev.key) ?? [], ev.value]);
-        break;
-      case "fail":
-        this.failure = { phase: ev.phase, message: ev.message };
-        break;
-      case "release":
-        this.releases.push(ev);
-        break;
-      case "lock":
-        this.lock = ev.description;
-        break;
-      case "manifest-begin":
-        this.manifestLines = [];
-        break;
-      case "manifest-end":
-        break;
-      case "log":
-        this.onLog(ev.text);
-        break;
-    }
-  }
-  result(key) {
-    return this.results.get(key)?.at(-1);
-  }
-  all(key) {
-    return this.results.get(key) ?? [];
-  }
-};
 
 // src/ssh/key.ts
 var import_ssh2 = __toESM(require_lib2(), 1);
@@ -27342,6 +27617,114 @@ function loadPrivateKey(keyText, passphrase) {
   }
   return { keyText: text, type: key.type };
 }
+
+// src/remote/protocol.ts
+var MARK = "@@php-deploy ";
+function parseLine(line) {
+  if (!line.startsWith(MARK)) return { kind: "log", text: line };
+  const rest = line.slice(MARK.length);
+  const [word = "", ...tail] = rest.split(" ");
+  const after = tail.join(" ");
+  switch (word) {
+    case "phase":
+      return { kind: "phase", name: after };
+    case "result": {
+      const [key = "", ...v] = tail;
+      return { kind: "result", key, value: v.join(" ") };
+    }
+    case "fail": {
+      const [phase = "", ...m] = tail;
+      return { kind: "fail", phase, message: m.join(" ") };
+    }
+    case "release": {
+      const [id = "", status = "", ...m] = tail;
+      let meta = {};
+      try {
+        meta = JSON.parse(m.join(" ") || "{}");
+      } catch {
+        meta = {};
+      }
+      return { kind: "release", id, status, meta };
+    }
+    case "lock":
+      return { kind: "lock", description: after };
+    case "check": {
+      const [id = "", severity = "", ...m] = tail;
+      return { kind: "check", id, severity, message: m.join(" ") };
+    }
+    case "manifest-begin":
+      return { kind: "manifest-begin" };
+    case "manifest-end":
+      return { kind: "manifest-end" };
+    default:
+      return { kind: "log", text: line };
+  }
+}
+var RemoteOutput = class {
+  constructor(onLog = () => {
+  }, onPhase = () => {
+  }) {
+    this.onLog = onLog;
+    this.onPhase = onPhase;
+  }
+  onLog;
+  onPhase;
+  results = /* @__PURE__ */ new Map();
+  releases = [];
+  phases = [];
+  checks = [];
+  failure;
+  lock;
+  manifest;
+  manifestLines;
+  push(line) {
+    if (this.manifestLines) {
+      if (line === `${MARK}manifest-end`) {
+        this.manifest = this.manifestLines.join("\n") + "\n";
+        this.manifestLines = void 0;
+      } else {
+        this.manifestLines.push(line);
+      }
+      return;
+    }
+    const ev = parseLine(line);
+    switch (ev.kind) {
+      case "phase":
+        this.phases.push({ name: ev.name, at: Date.now() });
+        this.onPhase(ev.name);
+        break;
+      case "result":
+        this.results.set(ev.key, [...this.results.get(ev.key) ?? [], ev.value]);
+        break;
+      case "fail":
+        this.failure = { phase: ev.phase, message: ev.message };
+        break;
+      case "release":
+        this.releases.push(ev);
+        break;
+      case "lock":
+        this.lock = ev.description;
+        break;
+      case "check":
+        this.checks.push({ id: ev.id, severity: ev.severity, message: ev.message });
+        break;
+      case "manifest-begin":
+        this.manifestLines = [];
+        break;
+      case "manifest-end":
+        break;
+      case "log":
+        this.onLog(ev.text);
+        break;
+    }
+  }
+  result(key) {
+    return this.results.get(key)?.at(-1);
+  }
+  all(key) {
+    return this.results.get(key) ?? [];
+  }
+};
 
 // src/ssh/known-hosts.ts
 import { createHash as createHash3, createHmac, timingSafeEqual } from "node:crypto";
@@ -27490,24 +27873,24 @@ var PromiseQueue = class {
     };
   }
   waitTillIdle() {
-    return new Promise((resolve) => {
+    return new Promise((resolve2) => {
       if (this.running === 0) {
-        resolve();
+        resolve2();
         return;
       }
       const dispose = this.onIdle(() => {
         dispose();
-        resolve();
+        resolve2();
       });
     });
   }
   add(callback) {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       const runCallback = () => {
         this.running += 1;
         try {
           Promise.resolve(callback()).then((val) => {
-            resolve(val);
+            resolve2(val);
             this.processNext();
           }, (err) => {
             reject(err);
@@ -27549,23 +27932,23 @@ var defaultFilesystem = {
     return fsPath.basename(path);
   },
   stat(path) {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       fs2.stat(path, (err, res) => {
         if (err) {
           reject(err);
         } else {
-          resolve(res);
+          resolve2(res);
         }
       });
     });
   },
   readdir(path) {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       fs2.readdir(path, (err, res) => {
         if (err) {
           reject(err);
         } else {
-          resolve(res);
+          resolve2(res);
         }
       });
     });
@@ -27609,7 +27992,7 @@ async function scanDirectory(path, { recursive = true, validate = null, concurre
   });
   const result = { files: [], directories: [] };
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     scanDirectoryInternal({
       path,
       recursive: recursive ? "deep" : "shallow",
@@ -27618,7 +28001,7 @@ async function scanDirectory(path, { recursive = true, validate = null, concurre
       fileSystem: mergedFileSystem,
       queue,
       reject
-    }).then(() => queue.waitTillIdle()).then(resolve, reject);
+    }).then(() => queue.waitTillIdle()).then(resolve2, reject);
   });
   return result;
 }
@@ -27644,12 +28027,12 @@ function unixifyPath(path) {
   return path;
 }
 async function readFile2(filePath) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     fs3.readFile(filePath, "utf8", (err, res) => {
       if (err) {
         reject(err);
       } else {
-        resolve(res);
+        resolve2(res);
       }
     });
   });
@@ -27658,12 +28041,12 @@ var SFTP_MKDIR_ERR_CODE_REGEXP = /Error: (E[\S]+): /;
 async function makeDirectoryWithSftp(path, sftp) {
   let stats = null;
   try {
-    stats = await new Promise((resolve, reject) => {
+    stats = await new Promise((resolve2, reject) => {
       sftp.stat(path, (err, res) => {
         if (err) {
           reject(err);
         } else {
-          resolve(res);
+          resolve2(res);
         }
       });
     });
@@ -27676,12 +28059,12 @@ async function makeDirectoryWithSftp(path, sftp) {
     throw new Error("mkdir() failed, target already exists and is not a directory");
   }
   try {
-    await new Promise((resolve, reject) => {
+    await new Promise((resolve2, reject) => {
       sftp.mkdir(path, (err) => {
         if (err) {
           reject(err);
         } else {
-          resolve();
+          resolve2();
         }
       });
     });
@@ -27756,14 +28139,14 @@ var NodeSSH = class {
     }
     const connection = new import_ssh22.default.Client();
     this.connection = connection;
-    await new Promise((resolve, reject) => {
+    await new Promise((resolve2, reject) => {
       connection.on("error", reject);
       if (config.onKeyboardInteractive) {
         connection.on("keyboard-interactive", config.onKeyboardInteractive);
       }
       connection.on("ready", () => {
         connection.removeListener("error", reject);
-        resolve();
+        resolve2();
       });
       connection.on("end", () => {
         if (this.connection === connection) {
@@ -27785,14 +28168,14 @@ var NodeSSH = class {
   }
   async requestShell(options) {
     const connection = this.getConnection();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.on("error", reject);
       const callback = (err, res) => {
         connection.removeListener("error", reject);
         if (err) {
           reject(err);
         } else {
-          resolve(res);
+          resolve2(res);
         }
       };
       if (options == null) {
@@ -27813,14 +28196,14 @@ var NodeSSH = class {
   }
   async requestSFTP() {
     const connection = this.getConnection();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.on("error", reject);
       connection.sftp((err, res) => {
         connection.removeListener("error", reject);
         if (err) {
           reject(err);
         } else {
-          resolve(res);
+          resolve2(res);
         }
       });
     });
@@ -27851,7 +28234,7 @@ var NodeSSH = class {
     }
     const connection = this.getConnection();
     const output = { stdout: [], stderr: [] };
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.on("error", reject);
       connection.exec(command, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
         connection.removeListener("error", reject);
@@ -27897,7 +28280,7 @@ var NodeSSH = class {
             stdout = stdout.trim();
             stderr = stderr.trim();
           }
-          resolve({
+          resolve2({
             code: code != null ? code : null,
             signal: signal != null ? signal : null,
             stdout,
@@ -27959,12 +28342,12 @@ var NodeSSH = class {
     invariant2(transferOptions == null || typeof transferOptions === "object", "transferOptions must be a valid object");
     const sftp = givenSftp || await this.requestSFTP();
     try {
-      await new Promise((resolve, reject) => {
+      await new Promise((resolve2, reject) => {
         sftp.fastGet(unixifyPath(remoteFile), localFile, transferOptions || {}, (err) => {
           if (err) {
             reject(err);
           } else {
-            resolve();
+            resolve2();
           }
         });
       });
@@ -27979,21 +28362,21 @@ var NodeSSH = class {
     invariant2(typeof remoteFile === "string", "remoteFile must be a valid string");
     invariant2(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
     invariant2(transferOptions == null || typeof transferOptions === "object", "transferOptions must be a valid object");
-    invariant2(await new Promise((resolve) => {
+    invariant2(await new Promise((resolve2) => {
       fs3.access(localFile, fs3.constants.R_OK, (err) => {
-        resolve(err === null);
+        resolve2(err === null);
       });
     }), `localFile does not exist at ${localFile}`);
     const sftp = givenSftp || await this.requestSFTP();
     const putFile = (retry) => {
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         sftp.fastPut(localFile, unixifyPath(remoteFile), transferOptions || {}, (err) => {
           if (err == null) {
-            resolve();
+            resolve2();
             return;
           }
           if (err.message === "No such file" && retry) {
-            resolve(this.mkdir(fsPath2.dirname(remoteFile), "sftp", sftp).then(() => putFile(false)));
+            resolve2(this.mkdir(fsPath2.dirname(remoteFile), "sftp", sftp).then(() => putFile(false)));
           } else {
             reject(err);
           }
@@ -28020,14 +28403,14 @@ var NodeSSH = class {
     const sftp = givenSftp || await this.requestSFTP();
     const queue = new PromiseQueue({ concurrency });
     try {
-      await new Promise((resolve, reject) => {
+      await new Promise((resolve2, reject) => {
         files.forEach((file) => {
           queue.add(async () => {
             await this.putFile(file.local, file.remote, sftp, transferOptions);
             transferred.push(file);
           }).catch(reject);
         });
-        queue.waitTillIdle().then(resolve);
+        queue.waitTillIdle().then(resolve2);
       });
     } catch (error) {
       if (error != null) {
@@ -28043,9 +28426,9 @@ var NodeSSH = class {
   async putDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE } = {}) {
     invariant2(typeof localDirectory === "string" && localDirectory, "localDirectory must be a string");
     invariant2(typeof remoteDirectory === "string" && remoteDirectory, "remoteDirectory must be a string");
-    const localDirectoryStat = await new Promise((resolve) => {
+    const localDirectoryStat = await new Promise((resolve2) => {
       fs3.stat(localDirectory, (err, stat2) => {
-        resolve(stat2 || null);
+        resolve2(stat2 || null);
       });
     });
     invariant2(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
@@ -28060,16 +28443,16 @@ var NodeSSH = class {
     directories.sort((a, b) => a.length - b.length);
     let failed = false;
     try {
-      await new Promise((resolve, reject) => {
+      await new Promise((resolve2, reject) => {
         const queue = new PromiseQueue({ concurrency });
         directories.forEach((directory) => {
           queue.add(async () => {
             await this.mkdir(fsPath2.join(remoteDirectory, directory), "sftp", sftp);
           }).catch(reject);
         });
-        resolve(queue.waitTillIdle());
+        resolve2(queue.waitTillIdle());
       });
-      await new Promise((resolve, reject) => {
+      await new Promise((resolve2, reject) => {
         const queue = new PromiseQueue({ concurrency });
         files.forEach((file) => {
           queue.add(async () => {
@@ -28084,7 +28467,7 @@ var NodeSSH = class {
             }
           }).catch(reject);
         });
-        resolve(queue.waitTillIdle());
+        resolve2(queue.waitTillIdle());
       });
     } finally {
       if (!givenSftp) {
@@ -28096,9 +28479,9 @@ var NodeSSH = class {
   async getDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE } = {}) {
     invariant2(typeof localDirectory === "string" && localDirectory, "localDirectory must be a string");
     invariant2(typeof remoteDirectory === "string" && remoteDirectory, "remoteDirectory must be a string");
-    const localDirectoryStat = await new Promise((resolve) => {
+    const localDirectoryStat = await new Promise((resolve2) => {
       fs3.stat(localDirectory, (err, stat2) => {
-        resolve(stat2 || null);
+        resolve2(stat2 || null);
       });
     });
     invariant2(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
@@ -28116,23 +28499,23 @@ var NodeSSH = class {
           return fsPath2.posix.join(pathA, pathB);
         },
         readdir(path) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             sftp.readdir(path, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve(res.map((item) => item.filename));
+                resolve2(res.map((item) => item.filename));
               }
             });
           });
         },
         stat(path) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             sftp.stat(path, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve(res);
+                resolve2(res);
               }
             });
           });
@@ -28144,16 +28527,16 @@ var NodeSSH = class {
     directories.sort((a, b) => a.length - b.length);
     let failed = false;
     try {
-      await new Promise((resolve, reject) => {
+      await new Promise((resolve2, reject) => {
         const queue = new PromiseQueue({ concurrency });
         directories.forEach((directory) => {
           queue.add(async () => {
             await (0, import_make_dir.default)(fsPath2.join(localDirectory, directory));
           }).catch(reject);
         });
-        resolve(queue.waitTillIdle());
+        resolve2(queue.waitTillIdle());
       });
-      await new Promise((resolve, reject) => {
+      await new Promise((resolve2, reject) => {
         const queue = new PromiseQueue({ concurrency });
         files.forEach((file) => {
           queue.add(async () => {
@@ -28168,7 +28551,7 @@ var NodeSSH = class {
             }
           }).catch(reject);
         });
-        resolve(queue.waitTillIdle());
+        resolve2(queue.waitTillIdle());
       });
     } finally {
       if (!givenSftp) {
@@ -28179,7 +28562,7 @@ var NodeSSH = class {
   }
   forwardIn(remoteAddr, remotePort, onConnection) {
     const connection = this.getConnection();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.forwardIn(remoteAddr, remotePort, (error, port) => {
         if (error) {
           reject(error);
@@ -28204,25 +28587,25 @@ var NodeSSH = class {
             });
           });
         };
-        resolve({ port, dispose });
+        resolve2({ port, dispose });
       });
     });
   }
   forwardOut(srcIP, srcPort, dstIP, dstPort) {
     const connection = this.getConnection();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.forwardOut(srcIP, srcPort, dstIP, dstPort, (error, channel) => {
         if (error) {
           reject(error);
           return;
         }
-        resolve(channel);
+        resolve2(channel);
       });
     });
   }
   forwardInStreamLocal(socketPath, onConnection) {
     const connection = this.getConnection();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.openssh_forwardInStreamLocal(socketPath, (error) => {
         if (error) {
           reject(error);
@@ -28247,19 +28630,19 @@ var NodeSSH = class {
             });
           });
         };
-        resolve({ dispose });
+        resolve2({ dispose });
       });
     });
   }
   forwardOutStreamLocal(socketPath) {
     const connection = this.getConnection();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       connection.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
         if (error) {
           reject(error);
           return;
         }
-        resolve(channel);
+        resolve2(channel);
       });
     });
   }
@@ -28480,11 +28863,11 @@ var SshSession = class {
     conn.on("error", (err) => {
       this.lastError = err;
     });
-    this.closedPromise = new Promise((resolve) => {
+    this.closedPromise = new Promise((resolve2) => {
       const onGone = () => {
         if (this.closed) return;
         this.closed = true;
-        resolve();
+        resolve2();
         const fails = [...this.running];
         setImmediate(() => {
           for (const fail of fails) fail(this.lostError());
@@ -28507,7 +28890,7 @@ var SshSession = class {
    * exits 0), on abort (with `signal.reason`), on timeout and when the connection drops.
    */
   exec(command, opts = {}) {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve2, reject) => {
       if (opts.signal?.aborted) {
         reject(opts.signal.reason);
         return;
@@ -28569,7 +28952,7 @@ var SshSession = class {
         const result = { code: exit?.code ?? null, stdout: stdout.toString(), stderr: stderr.toString() };
         if (exit?.signal) result.signal = exit.signal;
         if (stdout.dropped > 0 || stderr.dropped > 0) result.truncated = true;
-        resolve(result);
+        resolve2(result);
       };
       this.running.add(fail);
       opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -28698,6 +29081,148 @@ async function runRemote(session, command, reporter, opts) {
   return out;
 }
 
+// src/engine/activate.ts
+async function mapLimit(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  let firstError;
+  let failed = false;
+  async function worker() {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]);
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          firstError = err;
+        }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
+  if (failed) throw firstError;
+  return results;
+}
+async function step(h, s, ref, name, reporter, once = false) {
+  try {
+    const out = await runRemote(h.session, activateCommand(s, ref, name, { once }), reporter, {
+      phase: name,
+      onPhase: (p) => reporter.info(`${h.session.label}: ${p}`)
+    });
+    if (out.result("switch_at_ms")) h.switchAtMs = Number(out.result("switch_at_ms"));
+    if (out.result("switch_ms")) h.result.switchMs = Number(out.result("switch_ms"));
+    for (const w of out.all("warning")) reporter.warn(`${h.session.label}: ${w}`, { host: h.session.label, phase: name });
+    if (name === "switch") h.switched = true;
+    if (name === "finish" || name === "activate") {
+      h.done = true;
+      h.switched = true;
+      h.locked = false;
+      h.result.ok = true;
+    }
+  } catch (err) {
+    const e = asDeployError(err, h.session.label, name);
+    if (e.details.rolledBack) h.result.rolledBack = true;
+    h.result.error = e.oneLine();
+    h.locked = false;
+    if (name === "finish" || name === "activate") h.done = e.phase === "after-switch";
+    throw e;
+  }
+}
+async function undoHosts(hosts, s, ref, reason, reporter) {
+  await Promise.all(
+    hosts.filter((h) => h.locked).map(async (h) => {
+      try {
+        if (!h.session.isConnected) throw new DeployError("the connection was lost");
+        const out = await runRemote(h.session, abortCommand(s, ref, reason), reporter, { phase: "abort" });
+        if (out.result("rolled_back") === "true" || h.switched) h.result.rolledBack = true;
+        h.locked = false;
+      } catch (err) {
+        reporter.warn(
+          `${h.session.label}: could not undo the deploy (${asDeployError(err).message}); its lock expires after ${s.lockTtlSec}s and the next deploy removes what is left`,
+          { host: h.session.label, phase: "abort" }
+        );
+      }
+    })
+  );
+}
+async function revertDone(hosts, s, reporter) {
+  await Promise.all(
+    hosts.map(async (h) => {
+      const target = h.result.previousDeployId;
+      if (!target) {
+        reporter.warn(`${h.session.label}: no previous release to switch back to; the new release stays live here`);
+        return;
+      }
+      try {
+        await runRemote(h.session, rollbackCommand({ ...s, deployId: target }, `revert.${Date.now()}`), reporter, { phase: "revert" });
+        h.result.rolledBack = true;
+        reporter.info(`${h.session.label}: switched back to ${target}`);
+      } catch (err) {
+        reporter.warn(`${h.session.label}: could not switch back to ${target}: ${asDeployError(err).message}`);
+      }
+    })
+  );
+}
+function reportSkew(hosts, reporter) {
+  const at = hosts.map((h) => h.switchAtMs).filter((t) => typeof t === "number" && Number.isFinite(t));
+  if (at.length < 2) return void 0;
+  const skew = Math.max(...at) - Math.min(...at);
+  reporter.info(`switched ${at.length} hosts within ${skew} ms`);
+  return skew;
+}
+async function prepareAll(hosts, s, ref, reporter, withOnce) {
+  const [first, ...rest] = hosts;
+  if (!first) return;
+  if (withOnce && s.onceCommands.length > 0) {
+    await step(first, s, ref, "prepare", reporter, true);
+    await mapLimit(rest, s.maxParallel, (h) => step(h, s, ref, "prepare", reporter));
+  } else {
+    await mapLimit(hosts, s.maxParallel, (h) => step(h, s, ref, "prepare", reporter));
+  }
+}
+async function activateGroup(group, s, ref, reporter, withOnce) {
+  try {
+    await prepareAll(group, s, ref, reporter, withOnce);
+    await Promise.all(group.map((h) => step(h, s, ref, "switch", reporter).catch((e) => Promise.reject(e))));
+  } catch (err) {
+    await undoHosts(group, s, ref, asDeployError(err).oneLine(), reporter);
+    throw err;
+  }
+  const skew = reportSkew(group, reporter);
+  await mapLimit(group, s.maxParallel, (h) => step(h, s, ref, "finish", reporter));
+  return skew;
+}
+async function activateHosts(hosts, s, ref, reporter) {
+  if (hosts.length === 1 && hosts[0]) {
+    await step(hosts[0], s, ref, "activate", reporter, true);
+    return {};
+  }
+  if (s.strategy === "all-at-once") {
+    return { skewMs: await activateGroup(hosts, s, ref, reporter, true) };
+  }
+  const done = [];
+  for (let i = 0; i < hosts.length; i += s.batchSize) {
+    const batch = hosts.slice(i, i + s.batchSize);
+    reporter.info(`batch ${i / s.batchSize + 1}: ${batch.map((h) => h.session.label).join(", ")}`);
+    try {
+      await activateGroup(batch, s, ref, reporter, i === 0);
+      done.push(...batch);
+    } catch (err) {
+      const rest = hosts.slice(i + s.batchSize);
+      await undoHosts(rest, s, ref, `batch ${i / s.batchSize + 1} failed`, reporter);
+      if (s.rollingFailure === "revert" && done.length > 0) {
+        reporter.warn(`switching the ${done.length} host(s) of earlier batches back (rolling-failure: revert)`);
+        await revertDone(done, s, reporter);
+      } else if (done.length > 0) {
+        reporter.warn(`keeping the new release on ${done.map((h) => h.session.label).join(", ")} (rolling-failure: keep)`);
+      }
+      throw err;
+    }
+  }
+  return {};
+}
+
 // src/engine/phases.ts
 var Phases = class {
   constructor(reporter) {
@@ -28719,6 +29244,914 @@ var Phases = class {
   }
 };
 
+// src/engine/preflight.ts
+import { readFileSync } from "node:fs";
+import { join as join4 } from "node:path";
+
+// src/preflight/constraint.ts
+var MODIFIER = "[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\\d+)*)?)?([.-]?dev)?";
+var CLASSIC_RE = new RegExp(`^v?(\\d{1,5})(\\.\\d+)?(\\.\\d+)?(\\.\\d+)?${MODIFIER}$`, "i");
+var DATE_RE = new RegExp(`^v?(\\d{4}(?:[.:-]?\\d{2}){1,6}(?:[.:-]?\\d{1,3})?)${MODIFIER}$`, "i");
+var VERSION_IN_CONSTRAINT = `v?(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?(?:\\.(\\d+))?(?:${MODIFIER}|\\.([xX*][.-]?dev))(?:\\+[^\\s]+)?`;
+var STABILITY_FLAG_RE = /^([^,\s]*?)@(stable|RC|beta|alpha|dev)$/i;
+var ConstraintSyntaxError = class extends Error {
+};
+function expandStability(s) {
+  switch (s.toLowerCase()) {
+    case "a":
+      return "alpha";
+    case "b":
+      return "beta";
+    case "p":
+    case "pl":
+      return "patch";
+    case "rc":
+      return "RC";
+    default:
+      return s.toLowerCase();
+  }
+}
+function normalizeVersion(input) {
+  let v = input.trim();
+  const orig = v;
+  const alias = /^([^,\s]+) +as +([^,\s]+)$/.exec(v);
+  if (alias) v = alias[1];
+  v = v.replace(/@(?:stable|RC|beta|alpha|dev)$/i, "");
+  if (v === "master" || v === "trunk" || v === "default") v = `dev-${v}`;
+  if (/^dev-/i.test(v)) return `dev-${v.slice(4)}`;
+  const build = /^([^,\s+]+)\+\S+$/.exec(v);
+  if (build) v = build[1];
+  let m = CLASSIC_RE.exec(v);
+  let out;
+  let idx = 0;
+  if (m) {
+    out = `${m[1]}${m[2] || ".0"}${m[3] || ".0"}${m[4] || ".0"}`;
+    idx = 5;
+  } else if (m = DATE_RE.exec(v)) {
+    out = m[1].replace(/\D/g, ".");
+    idx = 2;
+  }
+  if (m && out !== void 0) {
+    const stab = m[idx];
+    if (stab) {
+      if (stab.toLowerCase() === "stable") return out;
+      out += `-${expandStability(stab)}${(m[idx + 1] ?? "").replace(/^[.-]+/, "")}`;
+    }
+    if (m[idx + 2]) out += "-dev";
+    return out;
+  }
+  const branch = /^(.*?)[.-]?dev$/i.exec(v);
+  if (branch) {
+    const b = /^v?(\d+)(\.(?:\d+|[xX*]))?(\.(?:\d+|[xX*]))?(\.(?:\d+|[xX*]))?$/.exec(branch[1].trim());
+    if (b) {
+      let s = "";
+      for (let i = 1; i < 5; i++) s += b[i] !== void 0 ? b[i].replace(/[*X]/g, "x") : ".x";
+      return `${s.replace(/x/g, "9999999")}-dev`;
+    }
+  }
+  throw new ConstraintSyntaxError(`invalid version string "${orig}"`);
+}
+function tokens(v) {
+  const out = [];
+  for (const part of v.replace(/[-_+]/g, ".").split(".")) {
+    if (part === "") continue;
+    for (const run of part.match(/\d+|\D+/g) ?? []) out.push(/^\d/.test(run) ? Number(run) : run);
+  }
+  return out;
+}
+function rank(t) {
+  if (typeof t === "number") return 5;
+  const s = t.toLowerCase();
+  if (s === "dev") return 1;
+  if (s === "alpha" || s === "a") return 2;
+  if (s === "beta" || s === "b") return 3;
+  if (s === "rc") return 4;
+  if (s === "#") return 5;
+  if (s === "pl" || s === "p" || s === "patch") return 6;
+  return 0;
+}
+function compareVersions(a, b) {
+  const ta = tokens(a);
+  const tb = tokens(b);
+  const n = Math.max(ta.length, tb.length);
+  for (let i = 0; i < n; i++) {
+    const x = ta[i];
+    const y = tb[i];
+    if (x === void 0) return typeof y === "number" ? -1 : 5 - rank(y) || 0;
+    if (y === void 0) return typeof x === "number" ? 1 : rank(x) - 5 || 0;
+    if (typeof x === "number" && typeof y === "number") {
+      if (x !== y) return x - y;
+    } else if (rank(x) !== rank(y)) {
+      return rank(x) - rank(y);
+    }
+  }
+  return 0;
+}
+function bump(parts, position, increment) {
+  const p = [0, 1, 2, 3, 4].map((i) => Number(parts[i] ?? 0) || 0);
+  for (let i = 4; i > 0; i--) {
+    if (i > position) p[i] = 0;
+    else if (i === position) p[i] = (p[i] ?? 0) + increment;
+  }
+  return `${p[1]}.${p[2]}.${p[3]}.${p[4]}`;
+}
+var present = (s) => s !== void 0 && s !== "";
+function parseAtom(input) {
+  let c = input;
+  const alias = /^([^,\s]+) +as +([^,\s]+)$/.exec(c);
+  if (alias) c = alias[1];
+  let stabilityModifier;
+  const flag = STABILITY_FLAG_RE.exec(c);
+  if (flag) {
+    c = flag[1] !== "" ? flag[1] : "*";
+    if (flag[2].toLowerCase() !== "stable") stabilityModifier = flag[2];
+  }
+  const ref = /^(dev-[^,\s@]+?|[^,\s@]+?\.x-dev)#.+$/i.exec(c);
+  if (ref) c = ref[1];
+  const star = /^(v)?[xX*](\.[xX*])*$/i.exec(c);
+  if (star) return star[1] || star[2] ? [{ op: ">=", version: "0.0.0.0-dev" }] : [];
+  let m = new RegExp(`^~>?${VERSION_IN_CONSTRAINT}$`, "i").exec(c);
+  if (m) {
+    if (c.startsWith("~>")) throw new ConstraintSyntaxError(`invalid operator "~>" in "${input}" (did you mean "~"?)`);
+    let position = present(m[4]) ? 4 : present(m[3]) ? 3 : present(m[2]) ? 2 : 1;
+    if (m[8]) position++;
+    const suffix = !m[5] && !m[7] && !m[8] ? "-dev" : "";
+    return [
+      { op: ">=", version: normalizeVersion(c.slice(1) + suffix) },
+      { op: "<", version: `${bump(m, Math.max(1, position - 1), 1)}-dev` }
+    ];
+  }
+  m = new RegExp(`^\\^${VERSION_IN_CONSTRAINT}$`, "i").exec(c);
+  if (m) {
+    const position = m[1] !== "0" || !present(m[2]) ? 1 : m[2] !== "0" || !present(m[3]) ? 2 : 3;
+    const suffix = !m[5] && !m[7] && !m[8] ? "-dev" : "";
+    return [
+      { op: ">=", version: normalizeVersion(c.slice(1) + suffix) },
+      { op: "<", version: `${bump(m, position, 1)}-dev` }
+    ];
+  }
+  m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.[xX*])+$/.exec(c);
+  if (m) {
+    const position = present(m[3]) ? 3 : present(m[2]) ? 2 : 1;
+    const low = `${bump(m, position, 0)}-dev`;
+    const high = `${bump(m, position, 1)}-dev`;
+    return low === "0.0.0.0-dev" ? [{ op: "<", version: high }] : [{ op: ">=", version: low }, { op: "<", version: high }];
+  }
+  m = new RegExp(`^(${VERSION_IN_CONSTRAINT}) +- +(${VERSION_IN_CONSTRAINT})$`, "i").exec(c);
+  if (m) {
+    const from = m[1];
+    const to = m[10];
+    const lowSuffix = !m[6] && !m[8] && !m[9] ? "-dev" : "";
+    const lower = { op: ">=", version: normalizeVersion(from) + lowSuffix };
+    const full = present(m[12]) && present(m[13]) || !!m[15] || !!m[17] || !!m[18];
+    if (full) return [lower, { op: "<=", version: normalizeVersion(to) }];
+    normalizeVersion(to);
+    const high = ["", m[11], m[12], m[13], m[14]];
+    return [lower, { op: "<", version: `${bump(high, present(m[12]) ? 2 : 1, 1)}-dev` }];
+  }
+  m = /^(<>|!=|>=?|<=?|==?)?\s*(.*)$/.exec(c);
+  if (m) {
+    const raw = m[2];
+    let version;
+    try {
+      version = normalizeVersion(raw);
+    } catch (err) {
+      if (raw.endsWith("-dev") && /^[0-9a-zA-Z./-]+$/.test(raw)) version = normalizeVersion(`dev-${raw.slice(0, -4)}`);
+      else throw err;
+    }
+    const written = m[1] ?? "";
+    const op = written === "" || written === "==" ? "=" : written === "<>" ? "!=" : written;
+    if (op !== "=" && stabilityModifier && parseStability(version) === "stable") {
+      version += `-${stabilityModifier}`;
+    } else if ((op === "<" || op === ">=") && !new RegExp(`-${MODIFIER}$`).test(raw.toLowerCase()) && !raw.startsWith("dev-")) {
+      version += "-dev";
+    }
+    return [{ op, version }];
+  }
+  throw new ConstraintSyntaxError(`cannot parse "${input}"`);
+}
+function parseStability(normalized) {
+  if (normalized.startsWith("dev-") || normalized.endsWith("-dev")) return "dev";
+  const m = /-(alpha|beta|RC|patch)/i.exec(normalized);
+  return m && m[1].toLowerCase() !== "patch" ? m[1] : "stable";
+}
+function parseConstraint(text) {
+  const trimmed = text.trim().replace(/\s+/g, " ");
+  if (trimmed === "") throw new DeployError(`empty version constraint`, { phase: "preflight" });
+  const any = [];
+  try {
+    for (const orPart of trimmed.split(/ ?\|\|? ?/)) {
+      const andParts = orPart.split(/(?<!^|as|[=>< ,]) *(?<!-)[, ](?!-) *(?!,|as|$)/);
+      const group = [];
+      for (const part of andParts) group.push(...parseAtom(part.trim()));
+      any.push(group);
+    }
+  } catch (err) {
+    if (err instanceof ConstraintSyntaxError) {
+      throw new DeployError(`cannot parse version constraint "${text}": ${err.message}`, { phase: "preflight", cause: err });
+    }
+    throw err;
+  }
+  return { text, any };
+}
+function atomHolds(version, a) {
+  if (a.version.startsWith("dev-") || version.startsWith("dev-")) {
+    return a.op === "=" ? a.version === version : a.op === "!=" ? a.version !== version : false;
+  }
+  const c = compareVersions(version, a.version);
+  switch (a.op) {
+    case "=":
+      return c === 0;
+    case "!=":
+      return c !== 0;
+    case "<":
+      return c < 0;
+    case "<=":
+      return c <= 0;
+    case ">":
+      return c > 0;
+    case ">=":
+      return c >= 0;
+  }
+}
+function constraintMatches(constraint, normalizedVersion) {
+  return constraint.any.some((group) => group.every((a) => atomHolds(normalizedVersion, a)));
+}
+function normalizePhpVersion(phpVersion) {
+  const m = /^\s*v?(\d+(?:\.\d+){0,3})(?:[-.]?(alpha|beta|rc|a|b)(\d*))?(-dev)?/i.exec(phpVersion);
+  if (!m) throw new DeployError(`cannot read PHP version "${phpVersion}"`, { phase: "preflight" });
+  return normalizeVersion(`${m[1]}${m[2] ? `-${m[2]}${m[3] ?? ""}` : ""}${m[4] ?? ""}`);
+}
+
+// src/preflight/platform.ts
+var ROOT_REQUIRER = "composer.lock platform";
+function parseLock(text) {
+  let v;
+  try {
+    v = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (err) {
+    throw new DeployError(`composer.lock is not valid JSON (${err.message}); regenerate it with composer update --lock`, {
+      phase: "preflight",
+      cause: err
+    });
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new DeployError("composer.lock is not a JSON object; regenerate it with composer update --lock", { phase: "preflight" });
+  }
+  return v;
+}
+function stringMap(v) {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return [];
+  return Object.entries(v).filter((e) => typeof e[1] === "string");
+}
+function packageList(v) {
+  return Array.isArray(v) ? v.filter((p) => typeof p === "object" && p !== null) : [];
+}
+function normalizeExtension(name) {
+  const n = name.trim().toLowerCase().replace(/^ext-/, "").replace(/[\s_-]+/g, "-");
+  return EXTENSION_ALIASES[n] ?? n;
+}
+var EXTENSION_ALIASES = { opcache: "zend-opcache" };
+function requirementName(name) {
+  const n = name.toLowerCase();
+  if (n === "php" || n === "php-64bit") return "php";
+  if (n.startsWith("ext-") && n.length > 4) return n;
+  return void 0;
+}
+function platformRequirements(composerLockText, opts = {}) {
+  const lock = parseLock(composerLockText);
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  const add = (rawName, constraint, from) => {
+    const name = requirementName(rawName);
+    if (!name) return;
+    const key = `${name}\0${constraint}\0${from}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ name, constraint, from });
+  };
+  for (const [n, c] of stringMap(lock.platform)) add(n, c, ROOT_REQUIRER);
+  if (opts.dev) for (const [n, c] of stringMap(lock["platform-dev"])) add(n, c, `${ROOT_REQUIRER} (dev)`);
+  const packages = [...packageList(lock.packages), ...opts.dev ? packageList(lock["packages-dev"]) : []];
+  const provided = /* @__PURE__ */ new Set();
+  for (const p of packages) {
+    const from = typeof p.name === "string" ? p.name : "(unnamed package)";
+    for (const [n, c] of stringMap(p.require)) add(n, c, from);
+    for (const [n] of [...stringMap(p.provide), ...stringMap(p.replace)]) {
+      if (requirementName(n)?.startsWith("ext-")) provided.add(normalizeExtension(n));
+    }
+  }
+  return out.filter((r) => r.name === "php" || !provided.has(normalizeExtension(r.name)));
+}
+function platformOverrides(composerLockText) {
+  return Object.fromEntries(stringMap(parseLock(composerLockText)["platform-overrides"]));
+}
+var ALWAYS_LOADED = [
+  ["core", "0"],
+  ["date", "5.3"],
+  ["pcre", "5.3"],
+  ["reflection", "5.3"],
+  ["spl", "5.3"],
+  ["standard", "0"],
+  ["hash", "7.4"],
+  ["json", "8.0"],
+  ["random", "8.2"]
+];
+var BUILT_IN = /* @__PURE__ */ new Set(["core", "date", "filter", "hash", "json", "libxml", "openssl", "pcre", "random", "reflection", "session", "sodium", "spl", "standard", "zlib"]);
+var DEB_PACKAGE = {
+  "pdo-mysql": "mysql",
+  mysqli: "mysql",
+  mysqlnd: "mysql",
+  "pdo-pgsql": "pgsql",
+  "pdo-sqlite": "sqlite3",
+  "pdo-odbc": "odbc",
+  "pdo-dblib": "sybase",
+  "pdo-firebird": "interbase",
+  "zend-opcache": "opcache",
+  dom: "xml",
+  simplexml: "xml",
+  xmlreader: "xml",
+  xmlwriter: "xml",
+  xsl: "xml",
+  ctype: "common",
+  fileinfo: "common",
+  iconv: "common",
+  tokenizer: "common",
+  ftp: "common",
+  gettext: "common",
+  exif: "common",
+  calendar: "common",
+  sockets: "common",
+  shmop: "common",
+  sysvmsg: "common",
+  sysvsem: "common",
+  sysvshm: "common",
+  pdo: "common",
+  phar: "common",
+  posix: "common",
+  ffi: "common"
+};
+function phpMinor(normalized) {
+  const [major = "0", minor = "0"] = normalized.split(".");
+  return `${major}.${minor}`;
+}
+function missingExtensionFix(ext, minor, where) {
+  const reload = /fpm/i.test(where) ? " and reload php-fpm" : "";
+  if (BUILT_IN.has(ext)) return `it is compiled into PHP, so this PHP build lacks it: use a PHP build with ${ext} enabled${reload}`;
+  const pkg = DEB_PACKAGE[ext] ?? ext.replace(/-/g, "");
+  const modName = ext === "zend-opcache" ? "opcache" : ext.replace(/-/g, "_");
+  return `install php${minor}-${pkg} (or enable it: phpenmod ${modName})${reload}`;
+}
+function listRequirers(froms, max = 3) {
+  const unique = [...new Set(froms)];
+  const shown = unique.slice(0, max).join(", ");
+  return unique.length > max ? `${shown} and ${unique.length - max} more` : shown;
+}
+var CANDIDATE_MINORS = [
+  ...[0, 1, 2, 3, 4, 5, 6].map((m) => [5, m]),
+  ...[0, 1, 2, 3, 4].map((m) => [7, m]),
+  ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => [8, m]),
+  ...[0, 1, 2, 3, 4].map((m) => [9, m])
+];
+var candidates;
+function candidateVersions() {
+  candidates ??= CANDIDATE_MINORS.flatMap(([ma, mi]) => Array.from({ length: 100 }, (_, p) => `${ma}.${mi}.${p}.0`));
+  return candidates;
+}
+function display(normalized, keepPatch) {
+  const [ma, mi, p] = normalized.split(".");
+  return keepPatch || p !== "0" ? `${ma}.${mi}.${p}` : `${ma}.${mi}`;
+}
+function nearest(reqs, runtime, dir) {
+  const list = dir === 1 ? candidateVersions() : [...candidateVersions()].reverse();
+  return list.find((v) => compareVersions(v, runtime) * dir > 0 && reqs.every((r) => constraintMatches(r.c, v)));
+}
+function checkPhpVersion(parsed, runtime, rt, where, overrides) {
+  const failing = parsed.filter((r) => !constraintMatches(r.c, rt));
+  if (failing.length === 0) return void 0;
+  const up = nearest(parsed, rt, 1);
+  const down = up ? void 0 : nearest(parsed, rt, -1);
+  const dir = up || !down ? 1 : -1;
+  let strictest = failing[0];
+  let strictestAt = nearest([strictest], rt, dir);
+  for (const r of failing.slice(1)) {
+    const at = nearest([r], rt, dir);
+    if (strictestAt === void 0) break;
+    const farther = at === void 0 || compareVersions(at, strictestAt) * dir > 0;
+    const tie = at !== void 0 && compareVersions(at, strictestAt) === 0 && strictest.req.from === ROOT_REQUIRER;
+    if (farther || tie) {
+      strictest = r;
+      strictestAt = at;
+    }
+  }
+  const others = failing.filter((r) => r.req.from !== strictest.req.from).map((r) => r.req.from);
+  const more = others.length > 0 ? ` and ${new Set(others).size} more` : "";
+  const from = strictest.req.from;
+  const found = `${where} runs PHP ${runtime.php.trim()}`;
+  const needs = `composer.lock requires php ${strictest.req.constraint} (from ${from}${more})`;
+  const minor = phpMinor(rt);
+  const target = up ?? down;
+  const message = (() => {
+    if (!target) {
+      return `${found} but no PHP version satisfies every php requirement in composer.lock, e.g. php ${strictest.req.constraint} (from ${from}${more}); run composer update to get a consistent composer.lock`;
+    }
+    const sameMinor = phpMinor(target) === minor;
+    const sugg = dir === -1 && !sameMinor ? phpMinor(target) : display(target, sameMinor);
+    if (dir === 1) {
+      const pinned = overrides["php"];
+      const pin = pinned ? `fix the pinned platform (composer.json config.platform.php is ${pinned}; set it to ${display(rt, true)}) and run composer update` : `pin the platform to the server's PHP (composer config platform.php ${display(rt, true)}, then composer update) so Composer picks versions that run on it`;
+      return `${found} but ${needs}; install PHP ${sugg} for the ${where} or ${pin}`;
+    }
+    const update = from === ROOT_REQUIRER ? "widen the php requirement in composer.json and run composer update" : `update ${from} to a release that supports PHP ${minor} (composer update ${from} --with-all-dependencies)`;
+    return `${found} but ${needs}; run the ${where} on PHP ${sugg} or ${update}`;
+  })();
+  return { id: "platform-php", severity: "error", message };
+}
+function checkPlatform(reqs, runtime, where, opts = {}) {
+  const checks = [];
+  const overrides = opts.overrides ?? {};
+  const rt = normalizePhpVersion(runtime.php);
+  const overridden = Object.entries(overrides);
+  if (overridden.length > 0) {
+    const list = overridden.map(([n, v]) => `${n} ${v}`).join(", ");
+    checks.push({
+      id: "platform-override",
+      severity: "info",
+      message: `composer.lock was resolved for a pretended platform (config.platform: ${list}) while the ${where} runs PHP ${runtime.php.trim()}; keep config.platform.php equal to the servers' PHP`
+    });
+  }
+  const parsed = [];
+  for (const req of reqs.filter((r) => r.name === "php")) {
+    try {
+      parsed.push({ req, c: parseConstraint(req.constraint) });
+    } catch (err) {
+      const why = err instanceof DeployError ? err.message : String(err);
+      checks.push({ id: "platform-constraint", severity: "warning", message: `${why} (php, from ${req.from}); it was not checked against the ${where}` });
+    }
+  }
+  const php = checkPhpVersion(parsed, runtime, rt, where, overrides);
+  if (php) checks.push(php);
+  const extReqs = reqs.filter((r) => r.name !== "php");
+  let extProblems = 0;
+  if (extReqs.length > 0 && runtime.extensions.length === 0) {
+    extProblems++;
+    checks.push({ id: "platform-ext", severity: "warning", message: `the ${where} reported no loaded extensions, so ${extReqs.length} ext-* requirements were not checked` });
+  } else {
+    const loaded = new Set(runtime.extensions.map(normalizeExtension));
+    for (const [ext, since] of ALWAYS_LOADED) if (compareVersions(rt, normalizeVersion(since)) >= 0) loaded.add(ext);
+    const missing = /* @__PURE__ */ new Map();
+    for (const r of extReqs) {
+      const ext = normalizeExtension(r.name);
+      if (loaded.has(ext)) continue;
+      const m = missing.get(ext) ?? { name: r.name, froms: [] };
+      m.froms.push(r.from);
+      missing.set(ext, m);
+    }
+    for (const [ext, m] of missing) {
+      checks.push({
+        id: "platform-ext",
+        severity: "error",
+        message: `${where} lacks ${m.name} (required by ${listRequirers(m.froms)}); ${missingExtensionFix(ext, phpMinor(rt), where)}`
+      });
+    }
+    extProblems = missing.size;
+  }
+  if (!php && extProblems === 0) {
+    const exts = new Set(extReqs.map((r) => normalizeExtension(r.name))).size;
+    checks.push({
+      id: "platform-ok",
+      severity: "info",
+      message: `${where} runs PHP ${runtime.php.trim()}: meets ${parsed.length} php requirement${parsed.length === 1 ? "" : "s"} and has all ${exts} required extension${exts === 1 ? "" : "s"}`
+    });
+  }
+  return checks;
+}
+
+// src/engine/preflight.ts
+function parseRuntime(json) {
+  if (!json) return void 0;
+  try {
+    const v = JSON.parse(json);
+    if (typeof v.php !== "string" || !Array.isArray(v.extensions)) return void 0;
+    return { php: v.php, extensions: v.extensions.map(String) };
+  } catch {
+    return void 0;
+  }
+}
+async function checkServer(session, settings, needBytes, reporter) {
+  const out = await runRemote(session, preflightCommand(settings, needBytes), reporter, { phase: "preflight" });
+  return {
+    host: session.label,
+    checks: out.checks.map((c) => ({ host: session.label, id: c.id, severity: c.severity ?? "info", message: c.message })),
+    fpm: parseRuntime(out.result("fpm_platform")),
+    cli: parseRuntime(out.result("cli_platform"))
+  };
+}
+function reportChecks(checks, reporter) {
+  for (const c of checks) {
+    const where = `${c.host ? `${c.host}: ` : ""}${c.id}`;
+    if (c.severity === "error") reporter.error(`${where}: ${c.message}`, { host: c.host, phase: "preflight" });
+    else if (c.severity === "warning") reporter.warn(`${where}: ${c.message}`, { host: c.host, phase: "preflight" });
+    else reporter.info(`${where}: ${c.message}`);
+  }
+}
+function checksError(checks) {
+  const errors = checks.filter((c) => c.severity === "error");
+  const first = errors[0];
+  if (!first) return void 0;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed check${errors.length > 2 ? "s" : ""} above)` : "";
+  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase: "preflight" });
+}
+function platformChecks(settings, facts) {
+  let lock;
+  try {
+    lock = readFileSync(join4(settings.source, "composer.lock"), "utf8");
+  } catch {
+    return [];
+  }
+  const reqs = platformRequirements(lock);
+  const overrides = platformOverrides(lock);
+  const out = [];
+  if (facts.fpm) {
+    const where = `php-fpm pool at ${settings.fpmSocket}`;
+    out.push(...checkPlatform(reqs, facts.fpm, where, { overrides }).map((c) => ({ ...c, host: facts.host })));
+  }
+  if (facts.cli) {
+    out.push(...checkPlatform(reqs, facts.cli, "php CLI (runs before-switch)", { overrides }).map((c) => ({ ...c, host: facts.host })));
+  }
+  return out;
+}
+
+// src/preflight/artifact.ts
+import { open, readFile as readFile3 } from "node:fs/promises";
+import { isAbsolute, join as join5, posix, relative, resolve, sep } from "node:path";
+function underAny(path, prefixes) {
+  return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
+}
+function cleanShared(shared) {
+  return shared.map((p) => p.replace(/^\/+/, "").replace(/\/+$/, "")).filter((p) => p !== "");
+}
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+function plural(n, word) {
+  return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+}
+async function readHead(sourceDir, rel, max = 64 * 1024) {
+  let fh;
+  try {
+    fh = await open(join5(sourceDir, rel), "r");
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead).toString("utf8");
+  } catch {
+    return void 0;
+  } finally {
+    await fh?.close();
+  }
+}
+async function readJson(sourceDir, rel) {
+  let text;
+  try {
+    text = await readFile3(join5(sourceDir, rel), "utf8");
+  } catch (err) {
+    const code = err.code;
+    return code === "ENOENT" || code === "ENOTDIR" ? { missing: true } : { error: code ?? String(err) };
+  }
+  try {
+    return { value: JSON.parse(text.replace(/^\uFEFF/, "")) };
+  } catch (err) {
+    return { error: `not valid JSON: ${err.message}` };
+  }
+}
+var isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function resolveInRelease(rel, byPath, shared) {
+  let path = rel;
+  for (let hops = 0; hops < 40; hops++) {
+    if (path === "." || path === "") return { kind: "found" };
+    if (path === ".." || path.startsWith("../") || path.startsWith("/")) return { kind: "outside" };
+    const parts = path.split("/");
+    let followed = false;
+    for (let i = 1; i <= parts.length; i++) {
+      const prefix = parts.slice(0, i).join("/");
+      if (underAny(prefix, shared)) return { kind: "shared" };
+      const e = byPath.get(prefix);
+      if (!e) return { kind: "missing", at: prefix };
+      if (e.type === "l") {
+        const target = e.linkTarget ?? "";
+        if (posix.isAbsolute(target)) return { kind: "outside" };
+        const rest = parts.slice(i).join("/");
+        path = posix.normalize(posix.join(posix.dirname(prefix), target, rest)).replace(/(.)\/+$/, "$1");
+        followed = true;
+        break;
+      }
+      if (e.type === "f" && i < parts.length) return { kind: "missing", at: parts.slice(0, i + 1).join("/") };
+    }
+    if (!followed) return { kind: "found" };
+  }
+  return { kind: "loop" };
+}
+function checkSymlinks(sourceDir, entries, shared, isLaravel) {
+  const checks = [];
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const absSource = resolve(sourceDir);
+  for (const e of entries) {
+    if (e.type !== "l") continue;
+    const target = e.linkTarget ?? "";
+    const shown = `${e.path} -> ${target}`;
+    const linkDir = posix.dirname(e.path);
+    const artisanHint = isLaravel && /(^|\/)public\/storage$/.test(e.path) ? " (php artisan storage:link)" : "";
+    if (posix.isAbsolute(target)) {
+      const inTree = relative(absSource, target);
+      const within = inTree !== "" && !inTree.startsWith("..") && !isAbsolute(inTree);
+      const where = within ? `it would point into the build directory (${absSource}) on the server` : /^\/(home\/runner|github\/workspace|builds|tmp|Users)\//.test(target) ? "it would point into the CI runner on the server" : "it only works on a server that has exactly that path";
+      const fix = within ? `make it relative (ln -sfn ${posix.relative(linkDir, inTree.split(sep).join("/")) || "."} ${e.path}, or ln -sr)` : "make it relative (ln -sr)";
+      checks.push({
+        id: "symlink-absolute",
+        severity: "error",
+        path: e.path,
+        message: `${shown} is absolute: ${where}; ${fix} or create it on the server in before-switch${artisanHint}`
+      });
+      continue;
+    }
+    const lexical = posix.normalize(posix.join(linkDir, target)).replace(/(.)\/+$/, "$1");
+    if (lexical === ".." || lexical.startsWith("../")) {
+      checks.push({
+        id: "symlink-escapes",
+        severity: "error",
+        path: e.path,
+        message: `${shown} leaves the release directory: releases are separate directories, so it would point outside the deployed release; point it inside the release, declare the path in shared, or create it on the server in before-switch${artisanHint}`
+      });
+      continue;
+    }
+    const r = resolveInRelease(lexical, byPath, shared);
+    if (r.kind === "missing") {
+      checks.push({
+        id: "symlink-dangling",
+        severity: "warning",
+        path: e.path,
+        message: `${shown}: ${r.at} is not in the release (missing or excluded), so the link would dangle on the server; ship the target, add it to shared, or create it in before-switch${artisanHint}`
+      });
+    } else if (r.kind === "loop") {
+      checks.push({ id: "symlink-dangling", severity: "warning", path: e.path, message: `${shown}: the links loop, so it resolves to nothing; fix or remove the link` });
+    } else if (r.kind === "outside") {
+      checks.push({
+        id: "symlink-escapes",
+        severity: "error",
+        path: e.path,
+        message: `${shown} leaves the release directory through another symlink, so it would point outside the deployed release; point it inside the release or declare the path in shared`
+      });
+    }
+  }
+  return checks;
+}
+function pkgRefs(v) {
+  if (!Array.isArray(v)) return [];
+  const out = [];
+  for (const p of v) {
+    if (!isObject(p) || typeof p["name"] !== "string") continue;
+    const version = typeof p["version"] === "string" ? p["version"] : "?";
+    const dist = isObject(p["dist"]) ? p["dist"] : {};
+    const source = isObject(p["source"]) ? p["source"] : {};
+    const ref = dist["reference"] ?? source["reference"];
+    out.push({ name: p["name"].toLowerCase(), version, reference: typeof ref === "string" ? ref : void 0 });
+  }
+  return out;
+}
+var isDevVersion = (v) => v.startsWith("dev-") || v.endsWith("-dev");
+var sameVersion = (a, b) => a.version.replace(/^v/i, "") === b.version.replace(/^v/i, "") && (!isDevVersion(a.version) || a.reference === void 0 || b.reference === void 0 || a.reference === b.reference);
+var showVersion = (p) => isDevVersion(p.version) && p.reference ? `${p.version}#${p.reference.slice(0, 7)}` : p.version;
+async function checkComposer(sourceDir, entries, shared, byPath) {
+  const checks = [];
+  const lockNames = /* @__PURE__ */ new Set();
+  const json = await readJson(sourceDir, "composer.json");
+  let vendorDir = "vendor";
+  if (json.missing) return { checks, vendorDir, lockNames };
+  if (json.error !== void 0 || !isObject(json.value)) {
+    checks.push({ id: "composer-json", severity: "error", path: "composer.json", message: `composer.json cannot be read (${json.error ?? "not a JSON object"}); fix it and run composer validate` });
+    return { checks, vendorDir, lockNames };
+  }
+  const config = isObject(json.value["config"]) ? json.value["config"] : {};
+  if (typeof config["vendor-dir"] === "string") vendorDir = posix.normalize(config["vendor-dir"].replace(/\/+$/, ""));
+  const vendorOk = !posix.isAbsolute(vendorDir) && vendorDir !== ".." && !vendorDir.startsWith("../") && vendorDir !== ".";
+  const lock = await readJson(sourceDir, "composer.lock");
+  if (lock.missing) {
+    checks.push({
+      id: "composer-lock-missing",
+      severity: "error",
+      path: "composer.lock",
+      message: "composer.json has no composer.lock next to it, so the deployed dependency versions are whatever resolved in CI that day; commit composer.lock (composer update --lock) and build with composer install --no-dev"
+    });
+    return { checks, vendorDir, lockNames };
+  }
+  if (lock.error !== void 0 || !isObject(lock.value)) {
+    checks.push({ id: "composer-lock-invalid", severity: "error", path: "composer.lock", message: `composer.lock cannot be read (${lock.error ?? "not a JSON object"}); regenerate it with composer update --lock` });
+    return { checks, vendorDir, lockNames };
+  }
+  const locked = pkgRefs(lock.value["packages"]);
+  const lockedDev = pkgRefs(lock.value["packages-dev"]);
+  for (const p of [...locked, ...lockedDev]) lockNames.add(p.name);
+  if (!vendorOk || underAny(vendorDir, shared)) return { checks, vendorDir, lockNames };
+  const vendorShipped = byPath.get(vendorDir)?.type === "d" || entries.some((e) => e.path.startsWith(`${vendorDir}/`));
+  if (!vendorShipped) {
+    if (locked.length > 0) {
+      checks.push({
+        id: "vendor-missing",
+        severity: "error",
+        path: vendorDir,
+        message: `${vendorDir}/ is not in the release but composer.lock lists ${plural(locked.length, "package")}; run composer install --no-dev before deploying (and do not exclude ${vendorDir}/)`
+      });
+    }
+    return { checks, vendorDir, lockNames };
+  }
+  const installedPath = `${vendorDir}/composer/installed.json`;
+  if (!byPath.has(`${vendorDir}/autoload.php`)) {
+    checks.push({
+      id: "vendor-incomplete",
+      severity: "error",
+      path: `${vendorDir}/autoload.php`,
+      message: `${vendorDir}/autoload.php is not in the release, so the app cannot load its classes; run composer install --no-dev (or composer dump-autoload) before deploying`
+    });
+  }
+  if (!byPath.has(installedPath)) {
+    checks.push({
+      id: "vendor-incomplete",
+      severity: "error",
+      path: installedPath,
+      message: `${installedPath} is not in the release, so ${vendorDir}/ was not built by Composer or is incomplete; run composer install --no-dev before deploying`
+    });
+    return { checks, vendorDir, lockNames };
+  }
+  const installed = await readJson(sourceDir, installedPath);
+  if (installed.error !== void 0 || installed.missing || !Array.isArray(installed.value) && !isObject(installed.value)) {
+    checks.push({ id: "vendor-incomplete", severity: "error", path: installedPath, message: `${installedPath} cannot be read (${installed.error ?? "unexpected format"}); run composer install --no-dev` });
+    return { checks, vendorDir, lockNames };
+  }
+  const v = installed.value;
+  const inVendor = pkgRefs(Array.isArray(v) ? v : v["packages"]);
+  const devNames = new Set(lockedDev.map((p) => p.name));
+  let dev;
+  if (!Array.isArray(v) && typeof v["dev"] === "boolean") dev = v["dev"];
+  else dev = inVendor.some((p) => devNames.has(p.name));
+  const expected = /* @__PURE__ */ new Map();
+  for (const p of dev ? [...locked, ...lockedDev] : locked) expected.set(p.name, p);
+  const actual = new Map(inVendor.map((p) => [p.name, p]));
+  const diffs = [];
+  for (const name of [.../* @__PURE__ */ new Set([...expected.keys(), ...actual.keys()])].sort()) {
+    const want = expected.get(name);
+    const have = actual.get(name);
+    if (want && have && sameVersion(want, have)) continue;
+    if (want && have) diffs.push(`${name} ${showVersion(have)} in vendor, ${showVersion(want)} in composer.lock`);
+    else if (want) diffs.push(`${name} missing from vendor, ${showVersion(want)} in composer.lock`);
+    else if (have) diffs.push(`${name} ${showVersion(have)} in vendor, not in composer.lock${devNames.has(name) ? " (dev package)" : ""}`);
+  }
+  if (diffs.length > 0) {
+    const shown = diffs.slice(0, 3).join("; ");
+    const more = diffs.length > 3 ? `; and ${diffs.length - 3} more` : "";
+    checks.push({
+      id: "vendor-mismatch",
+      severity: "error",
+      path: vendorDir,
+      message: `${vendorDir}/ does not match composer.lock: ${shown}${more}; run composer install --no-dev before deploying`
+    });
+  }
+  const devInstalled = inVendor.filter((p) => devNames.has(p.name)).length;
+  if (dev && devInstalled > 0) {
+    checks.push({
+      id: "vendor-dev-packages",
+      severity: "warning",
+      path: vendorDir,
+      message: `${vendorDir}/ holds ${plural(devInstalled, "dev package")} (installed without --no-dev), so test and debug tools would ship to production; run composer install --no-dev`
+    });
+  }
+  return { checks, vendorDir, lockNames };
+}
+var ENV_TEMPLATES = /^\.env\.(example|dist|sample|template|defaults)$/;
+var FORBIDDEN = [
+  {
+    id: "secret-env",
+    severity: "error",
+    match: (_p, base, ctx) => {
+      if (base !== ".env" && !base.startsWith(".env.")) return false;
+      if (ENV_TEMPLATES.test(base) || base === ".env.testing") return false;
+      if (ctx.symfony) return base === ".env.local" || /^\.env\.[^.]+\.local$/.test(base);
+      return true;
+    },
+    message: (p) => `${p} would ship with the release: it holds this environment's settings and secrets and would override the server's; add ${p} to shared (and keep it in shared/ on the server) or exclude it`
+  },
+  {
+    id: "secret-env",
+    severity: "warning",
+    match: (_p, base) => base === ".env.testing",
+    message: (p) => `${p} would ship with the release: test settings have no use on a server and may hold credentials; exclude it`
+  },
+  {
+    id: "secret-auth-json",
+    severity: "error",
+    match: (p) => p === "auth.json" || p === ".composer/auth.json" || p.endsWith("/.composer/auth.json"),
+    message: (p) => `${p} would ship with the release: it holds Composer credentials (tokens for private repositories); delete it after composer install or exclude it (in CI pass COMPOSER_AUTH instead)`
+  },
+  {
+    id: "secret-auth-json",
+    severity: "error",
+    match: (p, base) => base === "auth.json",
+    // the rule above took the Composer locations
+    content: /"(http-basic|github-oauth|gitlab-oauth|gitlab-token|bitbucket-oauth|bearer)"\s*:/,
+    message: (p) => `${p} would ship with the release: it holds Composer credentials; exclude it (in CI pass COMPOSER_AUTH instead)`
+  },
+  {
+    id: "secret-git-credentials",
+    severity: "error",
+    match: (_p, base) => base === ".git-credentials",
+    message: (p) => `${p} would ship with the release: it holds git passwords or tokens; exclude it`
+  },
+  {
+    id: "secret-private-key",
+    severity: "warning",
+    match: (_p, base) => /^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$/.test(base) || /\.(ppk|p12|pfx)$/i.test(base),
+    message: (p) => `${p} looks like a private key and would ship with the release; exclude it, or if the app needs it keep it on the server via shared`
+  },
+  {
+    id: "secret-private-key",
+    severity: "warning",
+    match: (_p, base) => /\.(pem|key)$/i.test(base),
+    content: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/,
+    message: (p) => `${p} holds a private key and would ship with the release; if the app needs it (e.g. Passport's oauth-private.key) keep it on the server via shared or an environment variable, otherwise exclude it`
+  },
+  {
+    id: "secret-npmrc",
+    severity: "warning",
+    match: (_p, base) => base === ".npmrc",
+    content: /(_authToken|_auth|_password)\s*=/,
+    message: (p) => `${p} holds an npm registry token and would ship with the release; exclude it (in CI use NODE_AUTH_TOKEN)`
+  }
+];
+async function checkForbidden(sourceDir, entries, ctx, skipDirs) {
+  const checks = [];
+  for (const e of entries) {
+    if (e.type !== "f") continue;
+    if (underAny(e.path, skipDirs) || /(^|\/)node_modules\//.test(e.path)) continue;
+    const base = posix.basename(e.path);
+    let head;
+    for (const rule of FORBIDDEN) {
+      if (!rule.match(e.path, base, ctx)) continue;
+      if (rule.content) {
+        head ??= await readHead(sourceDir, e.path) ?? "";
+        if (!rule.content.test(head)) continue;
+      }
+      checks.push({ id: rule.id, severity: rule.severity, path: e.path, message: rule.message(e.path) });
+      break;
+    }
+  }
+  return checks;
+}
+function totals(entries) {
+  let files = 0;
+  let dirs = 0;
+  let links = 0;
+  let bytes = 0;
+  const largest = [];
+  for (const e of entries) {
+    if (e.type === "d") dirs++;
+    else if (e.type === "l") links++;
+    else {
+      files++;
+      bytes += e.size;
+      largest.push(e);
+      largest.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+      if (largest.length > 3) largest.pop();
+    }
+  }
+  const top = largest.length > 0 ? `; largest: ${largest.map((e) => `${e.path} (${formatBytes(e.size)})`).join(", ")}` : "";
+  return {
+    id: "artifact-totals",
+    severity: "info",
+    message: `release holds ${plural(files, "file")} (${formatBytes(bytes)}), ${plural(dirs, "directory").replace(/directorys$/, "directories")}, ${plural(links, "symlink")}${top}`
+  };
+}
+async function checkArtifact(sourceDir, entries, shared = []) {
+  const sharedPaths = cleanShared(shared);
+  const release = entries.filter((e) => !underAny(e.path, sharedPaths));
+  const byPath = new Map(release.map((e) => [e.path, e]));
+  const composer = await checkComposer(sourceDir, release, sharedPaths, byPath);
+  const isLaravel = byPath.has("artisan") || composer.lockNames.has("laravel/framework");
+  const symfony = !isLaravel && composer.lockNames.has("symfony/dotenv");
+  return [
+    ...checkSymlinks(sourceDir, release, sharedPaths, isLaravel),
+    ...composer.checks,
+    ...await checkForbidden(sourceDir, release, { symfony }, [composer.vendorDir]),
+    totals(release)
+  ];
+}
+
 // src/engine/deploy.ts
 function sharedExcludes(shared) {
   return shared.map((p) => `/${p.replace(/\/+$/, "")}`);
@@ -28735,6 +30168,7 @@ async function runDeploy(settings, reporter, opts = {}) {
   const checkCancel = () => {
     if (opts.signal?.aborted) throw new DeployError("cancelled", { phase: "cancel" });
   };
+  loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const scan = await phases.run("scan", async () => {
     const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
     reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
@@ -28742,6 +30176,14 @@ async function runDeploy(settings, reporter, opts = {}) {
   });
   const manifestText = formatManifest(scan.entries);
   checkCancel();
+  const checks = await phases.run("check", async () => {
+    const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
+    reportChecks(local, reporter);
+    const failed = checksError(local);
+    if (failed && !settings.dryRun) throw failed;
+    return local;
+  });
+  let skewMs;
   const sessions = await phases.run("connect", () => connectAll(settings, reporter));
   const hosts = sessions.map((session) => ({
     session,
@@ -28749,42 +30191,64 @@ async function runDeploy(settings, reporter, opts = {}) {
     result: { host: session.label, ok: false, rolledBack: false, deployId }
   }));
   try {
+    await phases.run("preflight", async () => {
+      const facts = await mapLimit(sessions, settings.maxParallel, (s) => checkServer(s, settings, scan.bytes, reporter));
+      const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
+      reportChecks(serverChecks, reporter);
+      checks.push(...serverChecks);
+      if (settings.dryRun) return;
+      const failed = checksError(serverChecks);
+      if (failed) throw failed;
+    });
+    if (settings.dryRun) {
+      const plan = await phases.run("plan", () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
+      return {
+        command: "deploy",
+        deployId,
+        previousDeployId: plan.hosts[0]?.live ?? "",
+        releasePath: `${settings.deployPath}/releases/${deployId}`,
+        version: settings.version,
+        rolledBack: false,
+        durationMs: Date.now() - started,
+        hosts: hosts.map((h) => h.result),
+        phases: phases.timings,
+        files: scan.files,
+        bytes: scan.bytes,
+        plan
+      };
+    }
+  } catch (err) {
+    for (const h of hosts) h.session.close();
+    throw err;
+  } finally {
+    if (settings.dryRun) for (const h of hosts) h.session.close();
+  }
+  try {
     checkCancel();
     opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
     await phases.run(
       "lock",
-      () => Promise.all(
-        hosts.map(async (h) => {
-          h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: "lock" });
-          h.locked = true;
-          h.result.previousDeployId = h.begin.result("live") || void 0;
-        })
-      )
+      () => mapLimit(hosts, settings.maxParallel, async (h) => {
+        h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: "lock" });
+        h.locked = true;
+        h.result.previousDeployId = h.begin.result("live") || void 0;
+      })
     );
-    checkCancel();
-    await phases.run("upload", () => Promise.all(hosts.map((h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))));
     checkCancel();
     await phases.run(
-      "activate",
-      () => Promise.all(
-        hosts.map(async (h) => {
-          try {
-            const out = await runRemote(h.session, activateCommand(settings, ref), reporter, {
-              phase: "activate",
-              onPhase: (name) => reporter.info(`${h.session.label}: ${name}`)
-            });
-            h.result.ok = true;
-            h.result.rolledBack = out.result("rolled_back") === "true";
-            h.result.switchMs = Number(out.result("switch_ms") ?? NaN);
-          } catch (err) {
-            h.result.rolledBack = asDeployError(err).details.rolledBack === true;
-            throw err;
-          } finally {
-            h.locked = false;
-          }
-        })
-      )
+      "upload",
+      () => mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))
     );
+    checkCancel();
+    const onCancel = () => {
+      const reason = String(opts.signal?.reason?.message ?? "cancelled");
+      for (const h of hosts) {
+        if (h.session.isConnected) void h.session.exec(cancelCommand(ref, reason)).catch(() => void 0);
+      }
+    };
+    opts.signal?.addEventListener("abort", onCancel, { once: true });
+    const activation = await phases.run("activate", () => activateHosts(hosts, settings, ref, reporter)).finally(() => opts.signal?.removeEventListener("abort", onCancel));
+    skewMs = activation.skewMs;
   } catch (err) {
     const failure = asDeployError(err);
     failure.details = {
@@ -28793,10 +30257,7 @@ async function runDeploy(settings, reporter, opts = {}) {
       previousDeployId: hosts[0]?.result.previousDeployId,
       rolledBack: hosts.some((h) => h.result.rolledBack)
     };
-    const held = hosts.filter((h) => h.locked);
-    if (held.length > 0) {
-      await abortHosts(held, settings, ref, failure.oneLine(), reporter);
-    }
+    await undoHosts(hosts, settings, ref, failure.oneLine(), reporter);
     for (const h of hosts) {
       h.result.ok = false;
       if (h.result.error === void 0 && failure.host === h.session.label) h.result.error = failure.oneLine();
@@ -28804,7 +30265,7 @@ async function runDeploy(settings, reporter, opts = {}) {
     throw failure;
   } finally {
     for (const h of hosts) h.session.close();
-    opts.onReleased?.();
+    if (hosts.every((h) => !h.locked)) opts.onReleased?.();
   }
   const first = hosts[0]?.result;
   return {
@@ -28818,7 +30279,44 @@ async function runDeploy(settings, reporter, opts = {}) {
     hosts: hosts.map((h) => h.result),
     phases: phases.timings,
     files: scan.files,
-    bytes: scan.bytes
+    bytes: scan.bytes,
+    skewMs
+  };
+}
+async function planDeploy(hosts, settings, deployId, entries, checks, reporter) {
+  const planned = await Promise.all(
+    hosts.map(async (h) => {
+      const out = await runRemote(h.session, inspectCommand(settings), reporter, { phase: "plan" });
+      let base;
+      if (out.result("base") && out.manifest) base = parseManifest(out.manifest);
+      const diff = diffManifests(entries, base);
+      return {
+        host: h.session.label,
+        live: out.result("live") ?? "",
+        base: base ? out.result("base") : void 0,
+        sendFiles: diff.send.filter((e) => e.type !== "d").length,
+        sendBytes: diff.sendBytes,
+        unchanged: diff.unchanged,
+        removed: diff.removed,
+        missingShared: out.all("missing_shared"),
+        wouldPrune: out.all("would_prune"),
+        lock: out.lock
+      };
+    })
+  );
+  const refused = checks.some((c) => c.severity === "error") || planned.some((p) => p.lock !== void 0);
+  return {
+    deployId,
+    version: settings.version,
+    hosts: planned,
+    shared: settings.shared,
+    beforeSwitch: settings.beforeSwitch,
+    afterSwitch: settings.afterSwitch,
+    reloadCommand: settings.reloadCommand,
+    healthUrl: settings.healthUrl,
+    fpmSocket: settings.fpmSocket,
+    checks,
+    refused
   };
 }
 async function upload(h, settings, ref, entries, manifestText, reporter, signal) {
@@ -28863,22 +30361,6 @@ async function upload(h, settings, ref, entries, manifestText, reporter, signal)
   h.result.sentBytes = diff.sendBytes;
   h.result.linkedFiles = diff.unchanged;
 }
-async function abortHosts(held, settings, ref, reason, reporter) {
-  await Promise.all(
-    held.map(async (h) => {
-      try {
-        if (!h.session.isConnected) throw new DeployError("connection lost");
-        await runRemote(h.session, abortCommand(settings, ref, reason), reporter, { phase: "abort" });
-        h.locked = false;
-      } catch (err) {
-        reporter.warn(
-          `${h.session.label}: could not undo the deploy (${asDeployError(err).message}); the lock expires after ${settings.lockTtlSec}s and the next deploy removes what is left`,
-          { host: h.session.label, phase: "abort" }
-        );
-      }
-    })
-  );
-}
 
 // src/engine/manage.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
@@ -28894,34 +30376,36 @@ async function runRollback(settings, reporter, opts = {}) {
   const started = Date.now();
   const phases = new Phases(reporter);
   const token = `rollback.${randomUUID2()}`;
-  const hosts = await withSessions(
-    settings,
-    reporter,
-    phases,
-    (sessions) => phases.run(
+  const hosts = await withSessions(settings, reporter, phases, async (sessions) => {
+    let target = settings.deployId;
+    if (sessions.length > 1) {
+      target = await phases.run("check", () => agreeOnTarget(sessions, settings, reporter));
+    }
+    const s = { ...settings, deployId: target };
+    return phases.run(
       "rollback",
       () => Promise.all(
         sessions.map(async (session) => {
-          const out = await runRemote(session, rollbackCommand(settings, token), reporter, {
+          const out = await runRemote(session, rollbackCommand(s, token), reporter, {
             phase: "rollback",
             onPhase: (name) => reporter.info(`${session.label}: ${name}`)
           });
-          const target = out.result("target") ?? "";
+          const target2 = out.result("target") ?? "";
           const switchMs = Number(out.result("switch_ms") ?? NaN);
-          reporter.info(`${session.label}: live release is now ${target} (switch took ${switchMs} ms)`);
+          reporter.info(`${session.label}: live release is now ${target2} (switch took ${switchMs} ms)`);
           return {
             host: session.label,
             ok: true,
-            deployId: target,
+            deployId: target2,
             previousDeployId: out.result("previous") ?? "",
-            releasePath: `${settings.deployPath}/releases/${target}`,
+            releasePath: `${settings.deployPath}/releases/${target2}`,
             rolledBack: out.result("rolled_back") === "true",
             switchMs
           };
         })
       )
-    )
-  );
+    );
+  });
   opts.onReleased?.();
   const first = hosts[0];
   return {
@@ -28935,6 +30419,28 @@ async function runRollback(settings, reporter, opts = {}) {
     hosts,
     phases: phases.timings
   };
+}
+async function agreeOnTarget(sessions, settings, reporter) {
+  const listings = await Promise.all(
+    sessions.map(async (session) => ({ session, out: await runRemote(session, listCommand(settings), reporter, { phase: "check" }) }))
+  );
+  let target = settings.deployId;
+  if (!target) {
+    const first = listings[0];
+    const live = first.out.result("live") ?? "";
+    const older = first.out.releases.filter((r) => r.status === "ok" && r.id < live).map((r) => r.id).sort();
+    target = older.at(-1);
+    if (!target) throw new DeployError(`there is no completed release before ${live || "the live one"} to roll back to`, { host: first.session.label, phase: "check" });
+  }
+  const missing = listings.filter(({ out }) => !out.releases.some((r) => r.id === target && (r.status === "ok" || r.status === "live")));
+  if (missing.length > 0) {
+    throw new DeployError(
+      `release ${target} is missing or incomplete on ${missing.map((m) => m.session.label).join(", ")}; nothing was switched (see 'php-deploy list')`,
+      { phase: "check" }
+    );
+  }
+  reporter.info(`rolling back ${sessions.length} hosts to ${target}`);
+  return target;
 }
 async function runList(settings, reporter) {
   const phases = new Phases(reporter);
@@ -28991,7 +30497,8 @@ async function runUnlock(settings, reporter) {
 var esc = (s) => String(s ?? "").replace(/\|/g, "\\|");
 function renderSummary(r, deployPath) {
   const title = r.command === "deploy" ? `### php-deploy: deployed \`${r.deployId}\`${r.version ? ` (${esc(r.version)})` : ""}` : `### php-deploy: rolled back to \`${r.deployId}\``;
-  const lines = [title, "", `Path \`${deployPath}\` on ${r.hosts.length} host(s) in ${(r.durationMs / 1e3).toFixed(1)} s.`, ""];
+  const skew = r.skewMs !== void 0 ? ` All hosts switched within ${r.skewMs} ms.` : "";
+  const lines = [title, "", `Path \`${deployPath}\` on ${r.hosts.length} host(s) in ${(r.durationMs / 1e3).toFixed(1)} s.${skew}`, ""];
   lines.push("| host | release | previous | switch | sent | result |", "|---|---|---|---|---|---|");
   for (const h of r.hosts) {
     const sent = h.sentFiles !== void 0 ? `${h.sentFiles} files, ${((h.sentBytes ?? 0) / 1e6).toFixed(1)} MB (${h.linkedFiles ?? 0} linked)` : "";
@@ -29019,9 +30526,36 @@ function renderListing(listings) {
   }
   return out.join("\n") + "\n";
 }
+function renderPlan(plan, deployPath) {
+  const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+  const out = [
+    `Dry run \u2014 nothing was changed on any server.`,
+    `release ${plan.deployId} (${plan.version}) \u2192 ${deployPath}/releases/${plan.deployId}`
+  ];
+  for (const h of plan.hosts) {
+    out.push(`${h.host}:`);
+    out.push(`  live release: ${h.live || "none (first deploy)"}`);
+    out.push(
+      h.base ? `  send ${h.sendFiles} new or changed files (${mb(h.sendBytes)}); ${h.unchanged} unchanged hard-linked from ${h.base}; ${h.removed} removed` : `  send all ${h.sendFiles} files (${mb(h.sendBytes)})`
+    );
+    if (h.missingShared.length) out.push(`  create in shared/: ${h.missingShared.join(", ")}`);
+    out.push(`  prune after the switch: ${h.wouldPrune.length ? h.wouldPrune.join(", ") : "nothing"}`);
+    if (h.lock) out.push(`  LOCKED: ${h.lock}`);
+  }
+  if (plan.shared.length) out.push(`shared links: ${plan.shared.join(", ")}`);
+  out.push(`before-switch: ${plan.beforeSwitch.length ? plan.beforeSwitch.join(" ; ") : "none"}`);
+  out.push(`pre-switch check: ${plan.fpmSocket ? `FastCGI ${plan.fpmSocket}` : "none (no fpm-socket)"}`);
+  out.push(`switch, then reload: ${plan.reloadCommand ?? "none"}`);
+  out.push(`post-switch check: ${plan.healthUrl ?? "none (no health-url)"}`);
+  out.push(`after-switch: ${plan.afterSwitch.length ? plan.afterSwitch.join(" ; ") : "none"}`);
+  const problems = plan.checks.filter((c) => c.severity === "error" || c.severity === "warning");
+  for (const c of problems) out.push(`${c.severity}: ${c.host ? `${c.host}: ` : ""}${c.id}: ${c.message}`);
+  out.push(plan.refused ? "verdict: the deploy would be REFUSED" : "verdict: the deploy would proceed");
+  return out.join("\n") + "\n";
+}
 
 // src/cli/input-helper.ts
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 import { parseArgs } from "node:util";
 function parseCli(argv, env) {
   const options = {
@@ -29060,7 +30594,7 @@ function parseCli(argv, env) {
 }
 function readInputFile(input, path) {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync2(path, "utf8");
   } catch (err) {
     throw new InputError(input, `cannot read ${path}: ${err.code ?? err.message}`);
   }
@@ -29158,6 +30692,10 @@ async function main() {
     case "deploy":
     case "rollback": {
       const result = cli.command === "deploy" ? await runDeploy(settings, reporter, { signal: controller.signal }) : await runRollback(settings, reporter, { signal: controller.signal });
+      if (result.plan) {
+        process.stdout.write(cli.json ? JSON.stringify(result.plan, null, 2) + "\n" : renderPlan(result.plan, settings.deployPath));
+        return result.plan.refused ? 1 : 0;
+      }
       if (cli.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
       else {
         const verb = cli.command === "deploy" ? "deployed" : "rolled back to";

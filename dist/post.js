@@ -35384,7 +35384,7 @@ var require_node_fs_compat = __commonJS({
         res = `_${val.slice(i - 3, i)}${res}`;
       return `${val.slice(0, i)}${res}`;
     }
-    function oneOf(expected, thing) {
+    function oneOf2(expected, thing) {
       assert(typeof thing === "string", "`thing` has to be of type string");
       if (Array.isArray(expected)) {
         const len = expected.length;
@@ -35450,10 +35450,10 @@ ${suffix}`;
         }
         let msg;
         if (name.endsWith(" argument")) {
-          msg = `The ${name} ${determiner} ${oneOf(expected, "type")}`;
+          msg = `The ${name} ${determiner} ${oneOf2(expected, "type")}`;
         } else {
           const type = name.includes(".") ? "property" : "argument";
-          msg = `The "${name}" ${type} ${determiner} ${oneOf(expected, "type")}`;
+          msg = `The "${name}" ${type} ${determiner} ${oneOf2(expected, "type")}`;
         }
         msg += `. Received type ${typeof actual}`;
         this.message = msg;
@@ -44541,7 +44541,7 @@ var DeployError = class _DeployError extends Error {
   /** The one line printed for this failure. */
   oneLine() {
     const where = [this.host, this.phase].filter(Boolean).join(": ");
-    return (where ? `${where}: ` : "") + this.message.replace(/\s*\n\s*/g, " ");
+    return ((where ? `${where}: ` : "") + this.message.replace(/\s*\n\s*/g, " ")).trim();
   }
   /** The same error, placed at a host and phase unless it already names them. */
   at(host, phase) {
@@ -44557,6 +44557,10 @@ var InputError = class extends DeployError {
     super(`${input}: ${message}`);
     this.name = "InputError";
     this.input = input;
+  }
+  /** Bad input is never placed at a host or phase: it names the input, and stays an InputError (exit 2). */
+  at() {
+    return this;
   }
 };
 function asDeployError(err, host, phase) {
@@ -44733,7 +44737,7 @@ var OPTIONS = [
   },
   {
     name: "before-switch",
-    description: "Commands run in the new release before it goes live (e.g. migrations), one per line; any failure stops the deploy.",
+    description: "Commands run in the new release before it goes live, one per line; any failure stops the deploy. A line starting with `once:` (e.g. `once: php artisan migrate --force`) runs on the first host only, before the others.",
     commands: ["deploy"]
   },
   {
@@ -44745,6 +44749,12 @@ var OPTIONS = [
     name: "health-url",
     description: "URL the server itself can reach (e.g. `http://127.0.0.1/health`): checked through the web server after the switch; its path is also requested through php-fpm before the switch."
   },
+  {
+    name: "health-expect-release",
+    description: "Fail the post-switch check (and switch back) unless the health-url response names the new release id, which catches a web server still serving the previous release.",
+    default: "false",
+    boolean: true
+  },
   { name: "health-timeout", description: "Seconds a health check may retry until it gets HTTP 200.", default: "20" },
   {
     name: "fpm-socket",
@@ -44755,11 +44765,32 @@ var OPTIONS = [
     name: "reload-command",
     description: "Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`."
   },
+  {
+    name: "strategy",
+    description: "`all-at-once`: prepare every host, then switch them all together (nothing goes live unless every host is ready). `rolling`: prepare, switch and check batch by batch.",
+    default: "all-at-once",
+    commands: ["deploy"]
+  },
+  { name: "batch-size", description: "Hosts per batch with strategy rolling.", default: "1", commands: ["deploy"] },
+  {
+    name: "rolling-failure",
+    description: "With strategy rolling, what to do with batches already switched when a later batch fails: `revert` them or `keep` them.",
+    default: "revert",
+    commands: ["deploy"]
+  },
+  { name: "max-parallel", description: "Hosts worked on at the same time (connect, upload, prepare).", default: "10" },
   { name: "keep-releases", description: "Completed releases to keep (the live and previous ones are always kept).", default: "5" },
   {
     name: "lock-timeout",
     description: "Seconds to wait for another deploy holding the lock (0 = fail at once, naming the holder).",
     default: "0"
+  },
+  {
+    name: "dry-run",
+    description: "Run every check and print the plan (hosts, release id, files to send, shared links, commands, releases to prune) without changing anything on any server. Fails when the real deploy would be refused.",
+    default: "false",
+    boolean: true,
+    commands: ["deploy"]
   },
   {
     name: "lock-ttl",
@@ -44838,6 +44869,12 @@ function defaultVersion(ctx) {
   const safe = raw.replace(/[^A-Za-z0-9._+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
   return safe || "unversioned";
 }
+function yesNo(raw, name) {
+  const text = value(raw, name).trim().toLowerCase();
+  if (["true", "yes", "1", "on"].includes(text)) return true;
+  if (["false", "no", "0", "off", ""].includes(text)) return false;
+  throw new InputError(name, `must be true or false (got '${text}')`);
+}
 function checkHealthUrl(url) {
   let parsed;
   try {
@@ -44864,6 +44901,13 @@ function commandLines(raw, name) {
   }
   return lines;
 }
+function oneOf(raw, name, allowed) {
+  const text = value(raw, name).trim();
+  if (!allowed.includes(text)) {
+    throw new InputError(name, `'${text}' is not one of ${allowed.join(", ")}`);
+  }
+  return text;
+}
 function parseSettings(raw, ctx) {
   const command = value(raw, "command").trim();
   if (!COMMANDS.includes(command)) {
@@ -44888,6 +44932,10 @@ function parseSettings(raw, ctx) {
   const versionInput = value(raw, "version").trim();
   const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
   const deployIdInput = value(raw, "deploy-id").trim();
+  const beforeLines = commandLines(raw, "before-switch");
+  const isOnce = (l) => /^once:/i.test(l);
+  const onceCommands = beforeLines.filter(isOnce).map((l) => l.replace(/^once:\s*/i, ""));
+  if (onceCommands.some((c) => c === "")) throw new InputError("before-switch", "a line 'once:' needs a command after it");
   return {
     command,
     hosts,
@@ -44904,7 +44952,8 @@ function parseSettings(raw, ctx) {
     gitSha: /^[0-9a-f]{7,64}$/i.test(ctx.sha ?? "") ? ctx.sha : "",
     deployId: deployIdInput ? checkDeployId(deployIdInput) : void 0,
     shared: [...new Set(splitList(value(raw, "shared")).map((p) => checkReleasePath("shared", p)))],
-    beforeSwitch: commandLines(raw, "before-switch"),
+    beforeSwitch: beforeLines.filter((l) => !isOnce(l)),
+    onceCommands,
     afterSwitch: commandLines(raw, "after-switch"),
     healthUrl: value(raw, "health-url").trim() ? checkHealthUrl(value(raw, "health-url").trim()) : void 0,
     healthTimeoutSec: wholeNumber(raw, "health-timeout", 1, 600),
@@ -44914,6 +44963,12 @@ function parseSettings(raw, ctx) {
     keepReleases: wholeNumber(raw, "keep-releases", 1, 1e3),
     lockTimeoutSec: wholeNumber(raw, "lock-timeout", 0, 3600),
     lockTtlSec: wholeNumber(raw, "lock-ttl", 30, 86400),
+    dryRun: yesNo(raw, "dry-run"),
+    strategy: oneOf(raw, "strategy", ["all-at-once", "rolling"]),
+    batchSize: wholeNumber(raw, "batch-size", 1, 1e3),
+    rollingFailure: oneOf(raw, "rolling-failure", ["revert", "keep"]),
+    maxParallel: wholeNumber(raw, "max-parallel", 1, 200),
+    healthExpectRelease: yesNo(raw, "health-expect-release"),
     who: ctx.who,
     logContext: ctx.logContext ?? {}
   };
@@ -44932,7 +44987,6 @@ var import_ignore = __toESM(require_ignore(), 1);
 
 // src/pack/pack.ts
 var COALESCE_BYTES = 1024 * 1024;
-var READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 // src/remote/php-deploy-remote.sh
 var php_deploy_remote_default = `#!/usr/bin/env bash
@@ -44968,6 +45022,9 @@ GIT_SHA=''
 LOG_CONTEXT='{}'
 BASE_ID=''
 MANIFEST_BYTES=0
+NEED_BYTES=0
+NEED_PHP_CLI=0
+EXPECT_RELEASE=0
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -44983,6 +45040,7 @@ DOCUMENT_ROOT='public'
 RELOAD_COMMAND=''
 SHARED=()
 BEFORE_SWITCH=()
+ONCE=()
 AFTER_SWITCH=()
 SEEDS=()
 CURRENT_PHASE='start'
@@ -45038,6 +45096,9 @@ parse_args() {
       context) LOG_CONTEXT=$val ;;
       base) BASE_ID=$val ;;
       manifest_bytes) MANIFEST_BYTES=$val ;;
+      need_bytes) NEED_BYTES=$val ;;
+      php_cli) NEED_PHP_CLI=$val ;;
+      expect_release) EXPECT_RELEASE=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -45054,6 +45115,7 @@ parse_args() {
       shared) SHARED+=("$val") ;;
       seed) SEEDS+=("$val") ;;
       before) BEFORE_SWITCH+=("$val") ;;
+      once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
       *) die "unknown argument '$key'" ;;
     esac
@@ -45064,7 +45126,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=\${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES; do
     [[ \${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -45256,6 +45318,7 @@ start_renewer() {
   ((every >= 1)) || every=1
   (
     trap - EXIT
+    exec 8>&-
     while sleep "$every"; do
       lock_mutex
       if read_lock && [[ $LOCK_TOKEN == "$TOKEN" ]]; then write_lock "$LOCK_ACQUIRED"; else exit 0; fi
@@ -45323,7 +45386,7 @@ verify_tree() {
 # A FastCGI client for the pre-switch check: one request straight to the php-fpm pool, with
 # SCRIPT_FILENAME and DOCUMENT_ROOT inside the new release. Prints "<status>\\n<body excerpt>".
 read -r -d '' FCGI_CLIENT <<'PHP' || true
-[$sock, $script, $docroot, $uri, $host, $timeout] = array_slice($argv, 1);
+[$sock, $script, $docroot, $uri, $host, $timeout, $limit] = array_pad(array_slice($argv, 1), 7, '300');
 $addr = $sock[0] === '/' ? "unix://$sock" : "tcp://$sock";
 $fp = @stream_socket_client($addr, $errno, $errstr, (float) $timeout);
 if (!$fp) { fwrite(STDERR, "cannot connect to php-fpm at $sock: $errstr\\n"); exit(2); }
@@ -45374,8 +45437,12 @@ foreach (explode("\\r\\n", $head) as $line) {
   if (stripos($line, 'Status:') === 0) { $status = (int) trim(substr($line, 7)); }
 }
 if ($out === '') { $status = 502; $content = $err !== '' ? $err : 'empty response from php-fpm'; }
-echo $status, "\\n", substr(preg_replace('/\\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, 300), "\\n";
+echo $status, "\\n", substr(preg_replace('/\\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, (int) $limit), "\\n";
 PHP
+
+# Probe of the PHP platform (version and extensions), for the php-fpm pool and for the CLI.
+readonly PLATFORM_PROBE_CODE='echo json_encode(["php" => PHP_VERSION, "sapi" => PHP_SAPI, "extensions" => array_map("strtolower", get_loaded_extensions())]);'
+readonly PLATFORM_PROBE="<?php $PLATFORM_PROBE_CODE"
 
 # A plain HTTP GET for the post-switch check through the web server. Prints "<status>\\n<body excerpt>".
 http_get() {
@@ -45402,6 +45469,7 @@ retry_check() {
     out=$("$@" 2>&1) || true
     status=\${out%%$'\\n'*}
     body=\${out#*$'\\n'}
+    body=\${body%"\${body##*[![:space:]]}"}
     if [[ $status == 200 ]]; then
       say "$label: 200 OK (try $tries)"
       LAST_BODY=$body
@@ -45428,6 +45496,16 @@ check_release_through_fpm() {
 check_live_through_web() {
   retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
   result live_body "$LAST_BODY"
+  # "One release late": the web server still answers from the release that was live before.
+  local prev=\${1:-}
+  if [[ -n $prev && $LAST_BODY == *"$prev"* && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
+    LAST_FAILURE="the web server still serves release $prev after the switch to $DEPLOY_ID (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $EXPECT_RELEASE == 1 ]]; then return 1; fi
+    result warning "$LAST_FAILURE"
+  elif [[ $EXPECT_RELEASE == 1 && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
+    LAST_FAILURE="the post-switch response does not name release $DEPLOY_ID (health-expect-release): \${LAST_BODY:0:120}"
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -45453,7 +45531,19 @@ switch_to() {
 run_reload() {
   [[ -n $RELOAD_COMMAND ]] || return 0
   say "reload: $RELOAD_COMMAND"
-  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
+}
+
+# The failure message's tail after a switch back, so the one line says what is live now.
+SWITCHED_BACK=''
+SWITCHED_BACK_TO=''
+switched_back_note() {
+  [[ -n $SWITCHED_BACK ]] || return 0
+  if [[ -n $SWITCHED_BACK_TO ]]; then
+    printf '; switched back to %s' "$SWITCHED_BACK_TO"
+  else
+    printf '; switched back: no release is live (it was the first deploy)'
+  fi
 }
 
 # Switch back after a failed post-switch step; never fails the caller's error report.
@@ -45461,6 +45551,8 @@ switch_back() {
   local prev=$1 reason=$2
   say "switching back to \${prev:-nothing (first deploy)}: $reason"
   switch_to "$prev"
+  SWITCHED_BACK=1
+  SWITCHED_BACK_TO=$prev
   run_reload || say "warning: reload after switching back failed"
   result rolled_back true
   if [[ -n $HEALTH_URL && -n $prev ]]; then
@@ -45485,7 +45577,7 @@ run_hooks() {
   for cmd in "$@"; do
     n=$((n + 1))
     say "\${name}[$n]: $cmd"
-    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null; then
+    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&-; then
       LAST_FAILURE="$name command $n failed: $cmd"
       return 1
     fi
@@ -45532,6 +45624,7 @@ link_shared() {
 recover_leftovers() {
   local d id live
   live=$(live_id)
+  rm -f "$STATE"/cancel-*
   for d in "$RELEASES"/*.partial "$RELEASES"/.trash-*; do
     [[ -e $d ]] || continue
     say "removing leftover \${d#"$DEPLOY_PATH"/}"
@@ -45558,29 +45651,32 @@ cmd_begin() {
   result locked "$TOKEN"
   phase inspect
   recover_leftovers
-  local live prev
+  if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
+    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
+    mkdir -p "$(meta_dir "$(live_id)")"
+    printf '{"id":%s,"version":"adopted"}\\n' "$(json_str "$(live_id)")" >"$(meta_dir "$(live_id)")/meta"
+    now_iso >"$(meta_dir "$(live_id)")/ok"
+    say "adopted the live release $(live_id)"
+  fi
+  report_live_and_base
+}
+
+# Reports the live release, the previous one, shared paths still missing, and \u2014 when the live
+# release is still exactly what was verified \u2014 its manifest, the base of a delta.
+report_live_and_base() {
+  local live prev p md
   live=$(live_id)
   if [[ -n $live && ! -d $(release_dir "$live") ]]; then
     say "warning: current points to missing release $live"
     live=''
   fi
-  if [[ -n $live && ! -d $(meta_dir "$live") ]]; then
-    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
-    mkdir -p "$(meta_dir "$live")"
-    printf '{"id":%s,"version":"adopted"}\\n' "$(json_str "$live")" >"$(meta_dir "$live")/meta"
-    now_iso >"$(meta_dir "$live")/ok"
-    say "adopted the live release $live"
-  fi
   prev=$(previous_ok_release "$live")
   result live "$live"
   result previous "$prev"
   result protocol "$PROTOCOL_VERSION"
-  local p
   for p in "\${SHARED[@]}"; do
     [[ -e $SHARED_DIR/\${p%/} || -L $SHARED_DIR/\${p%/} ]] || result missing_shared "\${p%/}"
   done
-  # The live release can be the base of a delta when it is still exactly what was verified.
-  local md
   md=$(meta_dir "$live")
   if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
     if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
@@ -45646,24 +45742,37 @@ cmd_upload() {
   say "release $DEPLOY_ID verified: $(awk -F '\\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
 }
 
-# Activation: everything from shared links to prune, run detached from the SSH session so that a
-# client that disappears never leaves \`current\` unverified.
-cmd_activate() {
-  assert_lock
-  start_renewer
-  local rel prev t0
+# Activation, in three steps that a single host runs in one round trip (activate) and several hosts
+# run one step at a time on all of them (prepare everywhere, then switch everywhere, then finish):
+#   prepare  link shared paths, once-commands, before-switch, check the new release through php-fpm
+#   switch   rename current, reload, check through the web server (switch back on failure)
+#   finish   mark completed, log, after-switch, prune, unlock
+# They run detached from the SSH session, so a client that disappears never leaves \`current\`
+# unverified.
+
+step_prepare() {
+  local rel prev
   rel=$(release_dir "$DEPLOY_ID")
+  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   prev=$(live_id)
   [[ -n $prev && ! -d $(release_dir "$prev") ]] && prev=''
+  printf '%s\\n' "$prev" >"$(meta_dir "$DEPLOY_ID")/prev"
   result previous "$prev"
-  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   hook_env "$rel" "$prev"
 
   phase link-shared
   link_shared "$rel"
+  stop_if_cancelled
+
+  if ((\${#ONCE[@]})); then
+    phase once
+    run_hooks once "$rel" "\${ONCE[@]}" || fail_release "$LAST_FAILURE"
+    stop_if_cancelled
+  fi
 
   phase before-switch
-  if ! run_hooks before-switch "$rel" "\${BEFORE_SWITCH[@]}"; then fail_release "$LAST_FAILURE"; fi
+  run_hooks before-switch "$rel" "\${BEFORE_SWITCH[@]}" || fail_release "$LAST_FAILURE"
+  stop_if_cancelled
 
   phase pre-switch-check
   if [[ -n $FPM_SOCKET ]]; then
@@ -45671,10 +45780,32 @@ cmd_activate() {
   else
     say "no fpm-socket: the new release is not checked before it goes live"
   fi
+}
 
+prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
+
+# Cancellation: the client (on SIGINT/SIGTERM) or an abort writes this file; the activation checks
+# it between its steps up to the switch and stops there, removing the new release. Once \`current\`
+# has been switched, a cancel no longer stops anything: the checks finish or switch back.
+cancel_file() { printf '%s/cancel-%s' "$STATE" "$DEPLOY_ID"; }
+stop_if_cancelled() {
+  local f why
+  f=$(cancel_file)
+  [[ -f $f ]] || return 0
+  why=$(head -c 200 "$f")
+  rm -f "$f"
+  fail_release "cancelled before the switch (\${why:-cancelled})"
+}
+
+step_switch() {
+  local prev t0
+  prev=$(prepared_prev)
+  hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
+  stop_if_cancelled
   phase switch
   t0=$(now_ms)
   switch_to "$DEPLOY_ID"
+  result switch_at_ms "$t0"
   result switch_ms "$(($(now_ms) - t0))"
   say "current -> releases/$DEPLOY_ID (was \${prev:-nothing})"
 
@@ -45686,7 +45817,7 @@ cmd_activate() {
 
   phase post-switch-check
   if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web; then
+    if ! check_live_through_web "$prev"; then
       local why=$LAST_FAILURE
       switch_back "$prev" "$why"
       fail_release "$why"
@@ -45694,7 +45825,17 @@ cmd_activate() {
   else
     say "no health-url: the live site is not checked after the switch"
   fi
-  date -u +%Y-%m-%dT%H:%M:%SZ >"$(meta_dir "$DEPLOY_ID")/ok"
+  now_iso >"$(meta_dir "$DEPLOY_ID")/checked"
+}
+
+step_finish() {
+  local rel prev
+  rel=$(release_dir "$DEPLOY_ID")
+  prev=$(prepared_prev)
+  hook_env "$rel" "$prev"
+  [[ $(live_id) == "$DEPLOY_ID" && -f $(meta_dir "$DEPLOY_ID")/checked ]] || die "release $DEPLOY_ID is not live and checked"
+  now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
+  rm -f "$(cancel_file)"
   append_log deploy ok
   result deployed "$DEPLOY_ID"
 
@@ -45713,11 +45854,43 @@ cmd_activate() {
   fi
 }
 
+cmd_activate() {
+  assert_lock
+  start_renewer
+  step_prepare
+  step_switch
+  step_finish
+}
+
+cmd_prepare() {
+  assert_lock
+  start_renewer
+  step_prepare
+  stop_renewer
+  result prepared "$DEPLOY_ID"
+}
+
+cmd_switch() {
+  assert_lock
+  start_renewer
+  step_switch
+  stop_renewer
+  result switched "$DEPLOY_ID"
+}
+
+cmd_finish() {
+  assert_lock
+  start_renewer
+  step_finish
+}
+
 # A release that failed before or at its switch: make sure it is not live, remove it, log, unlock.
 fail_release() {
   local reason=$1 failed_phase=$CURRENT_PHASE
   stop_renewer
+  rm -f "$(cancel_file)"
   if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
+  reason+=$(switched_back_note)
   local md
   md=$(meta_dir "$DEPLOY_ID")
   if [[ -d $md ]]; then printf '%s\\n' "$reason" >"$md/failed"; fi
@@ -45733,24 +45906,40 @@ fail_release() {
   die "$reason"
 }
 
-prune_releases() {
-  local prev=$1 live keep=() id n=0 total removed=0
+# Prints the completed releases a prune would remove: beyond keep-releases (counting \`extra\` releases
+# about to be added), never the live one, the previous one, the rollback target, or one switched away
+# from less than the grace period ago.
+prune_plan() {
+  local prev=$1 extra=$2 live id n retired
   live=$(live_id)
-  mapfile -t keep < <(ok_releases | sort -r)
-  total=\${#keep[@]}
-  for id in "\${keep[@]}"; do
+  n=$extra
+  while IFS= read -r id; do
+    [[ -n $id ]] || continue
     n=$((n + 1))
     ((n > KEEP_RELEASES)) || continue
     [[ $id == "$live" || $id == "$prev" || $id == "$TARGET_ID" ]] && continue
-    if [[ -f $(meta_dir "$id")/retired ]] && (($(now_epoch) - $(cat "$(meta_dir "$id")/retired") < GRACE_SECONDS)); then
-      say "prune: keeping $id for now (switched away from less than \${GRACE_SECONDS}s ago)"
+    retired=$(cat "$(meta_dir "$id")/retired" 2>/dev/null || echo 0)
+    if (($(now_epoch) - retired < GRACE_SECONDS)); then
+      printf 'keep %s switched away from less than %ss ago\\n' "$id" "$GRACE_SECONDS"
+      continue
+    fi
+    printf 'remove %s\\n' "$id"
+  done < <(ok_releases | sort -r)
+}
+
+prune_releases() {
+  local prev=$1 action id why removed=0
+  while read -r action id why; do
+    if [[ $action == keep ]]; then
+      say "prune: keeping $id for now ($why)"
       continue
     fi
     remove_tree "$(release_dir "$id")"
     rm -rf "$(meta_dir "$id")"
     removed=$((removed + 1))
-  done
-  say "prune: $total completed releases, removed $removed, keeping $KEEP_RELEASES"
+    say "prune: removed $id"
+  done < <(prune_plan "$prev" 0)
+  say "prune: removed $removed, keeping up to $KEEP_RELEASES completed releases"
   result pruned "$removed"
 }
 
@@ -45787,14 +45976,15 @@ cmd_rollback() {
   phase reload
   if ! run_reload; then
     switch_back "$live" "reload-command failed"
-    append_log rollback failed "reload-command failed"
+    append_log rollback failed "reload-command failed$(switched_back_note)"
     release_lock
-    die "reload-command failed: $RELOAD_COMMAND"
+    die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
   fi
   phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web "$live"; then
     local why=$LAST_FAILURE
     switch_back "$live" "$why"
+    why+=$(switched_back_note)
     append_log rollback failed "$why"
     release_lock
     die "$why"
@@ -45805,9 +45995,48 @@ cmd_rollback() {
   release_lock
 }
 
+# A worker that activates a release (activate, prepare, switch, finish) holds this flock for as long as
+# it runs. The server finishes and checks what it started even when the client is gone, so an abort
+# (e.g. the action's post step after the main step was killed) leaves a running activation alone.
+# Hooks, reloads and the renewer run with fd 8 closed, so nothing they leave behind keeps it held.
+hold_activation() {
+  exec 8>>"$STATE/activation.lock"
+  flock -w 60 8 || die "another activation on $DEPLOY_PATH did not finish within 60 s"
+}
+activation_running() {
+  exec 8>>"$STATE/activation.lock"
+  if flock -n 8; then
+    flock -u 8
+    exec 8>&-
+    return 1
+  fi
+  exec 8>&-
+  return 0
+}
+
+# Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
+cmd_cancel() {
+  [[ -d $STATE ]] || return 0
+  if activation_running; then
+    printf '%s\\n' "\${HOLDER:-cancelled}" >"$(cancel_file)"
+    say "asked the activation of $DEPLOY_ID to stop before the switch"
+  fi
+}
+
 # Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).
 cmd_abort() {
   [[ -d $STATE ]] || return 0
+  if activation_running; then
+    # Ask the activation to stop before its switch, and wait for it: after the switch it finishes
+    # its checks (or switches back) by itself.
+    say "the server is still activating deploy $DEPLOY_ID: asking it to stop before the switch"
+    printf '%s\\n' "\${HOLDER:-aborted}" >"$(cancel_file)"
+    exec 8>>"$STATE/activation.lock"
+    flock -w 600 8 || say "the activation did not end within 600 s"
+    flock -u 8
+    exec 8>&-
+    rm -f "$(cancel_file)"
+  fi
   lock_mutex
   if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then
     lock_mutex_release
@@ -45816,23 +46045,34 @@ cmd_abort() {
   fi
   lock_mutex_release
   phase abort
-  local md
+  local md did=''
   md=$(meta_dir "$DEPLOY_ID")
   if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
-    switch_back "$(previous_ok_release "$DEPLOY_ID")" "the deploy was aborted before its checks passed"
+    local back
+    back=$(prepared_prev)
+    [[ -n $back ]] || back=$(previous_ok_release "$DEPLOY_ID")
+    switch_back "$back" "the deploy was aborted before it completed: \${HOLDER:-aborted}"
+    did+="switched back to \${back:-nothing}; "
   fi
-  rm -rf "$(release_dir "$DEPLOY_ID").partial" "\${STATE:?}/seed/$DEPLOY_ID"
+  if [[ -e $(release_dir "$DEPLOY_ID").partial ]]; then
+    rm -rf "$(release_dir "$DEPLOY_ID").partial"
+    did+="removed the partial upload; "
+  fi
+  rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\\n' >"$md/failed"
+      did+="marked the release failed; "
     else
       remove_tree "$(release_dir "$DEPLOY_ID")"
       rm -rf "$md"
+      did+="removed the release; "
     fi
   fi
-  append_log deploy aborted "\${HOLDER:-aborted}"
+  if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
+  if [[ -n $did ]]; then append_log deploy aborted "\${HOLDER:-aborted}: \${did%; }"; fi
   release_lock
-  say "aborted deploy $DEPLOY_ID; live: $(live_id)"
+  say "abort of $DEPLOY_ID: \${did:-nothing left to undo}; live: $(live_id)"
 }
 
 cmd_list() {
@@ -45877,6 +46117,114 @@ cmd_unlock() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# Read-only commands: preflight (can this server take a deploy?) and inspect (what would a deploy do?).
+# Neither takes the lock nor leaves anything behind.
+# ---------------------------------------------------------------------------------------------
+
+check() { emit check "$1" "$2" "$3"; }
+
+cmd_preflight() {
+  phase preflight
+  local t missing=()
+  for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if ((\${#missing[@]})); then
+    check tools error "the server lacks \${missing[*]}; install GNU coreutils, findutils, tar, gzip and util-linux"
+  elif ! mv --version 2>/dev/null | grep -q 'GNU coreutils' || ! tar --version 2>/dev/null | grep -q 'GNU tar' ||
+    ! find . -maxdepth 0 -version 2>/dev/null | grep -q 'GNU findutils'; then
+    check tools error "mv, tar or find are not the GNU versions (mv -T, tar -U, find -printf are needed); install coreutils, tar and findutils"
+  elif ((BASH_VERSINFO[0] < 4)); then
+    check tools error "bash \${BASH_VERSION} is too old; bash 4 or newer is needed"
+  else
+    check tools ok "bash \${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
+  fi
+
+  # Where the release will be written, and whether we may.
+  local dir=$DEPLOY_PATH
+  while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
+  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
+    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  if [[ ! -w $dir ]]; then
+    check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
+  else
+    check writable ok "$DEPLOY_PATH is writable by $(id -un)"
+  fi
+  local free_kb need_kb
+  free_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  need_kb=$((NEED_BYTES * 11 / 10 / 1024 + 10240))
+  if [[ -n $free_kb ]] && ((free_kb < need_kb)); then
+    check disk error "the filesystem of $DEPLOY_PATH has $((free_kb / 1024)) MB free; the release needs $((need_kb / 1024)) MB (its size + 10 % + 10 MB); free space or lower keep-releases"
+  else
+    check disk ok "$((\${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
+  fi
+
+  # The PHP that will run the release: the php-fpm pool itself, probed with a request.
+  if [[ -n $FPM_SOCKET ]]; then
+    if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
+      check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
+    elif ! command -v php >/dev/null 2>&1; then
+      check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
+    elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
+      check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+    else
+      # The probe script must be a file the pool can read: it lives in the deploy path for the
+      # duration of one request, and the directory's mtime is put back so nothing shows a change.
+      local probe out status stamp
+      stamp=$(mktemp)
+      touch -r "$DEPLOY_PATH" "$stamp"
+      probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
+      (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
+      out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+      rm -f "$probe"
+      touch -m -r "$stamp" "$DEPLOY_PATH"
+      rm -f "$stamp"
+      status=\${out%%$'\\n'*}
+      if [[ $status == 200 ]]; then
+        result fpm_platform "\${out#*$'\\n'}"
+        check fpm ok "php-fpm at $FPM_SOCKET answers"
+      else
+        check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (\${out//$'\\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+      fi
+    fi
+  fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then
+    if command -v php >/dev/null 2>&1; then
+      result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\\n')"
+    else
+      check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+    fi
+  fi
+  if [[ -n $RELOAD_COMMAND ]]; then
+    local word
+    for word in $RELOAD_COMMAND; do
+      [[ $word == sudo || $word == -* || $word == *=* ]] && continue
+      if ! command -v "$word" >/dev/null 2>&1; then
+        check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
+      else
+        check reload ok "reload-command $word exists"
+      fi
+      break
+    done
+  fi
+}
+
+# What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
+# do not exist yet, the lock, and the releases a prune would remove.
+cmd_inspect() {
+  phase inspect
+  [[ -d $DEPLOY_PATH ]] || { result live ''; return 0; }
+  report_live_and_base
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+  local action id why
+  while read -r action id why; do
+    [[ $action == remove ]] && result would_prune "$id"
+  done < <(prune_plan "$(live_id)" 1)
+  return 0
+}
+
 # Runs a command detached from the SSH session (setsid, output to a file) and follows its output;
 # the worker finishes even if the connection drops.
 run_detached() {
@@ -45901,7 +46249,7 @@ main() {
   [[ $# -gt 0 ]] && shift
   case $cmd in
     # Commands that change what is live run detached (see run_detached).
-    activate | rollback | abort)
+    activate | prepare | switch | finish | rollback | abort)
       parse_args "$@"
       ensure_layout
       run_detached "$(date +%Y%m%dT%H%M%S)-$cmd-\${DEPLOY_ID:-\${TARGET_ID:-previous}}" "$cmd" "$@"
@@ -45919,13 +46267,19 @@ main() {
       shift
       parse_args "$@"
       case $sub in
+        activate | prepare | switch | finish) hold_activation ;;
+      esac
+      case $sub in
         activate) cmd_activate ;;
+        prepare) cmd_prepare ;;
+        switch) cmd_switch ;;
+        finish) cmd_finish ;;
         rollback) cmd_rollback ;;
         abort) cmd_abort ;;
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -45934,6 +46288,9 @@ main() {
         unlock) cmd_unlock ;;
         renew) assert_lock ;;
         release-lock) release_lock ;;
+        preflight) cmd_preflight ;;
+        inspect) cmd_inspect ;;
+        cancel) cmd_cancel ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;
@@ -45968,7 +46325,8 @@ function healthArgs(s) {
     ["fpm_uri", url ? url.pathname + url.search : "/"],
     ["fpm_host", url ? url.host : "localhost"],
     ["document_root", s.documentRoot],
-    ["reload", s.reloadCommand]
+    ["reload", s.reloadCommand],
+    ["expect_release", s.healthExpectRelease ? 1 : 0]
   ];
 }
 function abortCommand(s, ref, reason) {
@@ -45981,106 +46339,6 @@ function abortCommand(s, ref, reason) {
     ...healthArgs(s)
   ]);
 }
-
-// src/remote/protocol.ts
-var MARK = "@@php-deploy ";
-function parseLine(line) {
-  if (!line.startsWith(MARK)) return { kind: "log", text: line };
-  const rest = line.slice(MARK.length);
-  const [word = "", ...tail] = rest.split(" ");
-  const after = tail.join(" ");
-  switch (word) {
-    case "phase":
-      return { kind: "phase", name: after };
-    case "result": {
-      const [key = "", ...v] = tail;
-      return { kind: "result", key, value: v.join(" ") };
-    }
-    case "fail": {
-      const [phase = "", ...m] = tail;
-      return { kind: "fail", phase, message: m.join(" ") };
-    }
-    case "release": {
-      const [id = "", status = "", ...m] = tail;
-      let meta = {};
-      try {
-        meta = JSON.parse(m.join(" ") || "{}");
-      } catch {
-        meta = {};
-      }
-      return { kind: "release", id, status, meta };
-    }
-    case "lock":
-      return { kind: "lock", description: after };
-    case "manifest-begin":
-      return { kind: "manifest-begin" };
-    case "manifest-end":
-      return { kind: "manifest-end" };
-    default:
-      return { kind: "log", text: line };
-  }
-}
-var RemoteOutput = class {
-  constructor(onLog = () => {
-  }, onPhase = () => {
-  }) {
-    this.onLog = onLog;
-    this.onPhase = onPhase;
-  }
-  onLog;
-  onPhase;
-  results = /* @__PURE__ */ new Map();
-  releases = [];
-  phases = [];
-  failure;
-  lock;
-  manifest;
-  manifestLines;
-  push(line) {
-    if (this.manifestLines) {
-      if (line === `${MARK}manifest-end`) {
-        this.manifest = this.manifestLines.join("\n") + "\n";
-        this.manifestLines = void 0;
-      } else {
-        this.manifestLines.push(line);
-      }
-      return;
-    }
-    const ev = parseLine(line);
-    switch (ev.kind) {
-      case "phase":
-        this.phases.push({ name: ev.name, at: Date.now() });
-        this.onPhase(ev.name);
-        break;
-      case "result":
-        this.results.set(ev.key, [...this.results.get(ev.key) ?? [], ev.value]);
-        break;
-      case "fail":
-        this.failure = { phase: ev.phase, message: ev.message };
-        break;
-      case "release":
-        this.releases.push(ev);
-        break;
-      case "lock":
-        this.lock = ev.description;
-        break;
-      case "manifest-begin":
-        this.manifestLines = [];
-        break;
-      case "manifest-end":
-        break;
-      case "log":
-        this.onLog(ev.text);
-        break;
-    }
-  }
-  result(key) {
-    return this.results.get(key)?.at(-1);
-  }
-  all(key) {
-    return this.results.get(key) ?? [];
-  }
-};
 
 // src/ssh/key.ts
 var import_ssh2 = __toESM(require_lib2(), 1);
@@ -46127,6 +46385,114 @@ function loadPrivateKey(keyText, passphrase) {
   }
   return { keyText: text, type: key.type };
 }
+
+// src/remote/protocol.ts
+var MARK = "@@php-deploy ";
+function parseLine(line) {
+  if (!line.startsWith(MARK)) return { kind: "log", text: line };
+  const rest = line.slice(MARK.length);
+  const [word = "", ...tail] = rest.split(" ");
+  const after = tail.join(" ");
+  switch (word) {
+    case "phase":
+      return { kind: "phase", name: after };
+    case "result": {
+      const [key = "", ...v] = tail;
+      return { kind: "result", key, value: v.join(" ") };
+    }
+    case "fail": {
+      const [phase = "", ...m] = tail;
+      return { kind: "fail", phase, message: m.join(" ") };
+    }
+    case "release": {
+      const [id = "", status = "", ...m] = tail;
+      let meta = {};
+      try {
+        meta = JSON.parse(m.join(" ") || "{}");
+      } catch {
+        meta = {};
+      }
+      return { kind: "release", id, status, meta };
+    }
+    case "lock":
+      return { kind: "lock", description: after };
+    case "check": {
+      const [id = "", severity = "", ...m] = tail;
+      return { kind: "check", id, severity, message: m.join(" ") };
+    }
+    case "manifest-begin":
+      return { kind: "manifest-begin" };
+    case "manifest-end":
+      return { kind: "manifest-end" };
+    default:
+      return { kind: "log", text: line };
+  }
+}
+var RemoteOutput = class {
+  constructor(onLog = () => {
+  }, onPhase = () => {
+  }) {
+    this.onLog = onLog;
+    this.onPhase = onPhase;
+  }
+  onLog;
+  onPhase;
+  results = /* @__PURE__ */ new Map();
+  releases = [];
+  phases = [];
+  checks = [];
+  failure;
+  lock;
+  manifest;
+  manifestLines;
+  push(line) {
+    if (this.manifestLines) {
+      if (line === `${MARK}manifest-end`) {
+        this.manifest = this.manifestLines.join("\n") + "\n";
+        this.manifestLines = void 0;
+      } else {
+        this.manifestLines.push(line);
+      }
+      return;
+    }
+    const ev = parseLine(line);
+    switch (ev.kind) {
+      case "phase":
+        this.phases.push({ name: ev.name, at: Date.now() });
+        this.onPhase(ev.name);
+        break;
+      case "result":
+        this.results.set(ev.key, [...this.results.get(ev.key) ?? [], ev.value]);
+        break;
+      case "fail":
+        this.failure = { phase: ev.phase, message: ev.message };
+        break;
+      case "release":
+        this.releases.push(ev);
+        break;
+      case "lock":
+        this.lock = ev.description;
+        break;
+      case "check":
+        this.checks.push({ id: ev.id, severity: ev.severity, message: ev.message });
+        break;
+      case "manifest-begin":
+        this.manifestLines = [];
+        break;
+      case "manifest-end":
+        break;
+      case "log":
+        this.onLog(ev.text);
+        break;
+    }
+  }
+  result(key) {
+    return this.results.get(key)?.at(-1);
+  }
+  all(key) {
+    return this.results.get(key) ?? [];
+  }
+};
 
 // src/ssh/known-hosts.ts
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
@@ -47482,6 +47848,20 @@ async function runRemote(session, command, reporter, opts) {
   }
   return out;
 }
+
+// src/preflight/constraint.ts
+var MODIFIER = "[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\\d+)*)?)?([.-]?dev)?";
+var CLASSIC_RE = new RegExp(`^v?(\\d{1,5})(\\.\\d+)?(\\.\\d+)?(\\.\\d+)?${MODIFIER}$`, "i");
+var DATE_RE = new RegExp(`^v?(\\d{4}(?:[.:-]?\\d{2}){1,6}(?:[.:-]?\\d{1,3})?)${MODIFIER}$`, "i");
+var VERSION_IN_CONSTRAINT = `v?(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?(?:\\.(\\d+))?(?:${MODIFIER}|\\.([xX*][.-]?dev))(?:\\+[^\\s]+)?`;
+
+// src/preflight/platform.ts
+var CANDIDATE_MINORS = [
+  ...[0, 1, 2, 3, 4, 5, 6].map((m) => [5, m]),
+  ...[0, 1, 2, 3, 4].map((m) => [7, m]),
+  ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => [8, m]),
+  ...[0, 1, 2, 3, 4].map((m) => [9, m])
+];
 
 // src/engine/cleanup.ts
 async function abortDeploy(settings, state, reporter, reason) {

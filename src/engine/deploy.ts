@@ -18,7 +18,7 @@ import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
 import { scanTree } from '../pack/scan.js';
-import { abortCommand, activateCommand, beginCommand, inspectCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
+import { beginCommand, cancelCommand, inspectCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
@@ -134,7 +134,18 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     checkCancel();
 
     // From here on the server finishes what it started even if we are cancelled or die.
-    const activation = await phases.run('activate', () => activateHosts(hosts, settings, ref, reporter));
+    // A cancel during activation asks each server to stop before its switch; after the switch the
+    // server finishes its checks (or switches back) whatever we do.
+    const onCancel = (): void => {
+      const reason = String((opts.signal?.reason as Error | undefined)?.message ?? 'cancelled');
+      for (const h of hosts) {
+        if (h.session.isConnected) void h.session.exec(cancelCommand(ref, reason)).catch(() => undefined);
+      }
+    };
+    opts.signal?.addEventListener('abort', onCancel, { once: true });
+    const activation = await phases
+      .run('activate', () => activateHosts(hosts, settings, ref, reporter))
+      .finally(() => opts.signal?.removeEventListener('abort', onCancel));
     skewMs = activation.skewMs;
   } catch (err) {
     const failure = asDeployError(err);

@@ -142,6 +142,15 @@ export function abortCommand(s: Settings, ref: DeployRef, reason: string): strin
   ]);
 }
 
+/** Asks a running activation to stop before its switch (it removes the new release itself). */
+export function cancelCommand(ref: DeployRef, reason: string): string {
+  return remoteCommand('cancel', [
+    ['path', ref.deployPath],
+    ['id', ref.deployId],
+    ['holder', reason],
+  ]);
+}
+
 export function rollbackCommand(s: Settings, token: string): string {
   return remoteCommand('rollback', [
     ['path', s.deployPath],

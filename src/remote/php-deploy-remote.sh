@@ -633,6 +633,7 @@ link_shared() {
 recover_leftovers() {
   local d id live
   live=$(live_id)
+  rm -f "$STATE"/cancel-*
   for d in "$RELEASES"/*.partial "$RELEASES"/.trash-*; do
     [[ -e $d ]] || continue
     say "removing leftover ${d#"$DEPLOY_PATH"/}"
@@ -770,14 +771,17 @@ step_prepare() {
 
   phase link-shared
   link_shared "$rel"
+  stop_if_cancelled
 
   if ((${#ONCE[@]})); then
     phase once
     run_hooks once "$rel" "${ONCE[@]}" || fail_release "$LAST_FAILURE"
+    stop_if_cancelled
   fi
 
   phase before-switch
   run_hooks before-switch "$rel" "${BEFORE_SWITCH[@]}" || fail_release "$LAST_FAILURE"
+  stop_if_cancelled
 
   phase pre-switch-check
   if [[ -n $FPM_SOCKET ]]; then
@@ -789,10 +793,24 @@ step_prepare() {
 
 prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
 
+# Cancellation: the client (on SIGINT/SIGTERM) or an abort writes this file; the activation checks
+# it between its steps up to the switch and stops there, removing the new release. Once `current`
+# has been switched, a cancel no longer stops anything: the checks finish or switch back.
+cancel_file() { printf '%s/cancel-%s' "$STATE" "$DEPLOY_ID"; }
+stop_if_cancelled() {
+  local f why
+  f=$(cancel_file)
+  [[ -f $f ]] || return 0
+  why=$(head -c 200 "$f")
+  rm -f "$f"
+  fail_release "cancelled before the switch (${why:-cancelled})"
+}
+
 step_switch() {
   local prev t0
   prev=$(prepared_prev)
   hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
+  stop_if_cancelled
   phase switch
   t0=$(now_ms)
   switch_to "$DEPLOY_ID"
@@ -826,6 +844,7 @@ step_finish() {
   hook_env "$rel" "$prev"
   [[ $(live_id) == "$DEPLOY_ID" && -f $(meta_dir "$DEPLOY_ID")/checked ]] || die "release $DEPLOY_ID is not live and checked"
   now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
+  rm -f "$(cancel_file)"
   append_log deploy ok
   result deployed "$DEPLOY_ID"
 
@@ -878,6 +897,7 @@ cmd_finish() {
 fail_release() {
   local reason=$1 failed_phase=$CURRENT_PHASE
   stop_renewer
+  rm -f "$(cancel_file)"
   if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
   reason+=$(switched_back_note)
   local md
@@ -1003,12 +1023,28 @@ activation_running() {
   return 0
 }
 
+# Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
+cmd_cancel() {
+  [[ -d $STATE ]] || return 0
+  if activation_running; then
+    printf '%s\n' "${HOLDER:-cancelled}" >"$(cancel_file)"
+    say "asked the activation of $DEPLOY_ID to stop before the switch"
+  fi
+}
+
 # Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).
 cmd_abort() {
   [[ -d $STATE ]] || return 0
   if activation_running; then
-    say "not aborting: the server is still activating deploy $DEPLOY_ID; it finishes and checks it by itself (see 'php-deploy list')"
-    return 0
+    # Ask the activation to stop before its switch, and wait for it: after the switch it finishes
+    # its checks (or switches back) by itself.
+    say "the server is still activating deploy $DEPLOY_ID: asking it to stop before the switch"
+    printf '%s\n' "${HOLDER:-aborted}" >"$(cancel_file)"
+    exec 8>>"$STATE/activation.lock"
+    flock -w 600 8 || say "the activation did not end within 600 s"
+    flock -u 8
+    exec 8>&-
+    rm -f "$(cancel_file)"
   fi
   lock_mutex
   if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then
@@ -1018,26 +1054,34 @@ cmd_abort() {
   fi
   lock_mutex_release
   phase abort
-  local md
+  local md did=''
   md=$(meta_dir "$DEPLOY_ID")
   if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
     local back
     back=$(prepared_prev)
     [[ -n $back ]] || back=$(previous_ok_release "$DEPLOY_ID")
     switch_back "$back" "the deploy was aborted before it completed: ${HOLDER:-aborted}"
+    did+="switched back to ${back:-nothing}; "
   fi
-  rm -rf "$(release_dir "$DEPLOY_ID").partial" "${STATE:?}/seed/$DEPLOY_ID"
+  if [[ -e $(release_dir "$DEPLOY_ID").partial ]]; then
+    rm -rf "$(release_dir "$DEPLOY_ID").partial"
+    did+="removed the partial upload; "
+  fi
+  rm -rf "${STATE:?}/seed/$DEPLOY_ID"
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\n' >"$md/failed"
+      did+="marked the release failed; "
     else
       remove_tree "$(release_dir "$DEPLOY_ID")"
       rm -rf "$md"
+      did+="removed the release; "
     fi
   fi
-  append_log deploy aborted "${HOLDER:-aborted}"
+  if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
+  if [[ -n $did ]]; then append_log deploy aborted "${HOLDER:-aborted}: ${did%; }"; fi
   release_lock
-  say "aborted deploy $DEPLOY_ID; live: $(live_id)"
+  say "abort of $DEPLOY_ID: ${did:-nothing left to undo}; live: $(live_id)"
 }
 
 cmd_list() {
@@ -1244,7 +1288,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -1255,6 +1299,7 @@ main() {
         release-lock) release_lock ;;
         preflight) cmd_preflight ;;
         inspect) cmd_inspect ;;
+        cancel) cmd_cancel ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;

@@ -177,7 +177,7 @@ describe('the action (dist/index.js, dist/post.js)', () => {
     expect(readLog(site.deployPath).at(-1)).toMatchObject({ event: 'deploy', id, result: 'aborted' });
   });
 
-  test('main step killed while the server activates: the post step leaves the activation alone, the server finishes and checks it', async () => {
+  test('main step killed before the switch: the post step stops the activation there, the old release stays live', async () => {
     const inputs = { ...actionInputs(site, appCopy((d) => setVersion(d, 'killed'))), 'before-switch': 'php bin/migrate.php\nsleep 4' };
     let killedAt = 0;
     const main = await runAction(ACTION_MAIN, inputs, {
@@ -204,12 +204,14 @@ describe('the action (dist/index.js, dist/post.js)', () => {
 
     const post = await runAction(ACTION_POST, inputs, { github, state: { cleanup } });
     expect(post.code, post.stdout).toBe(0);
-    expect(post.stdout).toMatch(/still activating|activation .*in progress/);
-    // The release is still there, and the server carries on with it: checks, switch, check, unlock.
-    const done = await waitFor(() => readLog(site.deployPath).find((l) => l.id === saved.deployId && l.event === 'deploy'), 30_000, 200);
-    expect(done).toMatchObject({ result: 'ok', live: saved.deployId });
-    expect(await served(site)).toBe(saved.deployId);
-    expect(await waitFor(() => serverState(site.deployPath).lock === null, 10_000)).toBe(true);
+    expect(post.stdout).toMatch(/still activating deploy .*asking it to stop before the switch/);
+    // The server stopped at its next step: the new release never went live and is gone, lock released.
+    const failed = readLog(site.deployPath).find((l) => l.id === saved.deployId && l.event === 'deploy');
+    expect(failed).toMatchObject({ result: 'failed', live: first });
+    expect(String(failed?.reason)).toContain('cancelled before the switch');
+    expect(await served(site)).toBe(first);
+    expect(existsSync(join(site.deployPath, 'releases', saved.deployId))).toBe(false);
+    expect(serverState(site.deployPath).lock).toBeNull();
     expect(Date.now() - killedAt).toBeGreaterThan(3000);
   });
 });
