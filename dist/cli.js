@@ -1187,7 +1187,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline2(src, out, noop);
+          pipeline3(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1419,7 +1419,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform2 = class extends Duplex {
+    var Transform3 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -1463,7 +1463,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform2 {
+    var PassThrough = class extends Transform3 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -1474,13 +1474,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve2, reject) => {
-        return pipeline2(...streams, (err) => {
+        return pipeline3(...streams, (err) => {
           if (err) return reject(err);
           resolve2();
         });
       });
     }
-    function pipeline2(stream, ...streams) {
+    function pipeline3(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -1578,7 +1578,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline2,
+      pipeline: pipeline3,
       pipelinePromise,
       isStream: isStream2,
       isStreamx,
@@ -1592,7 +1592,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable: Readable3,
       Duplex,
-      Transform: Transform2,
+      Transform: Transform3,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -9838,7 +9838,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash5,
       createHmac: createHmac2,
       createSign,
       createVerify,
@@ -10526,11 +10526,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -10695,8 +10695,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -10736,7 +10736,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac2(
           "sha1",
-          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -11079,8 +11079,8 @@ var require_agent = __commonJS({
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
     var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile4 } = __require("fs");
-    var { execFile, spawn } = __require("child_process");
+    var { readFile: readFile5 } = __require("fs");
+    var { execFile: execFile2, spawn } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -11297,16 +11297,16 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile4(socketPath, function readCygsocket(err, data) {
+          readFile5(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile4(socketPath, readCygsocket);
+                readFile5(socketPath, readCygsocket);
               });
               return;
             }
@@ -13058,7 +13058,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash5,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -13484,7 +13484,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash4(this.hashName);
+          const hash = createHash5(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -14492,9 +14492,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -19929,7 +19929,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash4,
+      createHash: createHash5,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -20151,7 +20151,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash4(hashAlgo).update(key).digest("hex");
+              key = createHash5(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -24840,11 +24840,11 @@ var require_make_dir = __commonJS({
     var makeDir2 = async (input, options) => {
       checkPath(input);
       options = processOptions(options);
-      const mkdir = promisify(options.fs.mkdir);
+      const mkdir2 = promisify(options.fs.mkdir);
       const stat2 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs4.mkdir) {
         const pth = path.resolve(input);
-        await mkdir(pth, {
+        await mkdir2(pth, {
           mode: options.mode,
           recursive: true
         });
@@ -24852,7 +24852,7 @@ var require_make_dir = __commonJS({
       }
       const make = async (pth) => {
         try {
-          await mkdir(pth, options.mode);
+          await mkdir2(pth, options.mode);
           return pth;
         } catch (error) {
           if (error.code === "EPERM") {
@@ -25199,6 +25199,18 @@ var OPTIONS = [
     default: "revert",
     commands: ["deploy"]
   },
+  {
+    name: "artifact",
+    description: "Keep the exact archive of each deployed release as a GitHub artifact (`auto`: in GitHub Actions only), so a rollback can restore a release already pruned from the servers.",
+    default: "auto"
+  },
+  { name: "artifact-retention-days", description: "Days GitHub keeps the release archive (default: the repository setting)." },
+  {
+    name: "github-token",
+    description: "Token to find and download the archive of a release deployed by another run (rollback of a pruned release).",
+    default: "${{ github.token }}",
+    secret: true
+  },
   { name: "max-parallel", description: "Hosts worked on at the same time (connect, upload, prepare).", default: "10" },
   { name: "keep-releases", description: "Completed releases to keep (the live and previous ones are always kept).", default: "5" },
   {
@@ -25392,6 +25404,9 @@ function parseSettings(raw, ctx) {
     batchSize: wholeNumber(raw, "batch-size", 1, 1e3),
     rollingFailure: oneOf(raw, "rolling-failure", ["revert", "keep"]),
     maxParallel: wholeNumber(raw, "max-parallel", 1, 200),
+    artifact: oneOf(raw, "artifact", ["auto", "true", "false"]),
+    artifactRetentionDays: value(raw, "artifact-retention-days").trim() ? wholeNumber(raw, "artifact-retention-days", 1, 400) : void 0,
+    githubToken: value(raw, "github-token").trim() && !value(raw, "github-token").includes("${{") ? value(raw, "github-token").trim() : void 0,
     healthExpectRelease: yesNo(raw, "health-expect-release"),
     who: ctx.who,
     logContext: ctx.logContext ?? {}
@@ -26136,6 +26151,129 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
   return out;
 }
 
+// src/artifact/archive.ts
+import { execFile } from "node:child_process";
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { lstat, mkdir, mkdtemp, readdir, readFile as readFile2, readlink, rm, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join4 } from "node:path";
+import { Transform as Transform2 } from "node:stream";
+import { pipeline } from "node:stream/promises";
+function artifactError(message, cause) {
+  return new DeployError(message, { phase: "artifact", cause });
+}
+var FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+var Tap = class extends Transform2 {
+  bytes = 0;
+  hash = createHash3("sha256");
+  _transform(chunk, _enc, cb) {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+};
+async function createReleaseArchive(sourceDir, entries, manifestText, opts = {}) {
+  const { fileName = "release.tar.gz", tmpRoot = tmpdir(), ...packOpts } = opts;
+  if (!FILE_NAME_RE.test(fileName)) throw new RangeError(`bad archive file name ${JSON.stringify(fileName)}`);
+  const dir = await mkdtemp(join4(tmpRoot, "php-deploy-archive-"));
+  const path = join4(dir, fileName);
+  try {
+    const tap = new Tap();
+    await pipeline(createPackStream(sourceDir, entries, manifestText, packOpts), tap, createWriteStream(path, { flags: "wx" }));
+    return { path, dir, bytes: tap.bytes, sha256: tap.hash.digest("hex") };
+  } catch (err) {
+    await removeTempDir(dir);
+    if (err instanceof DeployError || err instanceof Error && err.name === "AbortError") throw err;
+    throw artifactError(`cannot write the release archive: ${err?.message ?? String(err)}`, err);
+  }
+}
+async function removeTempDir(dir) {
+  await rm(dir, { recursive: true, force: true }).catch(() => {
+  });
+}
+function runTar(args) {
+  return new Promise((resolve2, reject) => {
+    execFile("tar", args, { maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } }, (err, _stdout, stderr) => {
+      if (!err) return resolve2();
+      const why = String(stderr || err.message).trim().split("\n").filter((l) => l && !/^tar: (Exiting with failure|Error is not recoverable)/.test(l)).slice(0, 3).join("; ");
+      reject(artifactError(`cannot extract the release archive: ${why || err.message}`, err));
+    });
+  });
+}
+async function sha256File(path) {
+  const hash = createHash3("sha256");
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
+  return hash.digest("hex");
+}
+async function listTree(dir, rel = "", out = []) {
+  for (const d of await readdir(join4(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    out.push(p);
+    if (d.isDirectory()) await listTree(dir, p, out);
+  }
+  return out;
+}
+async function verifyTree(dir, entries) {
+  const bad = (path, why) => {
+    throw artifactError(`the release archive does not match its manifest: ${JSON.stringify(path)} ${why}`);
+  };
+  const listed = /* @__PURE__ */ new Set();
+  for (const e of entries) {
+    listed.add(e.path);
+    const abs = join4(dir, e.path);
+    const st = await lstat(abs).catch(() => void 0);
+    if (!st) bad(e.path, "is missing");
+    else if (e.type === "d") {
+      if (!st.isDirectory()) bad(e.path, "is not a directory");
+    } else if (e.type === "l") {
+      if (!st.isSymbolicLink()) bad(e.path, "is not a symlink");
+      else if (await readlink(abs) !== e.linkTarget) bad(e.path, "has another link target");
+    } else {
+      if (!st.isFile()) bad(e.path, "is not a regular file");
+      else if (st.size !== e.size) bad(e.path, `has ${st.size} bytes, not ${e.size}`);
+      else if ((st.mode & 73 ? 493 : 420) !== e.mode) bad(e.path, `has mode ${(st.mode & 511).toString(8)}, not ${e.mode.toString(8)}`);
+      else if (await sha256File(abs) !== e.sha256) bad(e.path, "has other content");
+    }
+  }
+  for (const p of await listTree(dir)) if (!listed.has(p)) bad(p, "is not in the manifest");
+}
+async function extractArchive(archivePath, destDir, opts = {}) {
+  let dir;
+  if (destDir) {
+    await mkdir(destDir, { recursive: true });
+    if ((await readdir(destDir)).length > 0) throw artifactError(`cannot extract the release archive into ${destDir}: the directory is not empty`);
+    dir = destDir;
+  } else {
+    dir = await mkdtemp(join4(tmpdir(), "php-deploy-release-"));
+  }
+  try {
+    await runTar(["-xzf", archivePath, "-C", dir, "--no-same-owner", "--preserve-permissions", "--no-overwrite-dir"]);
+    const manifestPath = join4(dir, MANIFEST_NAME);
+    let manifestText;
+    try {
+      manifestText = await readFile2(manifestPath, "utf8");
+    } catch {
+      throw artifactError(`the release archive ${archivePath} has no ${MANIFEST_NAME}; it was not made by php-deploy`);
+    }
+    await unlink(manifestPath);
+    let entries;
+    try {
+      entries = parseManifest(manifestText);
+    } catch (err) {
+      throw artifactError(`the release archive's ${MANIFEST_NAME} is damaged: ${err.message}`, err);
+    }
+    if (opts.verify ?? true) await verifyTree(dir, entries);
+    return { dir, manifestText, entries };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true }).catch(() => {
+    });
+    if (destDir) await mkdir(destDir, { recursive: true }).catch(() => {
+    });
+    throw err;
+  }
+}
+
 // src/remote/php-deploy-remote.sh
 var php_deploy_remote_default = `#!/usr/bin/env bash
 # php-deploy remote side. Runs on the target server as the SSH user, started by the engine as
@@ -26173,6 +26311,7 @@ MANIFEST_BYTES=0
 NEED_BYTES=0
 NEED_PHP_CLI=0
 EXPECT_RELEASE=0
+NOTE_EVENT=''
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -26247,6 +26386,7 @@ parse_args() {
       need_bytes) NEED_BYTES=$val ;;
       php_cli) NEED_PHP_CLI=$val ;;
       expect_release) EXPECT_RELEASE=$val ;;
+      event) NOTE_EVENT=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -27106,6 +27246,7 @@ cmd_rollback() {
   fi
   if [[ ! -d $(release_dir "$target") ]]; then
     release_lock
+    result missing "$target"
     die "release $target does not exist on this server (see 'php-deploy list')"
   fi
   if ! is_ok_release "$target"; then
@@ -27160,6 +27301,13 @@ activation_running() {
   fi
   exec 8>&-
   return 0
+}
+
+# Appends an event to the deploy log (e.g. where the release's archive is kept).
+cmd_note() {
+  [[ -d $STATE && $NOTE_EVENT =~ ^[a-z-]+$ ]] || return 0
+  CURRENT_PHASE=''
+  append_log "$NOTE_EVENT" ok
 }
 
 # Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
@@ -27427,7 +27575,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -27439,6 +27587,7 @@ main() {
         preflight) cmd_preflight ;;
         inspect) cmd_inspect ;;
         cancel) cmd_cancel ;;
+        note) cmd_note ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;
@@ -27541,6 +27690,14 @@ function abortCommand(s, ref, reason) {
     ["holder", reason],
     ["context", logContext(s)],
     ...healthArgs(s)
+  ]);
+}
+function noteCommand(ref, event, facts) {
+  return remoteCommand("note", [
+    ["path", ref.deployPath],
+    ["id", ref.deployId],
+    ["event", event],
+    ["context", JSON.stringify(facts)]
   ]);
 }
 function cancelCommand(ref, reason) {
@@ -27727,7 +27884,7 @@ var RemoteOutput = class {
 };
 
 // src/ssh/known-hosts.ts
-import { createHash as createHash3, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash as createHash4, createHmac, timingSafeEqual } from "node:crypto";
 var KEY_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
 var BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 function lineError(n, why) {
@@ -27838,11 +27995,11 @@ function lookupHost(parsed, host, port) {
   return { keys, certAuthority, certAuthorityOnly: certAuthority && keys.length === 0 };
 }
 function fingerprint(keyBlob) {
-  return "SHA256:" + createHash3("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
+  return "SHA256:" + createHash4("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
 }
 
 // src/ssh/session.ts
-import { Readable, pipeline } from "node:stream";
+import { Readable, pipeline as pipeline2 } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
 // node_modules/node-ssh/lib/esm/index.mjs
@@ -28026,7 +28183,7 @@ function unixifyPath(path) {
   }
   return path;
 }
-async function readFile2(filePath) {
+async function readFile3(filePath) {
   return new Promise((resolve2, reject) => {
     fs3.readFile(filePath, "utf8", (err, res) => {
       if (err) {
@@ -28111,7 +28268,7 @@ var NodeSSH = class {
       invariant2(config.passphrase == null || typeof config.passphrase === "string", "config.passphrase must be null or a valid string");
       if (config.privateKeyPath != null) {
         try {
-          config.privateKey = await readFile2(config.privateKeyPath);
+          config.privateKey = await readFile3(config.privateKeyPath);
         } catch (err) {
           if (err != null && err.code === "ENOENT") {
             throw new AssertionError({ message: "config.privateKeyPath does not exist at given fs path" });
@@ -28997,7 +29154,7 @@ var SshSession = class {
             ch.end(input);
           } else {
             input.on("error", onLocalError);
-            pipeline(input, ch, (e) => {
+            pipeline2(input, ch, (e) => {
               if (e) onLocalError(e);
             });
           }
@@ -29073,6 +29230,7 @@ async function runRemote(session, command, reporter, opts) {
     if (out.failure) {
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });
       e.details.rolledBack = out.result("rolled_back") === "true";
+      e.details.missingRelease = out.result("missing");
       throw e;
     }
     const why = result.code === 127 || /bash: .*not found/.test(stderrTail) ? "bash is not installed on the server (php-deploy needs bash, GNU coreutils, tar and gzip)" : `remote command exited with ${result.code ?? result.signal}${stderrTail ? `: ${stderrTail.trim()}` : ""}`;
@@ -29246,7 +29404,7 @@ var Phases = class {
 
 // src/engine/preflight.ts
 import { readFileSync } from "node:fs";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/preflight/constraint.ts
 var MODIFIER = "[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\\d+)*)?)?([.-]?dev)?";
@@ -29765,7 +29923,7 @@ function checksError(checks) {
 function platformChecks(settings, facts) {
   let lock;
   try {
-    lock = readFileSync(join4(settings.source, "composer.lock"), "utf8");
+    lock = readFileSync(join5(settings.source, "composer.lock"), "utf8");
   } catch {
     return [];
   }
@@ -29783,8 +29941,8 @@ function platformChecks(settings, facts) {
 }
 
 // src/preflight/artifact.ts
-import { open, readFile as readFile3 } from "node:fs/promises";
-import { isAbsolute, join as join5, posix, relative, resolve, sep } from "node:path";
+import { open, readFile as readFile4 } from "node:fs/promises";
+import { isAbsolute, join as join6, posix, relative, resolve, sep } from "node:path";
 function underAny(path, prefixes) {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
 }
@@ -29808,7 +29966,7 @@ function plural(n, word) {
 async function readHead(sourceDir, rel, max = 64 * 1024) {
   let fh;
   try {
-    fh = await open(join5(sourceDir, rel), "r");
+    fh = await open(join6(sourceDir, rel), "r");
     const buf = Buffer.alloc(max);
     const { bytesRead } = await fh.read(buf, 0, max, 0);
     return buf.subarray(0, bytesRead).toString("utf8");
@@ -29821,7 +29979,7 @@ async function readHead(sourceDir, rel, max = 64 * 1024) {
 async function readJson(sourceDir, rel) {
   let text;
   try {
-    text = await readFile3(join5(sourceDir, rel), "utf8");
+    text = await readFile4(join6(sourceDir, rel), "utf8");
   } catch (err) {
     const code = err.code;
     return code === "ENOENT" || code === "ENOTDIR" ? { missing: true } : { error: code ?? String(err) };
@@ -30163,7 +30321,7 @@ async function runDeploy(settings, reporter, opts = {}) {
   const started = Date.now();
   const phases = new Phases(reporter);
   const now = opts.now?.() ?? /* @__PURE__ */ new Date();
-  const deployId = newDeployId(now, settings.gitSha, () => randomBytes(4).toString("hex").slice(0, 7));
+  const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString("hex").slice(0, 7));
   const ref = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
   const checkCancel = () => {
     if (opts.signal?.aborted) throw new DeployError("cancelled", { phase: "cancel" });
@@ -30184,6 +30342,8 @@ async function runDeploy(settings, reporter, opts = {}) {
     return local;
   });
   let skewMs;
+  let archive;
+  let artifact;
   const sessions = await phases.run("connect", () => connectAll(settings, reporter));
   const hosts = sessions.map((session) => ({
     session,
@@ -30240,6 +30400,8 @@ async function runDeploy(settings, reporter, opts = {}) {
       () => mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))
     );
     checkCancel();
+    archive = opts.artifacts ? createReleaseArchive(settings.source, scan.entries, manifestText, { fileName: `php-deploy-${deployId}.tar.gz` }) : void 0;
+    archive?.catch(() => void 0);
     const onCancel = () => {
       const reason = String(opts.signal?.reason?.message ?? "cancelled");
       for (const h of hosts) {
@@ -30249,6 +30411,11 @@ async function runDeploy(settings, reporter, opts = {}) {
     opts.signal?.addEventListener("abort", onCancel, { once: true });
     const activation = await phases.run("activate", () => activateHosts(hosts, settings, ref, reporter)).finally(() => opts.signal?.removeEventListener("abort", onCancel));
     skewMs = activation.skewMs;
+    if (archive && opts.artifacts) {
+      const store = opts.artifacts;
+      const built = archive;
+      artifact = await phases.run("artifact", () => keepArchive(store, built, hosts, settings, deployId, reporter));
+    }
   } catch (err) {
     const failure = asDeployError(err);
     failure.details = {
@@ -30264,6 +30431,7 @@ async function runDeploy(settings, reporter, opts = {}) {
     }
     throw failure;
   } finally {
+    if (archive) void archive.then((a) => removeTempDir(a.dir)).catch(() => void 0);
     for (const h of hosts) h.session.close();
     if (hosts.every((h) => !h.locked)) opts.onReleased?.();
   }
@@ -30280,8 +30448,27 @@ async function runDeploy(settings, reporter, opts = {}) {
     phases: phases.timings,
     files: scan.files,
     bytes: scan.bytes,
-    skewMs
+    skewMs,
+    artifact
   };
+}
+async function keepArchive(store, archive, hosts, settings, deployId, reporter) {
+  try {
+    const a = await archive;
+    const facts = await store.keep(deployId, a.path);
+    reporter.info(`kept the release archive (${(a.bytes / 1e6).toFixed(1)} MB): ${Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    await Promise.all(
+      hosts.map(
+        (h) => runRemote(h.session, noteCommand({ deployPath: settings.deployPath, deployId }, "artifact", facts), reporter, { phase: "artifact" }).catch(
+          (err) => reporter.warn(`${h.session.label}: could not record the artifact in the deploy log: ${asDeployError(err).message}`)
+        )
+      )
+    );
+    return facts;
+  } catch (err) {
+    reporter.warn(`the release is live, but its archive was not kept: ${asDeployError(err).message}`, { phase: "artifact" });
+    return void 0;
+  }
 }
 async function planDeploy(hosts, settings, deployId, entries, checks, reporter) {
   const planned = await Promise.all(
@@ -30373,6 +30560,35 @@ async function withSessions(settings, reporter, phases, fn) {
   }
 }
 async function runRollback(settings, reporter, opts = {}) {
+  try {
+    return await rollbackOnServers(settings, reporter, opts);
+  } catch (err) {
+    const e = asDeployError(err);
+    const id = settings.deployId;
+    if (!id || e.details.missingRelease !== id || !opts.artifacts) throw err;
+    return restoreFromArchive(settings, reporter, opts, opts.artifacts, id);
+  }
+}
+async function restoreFromArchive(settings, reporter, opts, store, id) {
+  reporter.info(`release ${id} is no longer on the server; restoring it from its kept archive`);
+  const fetched = await store.fetch(id);
+  try {
+    const extracted = await extractArchive(fetched.path);
+    try {
+      const result = await runDeploy(
+        { ...settings, command: "deploy", source: extracted.dir, version: "restored", dryRun: false, onceCommands: [] },
+        reporter,
+        { ...opts, fixedDeployId: id, artifacts: void 0 }
+      );
+      return { ...result, command: "rollback", restored: true };
+    } finally {
+      await removeTempDir(extracted.dir);
+    }
+  } finally {
+    await fetched.cleanup();
+  }
+}
+async function rollbackOnServers(settings, reporter, opts) {
   const started = Date.now();
   const phases = new Phases(reporter);
   const token = `rollback.${randomUUID2()}`;
@@ -30433,6 +30649,11 @@ async function agreeOnTarget(sessions, settings, reporter) {
     if (!target) throw new DeployError(`there is no completed release before ${live || "the live one"} to roll back to`, { host: first.session.label, phase: "check" });
   }
   const missing = listings.filter(({ out }) => !out.releases.some((r) => r.id === target && (r.status === "ok" || r.status === "live")));
+  if (missing.length === listings.length && !listings.some(({ out }) => out.releases.some((r) => r.id === target))) {
+    const e = new DeployError(`release ${target} does not exist on any host (see 'php-deploy list')`, { phase: "check" });
+    e.details.missingRelease = target;
+    throw e;
+  }
   if (missing.length > 0) {
     throw new DeployError(
       `release ${target} is missing or incomplete on ${missing.map((m) => m.session.label).join(", ")}; nothing was switched (see 'php-deploy list')`,
@@ -30507,6 +30728,8 @@ function renderSummary(r, deployPath) {
   }
   lines.push("", "| phase | time |", "|---|---|");
   for (const p of r.phases) lines.push(`| ${p.name} | ${(p.ms / 1e3).toFixed(2)} s |`);
+  if (r.artifact) lines.push("", `The exact archive of this release is kept as the artifact \`${esc(String(r.artifact.artifact ?? ""))}\`.`);
+  if (r.restored) lines.push("", "The release had been pruned from the servers; it was restored from its kept archive.");
   if (r.previousDeployId) {
     lines.push(
       "",
@@ -30676,6 +30899,9 @@ async function main() {
     return 0;
   }
   const settings = parseSettings(cli.raw, runContext(cli.raw.source || ".", process.env));
+  if (settings.artifact === "true") {
+    throw new InputError("artifact", "release archives are kept as GitHub artifacts, which needs the GitHub Actions runtime; use the action, or leave artifact at auto");
+  }
   const reporter = new StderrReporter();
   const controller = new AbortController();
   let signals = 0;

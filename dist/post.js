@@ -44778,6 +44778,18 @@ var OPTIONS = [
     default: "revert",
     commands: ["deploy"]
   },
+  {
+    name: "artifact",
+    description: "Keep the exact archive of each deployed release as a GitHub artifact (`auto`: in GitHub Actions only), so a rollback can restore a release already pruned from the servers.",
+    default: "auto"
+  },
+  { name: "artifact-retention-days", description: "Days GitHub keeps the release archive (default: the repository setting)." },
+  {
+    name: "github-token",
+    description: "Token to find and download the archive of a release deployed by another run (rollback of a pruned release).",
+    default: "${{ github.token }}",
+    secret: true
+  },
   { name: "max-parallel", description: "Hosts worked on at the same time (connect, upload, prepare).", default: "10" },
   { name: "keep-releases", description: "Completed releases to keep (the live and previous ones are always kept).", default: "5" },
   {
@@ -44968,6 +44980,9 @@ function parseSettings(raw, ctx) {
     batchSize: wholeNumber(raw, "batch-size", 1, 1e3),
     rollingFailure: oneOf(raw, "rolling-failure", ["revert", "keep"]),
     maxParallel: wholeNumber(raw, "max-parallel", 1, 200),
+    artifact: oneOf(raw, "artifact", ["auto", "true", "false"]),
+    artifactRetentionDays: value(raw, "artifact-retention-days").trim() ? wholeNumber(raw, "artifact-retention-days", 1, 400) : void 0,
+    githubToken: value(raw, "github-token").trim() && !value(raw, "github-token").includes("${{") ? value(raw, "github-token").trim() : void 0,
     healthExpectRelease: yesNo(raw, "health-expect-release"),
     who: ctx.who,
     logContext: ctx.logContext ?? {}
@@ -45025,6 +45040,7 @@ MANIFEST_BYTES=0
 NEED_BYTES=0
 NEED_PHP_CLI=0
 EXPECT_RELEASE=0
+NOTE_EVENT=''
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -45099,6 +45115,7 @@ parse_args() {
       need_bytes) NEED_BYTES=$val ;;
       php_cli) NEED_PHP_CLI=$val ;;
       expect_release) EXPECT_RELEASE=$val ;;
+      event) NOTE_EVENT=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -45958,6 +45975,7 @@ cmd_rollback() {
   fi
   if [[ ! -d $(release_dir "$target") ]]; then
     release_lock
+    result missing "$target"
     die "release $target does not exist on this server (see 'php-deploy list')"
   fi
   if ! is_ok_release "$target"; then
@@ -46012,6 +46030,13 @@ activation_running() {
   fi
   exec 8>&-
   return 0
+}
+
+# Appends an event to the deploy log (e.g. where the release's archive is kept).
+cmd_note() {
+  [[ -d $STATE && $NOTE_EVENT =~ ^[a-z-]+$ ]] || return 0
+  CURRENT_PHASE=''
+  append_log "$NOTE_EVENT" ok
 }
 
 # Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
@@ -46279,7 +46304,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -46291,6 +46316,7 @@ main() {
         preflight) cmd_preflight ;;
         inspect) cmd_inspect ;;
         cancel) cmd_cancel ;;
+        note) cmd_note ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;
@@ -47841,6 +47867,7 @@ async function runRemote(session, command, reporter, opts) {
     if (out.failure) {
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });
       e.details.rolledBack = out.result("rolled_back") === "true";
+      e.details.missingRelease = out.result("missing");
       throw e;
     }
     const why = result.code === 127 || /bash: .*not found/.test(stderrTail) ? "bash is not installed on the server (php-deploy needs bash, GNU coreutils, tar and gzip)" : `remote command exited with ${result.code ?? result.signal}${stderrTail ? `: ${stderrTail.trim()}` : ""}`;

@@ -6,7 +6,7 @@ export class DeployError extends Error {
   readonly host?: string;
   readonly phase?: string;
   /** Facts known at the time of failure (e.g. that a switch back happened), for outputs and summaries. */
-  details: { rolledBack?: boolean; deployId?: string; previousDeployId?: string } = {};
+  details: { rolledBack?: boolean; deployId?: string; previousDeployId?: string; missingRelease?: string } = {};
 
   constructor(message: string, opts: { host?: string; phase?: string; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });

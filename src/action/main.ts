@@ -8,6 +8,7 @@ import { runDeploy, runList, runRollback, runUnlock } from '../engine/index.js';
 import { asDeployError } from '../errors.js';
 import { renderListing, renderPlan, renderSummary } from '../report/summary.js';
 import { actionRunContext, readActionInputs } from './input-helper.js';
+import { githubArtifactStore } from './artifact-store.js';
 import { ActionReporter } from './reporter.js';
 
 import { CLEANUP_STATE } from './main-state.js';
@@ -32,6 +33,7 @@ async function run(): Promise<void> {
       case 'rollback': {
         const engineOpts = {
           signal: controller.signal,
+          artifacts: githubArtifactStore(settings, process.env),
           onLockTaking: (state: unknown) => core.saveState(CLEANUP_STATE, JSON.stringify(state)),
           onReleased: () => core.saveState(CLEANUP_STATE, ''),
         };
@@ -52,6 +54,7 @@ async function run(): Promise<void> {
         core.setOutput('rolled-back', String(result.rolledBack));
         core.setOutput('duration-ms', String(result.durationMs));
         core.setOutput('hosts-result', JSON.stringify(result.hosts));
+        if (result.artifact?.artifact_id !== undefined) core.setOutput('artifact-id', String(result.artifact.artifact_id));
         await core.summary.addRaw(renderSummary(result, settings.deployPath)).write();
         return;
       }

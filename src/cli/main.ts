@@ -63,6 +63,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = parseSettings(cli.raw, runContext(cli.raw.source || '.', process.env));
+  if (settings.artifact === 'true') {
+    throw new InputError('artifact', 'release archives are kept as GitHub artifacts, which needs the GitHub Actions runtime; use the action, or leave artifact at auto');
+  }
   const reporter = new StderrReporter();
   const controller = new AbortController();
   let signals = 0;

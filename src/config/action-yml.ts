@@ -10,6 +10,7 @@ export const OUTPUTS: readonly { name: string; description: string }[] = [
   { name: 'release-path', description: 'Absolute path of the release on the server.' },
   { name: 'version', description: 'Version label of the release.' },
   { name: 'rolled-back', description: '"true" when a failed check switched the servers back automatically.' },
+  { name: 'artifact-id', description: 'Id of the GitHub artifact holding the exact archive of the release.' },
   { name: 'duration-ms', description: 'Wall time of the command in milliseconds.' },
   { name: 'hosts-result', description: 'JSON array with one result per host (release, switch time, bytes sent, error).' },
   { name: 'plan', description: 'JSON plan of a dry run: per host what would be sent, created and pruned, and the checks.' },

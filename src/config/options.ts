@@ -120,6 +120,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'revert',
     commands: ['deploy'],
   },
+  {
+    name: 'artifact',
+    description:
+      'Keep the exact archive of each deployed release as a GitHub artifact (`auto`: in GitHub Actions only), so a rollback can restore a release already pruned from the servers.',
+    default: 'auto',
+  },
+  { name: 'artifact-retention-days', description: 'Days GitHub keeps the release archive (default: the repository setting).' },
+  {
+    name: 'github-token',
+    description: 'Token to find and download the archive of a release deployed by another run (rollback of a pruned release).',
+    default: '${{ github.token }}',
+    secret: true,
+  },
   { name: 'max-parallel', description: 'Hosts worked on at the same time (connect, upload, prepare).', default: '10' },
   { name: 'keep-releases', description: 'Completed releases to keep (the live and previous ones are always kept).', default: '5' },
   {

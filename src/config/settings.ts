@@ -33,6 +33,9 @@ export interface Settings {
   batchSize: number;
   rollingFailure: 'revert' | 'keep';
   maxParallel: number;
+  artifact: 'auto' | 'true' | 'false';
+  artifactRetentionDays?: number;
+  githubToken?: string;
   /** Who deploys: a run URL or user@machine; recorded with the lock and in the deploy log. */
   who: string;
   /** Extra facts for the deploy log (run id, actor, …). */
@@ -238,6 +241,9 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     batchSize: wholeNumber(raw, 'batch-size', 1, 1000),
     rollingFailure: oneOf(raw, 'rolling-failure', ['revert', 'keep'] as const),
     maxParallel: wholeNumber(raw, 'max-parallel', 1, 200),
+    artifact: oneOf(raw, 'artifact', ['auto', 'true', 'false'] as const),
+    artifactRetentionDays: value(raw, 'artifact-retention-days').trim() ? wholeNumber(raw, 'artifact-retention-days', 1, 400) : undefined,
+    githubToken: value(raw, 'github-token').trim() && !value(raw, 'github-token').includes('${{') ? value(raw, 'github-token').trim() : undefined,
     healthExpectRelease: yesNo(raw, 'health-expect-release'),
     who: ctx.who,
     logContext: ctx.logContext ?? {},

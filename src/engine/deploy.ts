@@ -18,7 +18,8 @@ import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
 import { scanTree } from '../pack/scan.js';
-import { beginCommand, cancelCommand, inspectCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
+import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
+import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
@@ -28,7 +29,7 @@ import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.
 import { Phases } from './phases.js';
 import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
-import type { DeployPlan, EngineOptions, HostPlan, HostResult, RunResult } from './types.js';
+import type { ArtifactStore, DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
 
 interface HostState extends ActiveHost {
   begin?: RemoteOutput;
@@ -47,7 +48,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   const started = Date.now();
   const phases = new Phases(reporter);
   const now = opts.now?.() ?? new Date();
-  const deployId = newDeployId(now, settings.gitSha, () => randomBytes(4).toString('hex').slice(0, 7));
+  const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString('hex').slice(0, 7));
   const ref: DeployRef = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
   const checkCancel = (): void => {
     if (opts.signal?.aborted) throw new DeployError('cancelled', { phase: 'cancel' });
@@ -74,6 +75,8 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   });
 
   let skewMs: number | undefined;
+  let archive: Promise<ReleaseArchive> | undefined;
+  let artifact: Record<string, string | number> | undefined;
   const sessions = await phases.run('connect', () => connectAll(settings, reporter));
   const hosts: HostState[] = sessions.map((session) => ({
     session,
@@ -134,6 +137,13 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     checkCancel();
 
     // From here on the server finishes what it started even if we are cancelled or die.
+    // The exact archive of the release is built while the servers activate it (off the critical path)
+    // and kept only once it is live.
+    archive = opts.artifacts
+      ? createReleaseArchive(settings.source, scan.entries, manifestText, { fileName: `php-deploy-${deployId}.tar.gz` })
+      : undefined;
+    archive?.catch(() => undefined);
+
     // A cancel during activation asks each server to stop before its switch; after the switch the
     // server finishes its checks (or switches back) whatever we do.
     const onCancel = (): void => {
@@ -147,6 +157,11 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
       .run('activate', () => activateHosts(hosts, settings, ref, reporter))
       .finally(() => opts.signal?.removeEventListener('abort', onCancel));
     skewMs = activation.skewMs;
+    if (archive && opts.artifacts) {
+      const store = opts.artifacts;
+      const built = archive;
+      artifact = await phases.run('artifact', () => keepArchive(store, built, hosts, settings, deployId, reporter));
+    }
   } catch (err) {
     const failure = asDeployError(err);
     failure.details = {
@@ -162,6 +177,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     }
     throw failure;
   } finally {
+    if (archive) void archive.then((a) => removeTempDir(a.dir)).catch(() => undefined);
     for (const h of hosts) h.session.close();
     // Only when nothing is held any more: otherwise the action's post step must try again.
     if (hosts.every((h) => !h.locked)) opts.onReleased?.();
@@ -181,7 +197,35 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     files: scan.files,
     bytes: scan.bytes,
     skewMs,
+    artifact,
   };
+}
+
+/** Keeps the archive of the live release; a failure here is a warning: the deploy itself succeeded. */
+async function keepArchive(
+  store: ArtifactStore,
+  archive: Promise<ReleaseArchive>,
+  hosts: HostState[],
+  settings: Settings,
+  deployId: string,
+  reporter: Reporter,
+): Promise<Record<string, string | number> | undefined> {
+  try {
+    const a = await archive;
+    const facts = await store.keep(deployId, a.path);
+    reporter.info(`kept the release archive (${(a.bytes / 1e6).toFixed(1)} MB): ${Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    await Promise.all(
+      hosts.map((h) =>
+        runRemote(h.session, noteCommand({ deployPath: settings.deployPath, deployId }, 'artifact', facts), reporter, { phase: 'artifact' }).catch(
+          (err: unknown) => reporter.warn(`${h.session.label}: could not record the artifact in the deploy log: ${asDeployError(err).message}`),
+        ),
+      ),
+    );
+    return facts;
+  } catch (err) {
+    reporter.warn(`the release is live, but its archive was not kept: ${asDeployError(err).message}`, { phase: 'artifact' });
+    return undefined;
+  }
 }
 
 /** Dry run: what the deploy would do on each host, from one read-only round trip. Changes nothing. */

@@ -70,6 +70,7 @@ export async function runRemote(session: SshSession, command: string, reporter: 
     if (out.failure) {
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });
       e.details.rolledBack = out.result('rolled_back') === 'true';
+      e.details.missingRelease = out.result('missing');
       throw e;
     }
     const why =

@@ -7,9 +7,11 @@ import { asDeployError, DeployError } from '../errors.js';
 import { listCommand, rollbackCommand, unlockCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
 import type { SshSession } from '../ssh/session.js';
+import { extractArchive, removeTempDir } from '../artifact/archive.js';
+import { runDeploy } from './deploy.js';
 import { connectAll, runRemote } from './hosts.js';
 import { Phases } from './phases.js';
-import type { EngineOptions, HostListing, HostResult, RunResult } from './types.js';
+import type { ArtifactStore, EngineOptions, HostListing, HostResult, RunResult } from './types.js';
 
 async function withSessions<T>(settings: Settings, reporter: Reporter, phases: Phases, fn: (s: SshSession[]) => Promise<T>): Promise<T> {
   const sessions = await phases.run('connect', () => connectAll(settings, reporter));
@@ -20,7 +22,42 @@ async function withSessions<T>(settings: Settings, reporter: Reporter, phases: P
   }
 }
 
+/**
+ * Rollback: one round trip per host. A release already pruned from the servers is restored from its
+ * kept archive (when the front end provides an ArtifactStore) and deployed with the usual checks.
+ */
 export async function runRollback(settings: Settings, reporter: Reporter, opts: EngineOptions = {}): Promise<RunResult> {
+  try {
+    return await rollbackOnServers(settings, reporter, opts);
+  } catch (err) {
+    const e = asDeployError(err);
+    const id = settings.deployId;
+    if (!id || e.details.missingRelease !== id || !opts.artifacts) throw err;
+    return restoreFromArchive(settings, reporter, opts, opts.artifacts, id);
+  }
+}
+
+async function restoreFromArchive(settings: Settings, reporter: Reporter, opts: EngineOptions, store: ArtifactStore, id: string): Promise<RunResult> {
+  reporter.info(`release ${id} is no longer on the server; restoring it from its kept archive`);
+  const fetched = await store.fetch(id);
+  try {
+    const extracted = await extractArchive(fetched.path);
+    try {
+      const result = await runDeploy(
+        { ...settings, command: 'deploy', source: extracted.dir, version: 'restored', dryRun: false, onceCommands: [] },
+        reporter,
+        { ...opts, fixedDeployId: id, artifacts: undefined },
+      );
+      return { ...result, command: 'rollback', restored: true };
+    } finally {
+      await removeTempDir(extracted.dir);
+    }
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+async function rollbackOnServers(settings: Settings, reporter: Reporter, opts: EngineOptions): Promise<RunResult> {
   const started = Date.now();
   const phases = new Phases(reporter);
   const token = `rollback.${randomUUID()}`;
@@ -83,6 +120,11 @@ async function agreeOnTarget(sessions: SshSession[], settings: Settings, reporte
     if (!target) throw new DeployError(`there is no completed release before ${live || 'the live one'} to roll back to`, { host: first.session.label, phase: 'check' });
   }
   const missing = listings.filter(({ out }) => !out.releases.some((r) => r.id === target && (r.status === 'ok' || r.status === 'live')));
+  if (missing.length === listings.length && !listings.some(({ out }) => out.releases.some((r) => r.id === target))) {
+    const e = new DeployError(`release ${target} does not exist on any host (see 'php-deploy list')`, { phase: 'check' });
+    e.details.missingRelease = target;
+    throw e;
+  }
   if (missing.length > 0) {
     throw new DeployError(
       `release ${target} is missing or incomplete on ${missing.map((m) => m.session.label).join(', ')}; nothing was switched (see 'php-deploy list')`,

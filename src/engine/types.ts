@@ -37,6 +37,10 @@ export interface RunResult {
   bytes?: number;
   /** Time between the first and the last host's switch (several hosts). */
   skewMs?: number;
+  /** Facts about the kept archive (artifact id, name …), when one was kept. */
+  artifact?: Record<string, string | number>;
+  /** The release was restored from its archive (rollback to a pruned release). */
+  restored?: boolean;
   /** Only for a dry run: what would happen. */
   plan?: DeployPlan;
 }
@@ -94,7 +98,22 @@ export interface CleanupState {
   hosts: string[];
 }
 
+/**
+ * Where the exact archive of each release is kept (the action keeps it as a GitHub artifact); lets
+ * a rollback reach a release already pruned from the servers. The engine knows only this interface.
+ */
+export interface ArtifactStore {
+  /** Keeps the archive of a release that went live; returns facts recorded in the deploy log. */
+  keep(deployId: string, archivePath: string): Promise<Record<string, string | number>>;
+  /** Fetches the archive of a release into a local file. */
+  fetch(deployId: string): Promise<{ path: string; cleanup(): Promise<void> }>;
+}
+
 export interface EngineOptions {
+  /** Keep release archives here, and restore pruned releases from it. */
+  artifacts?: ArtifactStore;
+  /** Deploy under this id instead of a new one (restoring a release from its archive). */
+  fixedDeployId?: string;
   signal?: AbortSignal;
   /** Called just before the first server is locked. */
   onLockTaking?: (state: CleanupState) => void;

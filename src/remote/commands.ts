@@ -142,6 +142,16 @@ export function abortCommand(s: Settings, ref: DeployRef, reason: string): strin
   ]);
 }
 
+/** Appends an event with facts (e.g. the artifact id) to the server's deploy log. */
+export function noteCommand(ref: Pick<DeployRef, 'deployPath' | 'deployId'>, event: string, facts: Record<string, string | number>): string {
+  return remoteCommand('note', [
+    ['path', ref.deployPath],
+    ['id', ref.deployId],
+    ['event', event],
+    ['context', JSON.stringify(facts)],
+  ]);
+}
+
 /** Asks a running activation to stop before its switch (it removes the new release itself). */
 export function cancelCommand(ref: DeployRef, reason: string): string {
   return remoteCommand('cancel', [

@@ -34,6 +34,7 @@ MANIFEST_BYTES=0
 NEED_BYTES=0
 NEED_PHP_CLI=0
 EXPECT_RELEASE=0
+NOTE_EVENT=''
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -108,6 +109,7 @@ parse_args() {
       need_bytes) NEED_BYTES=$val ;;
       php_cli) NEED_PHP_CLI=$val ;;
       expect_release) EXPECT_RELEASE=$val ;;
+      event) NOTE_EVENT=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -967,6 +969,7 @@ cmd_rollback() {
   fi
   if [[ ! -d $(release_dir "$target") ]]; then
     release_lock
+    result missing "$target"
     die "release $target does not exist on this server (see 'php-deploy list')"
   fi
   if ! is_ok_release "$target"; then
@@ -1021,6 +1024,13 @@ activation_running() {
   fi
   exec 8>&-
   return 0
+}
+
+# Appends an event to the deploy log (e.g. where the release's archive is kept).
+cmd_note() {
+  [[ -d $STATE && $NOTE_EVENT =~ ^[a-z-]+$ ]] || return 0
+  CURRENT_PHASE=''
+  append_log "$NOTE_EVENT" ok
 }
 
 # Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
@@ -1288,7 +1298,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -1300,6 +1310,7 @@ main() {
         preflight) cmd_preflight ;;
         inspect) cmd_inspect ;;
         cancel) cmd_cancel ;;
+        note) cmd_note ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;

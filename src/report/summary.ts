@@ -18,6 +18,8 @@ export function renderSummary(r: RunResult, deployPath: string): string {
   }
   lines.push('', '| phase | time |', '|---|---|');
   for (const p of r.phases) lines.push(`| ${p.name} | ${(p.ms / 1000).toFixed(2)} s |`);
+  if (r.artifact) lines.push('', `The exact archive of this release is kept as the artifact \`${esc(String(r.artifact.artifact ?? ''))}\`.`);
+  if (r.restored) lines.push('', 'The release had been pruned from the servers; it was restored from its kept archive.');
   if (r.previousDeployId) {
     lines.push(
       '',

@@ -1,0 +1,81 @@
+/** Small tree helpers for the artifact tests. */
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { formatManifest, type ManifestEntry } from '../../src/pack/manifest.js';
+import { scanTree } from '../../src/pack/scan.js';
+
+const made: string[] = [];
+
+/** A fresh temp directory, removed by cleanupTemp(). */
+export function tempDir(prefix = 'php-deploy-artifact-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+/** Remembers a directory made elsewhere so cleanupTemp() removes it too. */
+export function trackTemp(dir: string): string {
+  made.push(dir);
+  return dir;
+}
+
+export function cleanupTemp(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export type TreeSpec = Record<string, string | Buffer | { content: string | Buffer; mode: number } | { symlink: string } | { dir: true }>;
+
+/** Writes a tree: `path: content`, `{content, mode}`, `{symlink: target}` or `{dir: true}`. */
+export function makeTree(root: string, spec: TreeSpec): string {
+  for (const [rel, v] of Object.entries(spec)) {
+    const abs = join(root, rel);
+    mkdirSync(dirname(abs), { recursive: true });
+    if (typeof v === 'string' || Buffer.isBuffer(v)) writeFileSync(abs, v);
+    else if ('symlink' in v) symlinkSync(v.symlink, abs);
+    else if ('dir' in v) mkdirSync(abs, { recursive: true });
+    else {
+      writeFileSync(abs, v.content);
+      chmodSync(abs, v.mode);
+    }
+  }
+  return root;
+}
+
+/** A small PHP-app-like tree: nested dirs, an empty dir, an executable, a symlink, a 2 MiB binary file, a non-ASCII name. */
+export function sampleTree(root: string): string {
+  const big = Buffer.alloc(2 * 1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+  return makeTree(root, {
+    'public/index.php': '<?php require __DIR__."/../vendor/autoload.php"; echo "hello";\n',
+    'public/assets/app.css': 'body { color: #333 }\n',
+    'src/Kernel.php': '<?php namespace App; final class Kernel {}\n',
+    'vendor/autoload.php': '<?php // autoload\n',
+    'bin/console': { content: '#!/usr/bin/env php\n<?php echo 1;\n', mode: 0o755 },
+    'storage/cache': { dir: true },
+    'config/current.php': { symlink: '../src/Kernel.php' },
+    'data/blob.bin': big,
+    'lang/résumé – ünïcode.txt': 'ok\n',
+  });
+}
+
+/** All entries of a tree and its manifest text, as the engine computes them. */
+export async function manifestOf(dir: string): Promise<{ entries: ManifestEntry[]; manifestText: string }> {
+  const { entries } = await scanTree(dir, { exclude: [] });
+  return { entries, manifestText: formatManifest(entries) };
+}
+
+/** A description of a tree (type, exec bit, content or link target per path) for equality checks. */
+export function describeTree(root: string, rel = '', out: Record<string, string> = {}): Record<string, string> {
+  for (const name of readdirSync(join(root, rel)).sort()) {
+    const p = rel ? `${rel}/${name}` : name;
+    const abs = join(root, p);
+    const st = lstatSync(abs);
+    if (st.isSymbolicLink()) out[p] = `l -> ${readlinkSync(abs)}`;
+    else if (st.isDirectory()) {
+      out[p] = 'd';
+      describeTree(root, p, out);
+    } else out[p] = `f ${st.mode & 0o111 ? 'x' : '-'} ${readFileSync(abs).toString('base64')}`;
+  }
+  return out;
+}
