@@ -63,21 +63,6 @@ function octal4(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-/** The manifest text for these entries (sorted here; ends with a newline). */
-export function formatManifest(entries: readonly ManifestEntry[]): string {
-  const lines = [MANIFEST_HEADER];
-  for (const e of sortEntries(entries)) {
-    const isFile = e.type === 'f';
-    const fields = [e.type, octal4(e.mode), String(isFile ? e.size : 0), isFile ? (e.sha256 ?? '') : '-', e.path];
-    if (isFile && !SHA256_RE.test(e.sha256 ?? '')) {
-      throw new DeployError(`manifest: file ${JSON.stringify(e.path)} has no valid sha256`, { phase: 'pack' });
-    }
-    if (e.type === 'l') fields.push(e.linkTarget ?? '');
-    lines.push(fields.join('\t'));
-  }
-  return lines.join('\n') + '\n';
-}
-
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const MODE_RE = /^[0-7]{4}$/;
 const SIZE_RE = /^(0|[1-9][0-9]*)$/;
@@ -92,6 +77,29 @@ function badPath(path: string): string | undefined {
     if (seg === '' || seg === '.' || seg === '..') return `bad path segment ${JSON.stringify(seg)}`;
   }
   return undefined;
+}
+
+/** The manifest text for these entries (sorted here; ends with a newline). */
+export function formatManifest(entries: readonly ManifestEntry[]): string {
+  const lines = [MANIFEST_HEADER];
+  for (const e of sortEntries(entries)) {
+    const isFile = e.type === 'f';
+    const fields = [e.type, octal4(e.mode), String(isFile ? e.size : 0), isFile ? (e.sha256 ?? '') : '-', e.path];
+    // The server splits lines on newlines and fields on tabs: refuse anything that would break that.
+    const why = badPath(e.path);
+    if (why) throw new DeployError(`manifest: ${why}: ${JSON.stringify(e.path)}`, { phase: 'pack' });
+    if (isFile && !SHA256_RE.test(e.sha256 ?? '')) {
+      throw new DeployError(`manifest: file ${JSON.stringify(e.path)} has no valid sha256`, { phase: 'pack' });
+    }
+    if (e.type === 'l') {
+      if (!e.linkTarget || /\p{Cc}/u.test(e.linkTarget)) {
+        throw new DeployError(`manifest: symlink ${JSON.stringify(e.path)} has a bad target ${JSON.stringify(e.linkTarget ?? '')}`, { phase: 'pack' });
+      }
+      fields.push(e.linkTarget);
+    }
+    lines.push(fields.join('\t'));
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** Parses manifest text; throws DeployError naming the first malformed line. */

@@ -1,17 +1,21 @@
 /**
  * The release archive: a gzip'd tar produced on the fly from the entries to send, ending with the
- * manifest as `.php-deploy-manifest`. Nothing is read into memory beyond a few MiB of read-ahead.
+ * manifest as `.php-deploy-manifest`. Memory stays at a few MiB whatever the tree size: about
+ * 1 MiB of entries is queued ahead of the consumer and files of 1 MiB or more are streamed.
  */
 import { createHash } from 'node:crypto';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { addAbortSignal, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { constants as zc, createGzip, gzip } from 'node:zlib';
+import { createGzip, gzip } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
 import { asDeployError, DeployError } from '../errors.js';
-import { closeFd, openRegular, readChunks, readSmallOrOpen, SMALL_FILE } from './fileio.js';
+import { closeFd, readChunks, readSmallOrOpenSync, yieldToLoop } from './fileio.js';
 import { DIR_MODE, MANIFEST_NAME, sortEntries, SYMLINK_MODE, type ManifestEntry } from './manifest.js';
 import { quotePath } from './scan.js';
+
+type EntryHeader = Partial<Header> & { name: string };
 
 export interface PackProgress {
   /** Files and symlinks written so far. */
@@ -29,7 +33,8 @@ export interface PackOptions {
   signal?: AbortSignal;
   /**
    * Compress independent ~1 MiB gzip members on this many libuv threads at once and concatenate
-   * them in order (one valid gzip stream; `tar -xzf -` and zlib read it). `true` = 2. Default off.
+   * them in order (one valid gzip stream; `tar -xzf -` and zlib read it). `true` = one per core,
+   * 2–4 (libuv has 4 threads). Default off.
    */
   parallel?: boolean | number;
   /** Check each file's sha256 against the manifest while packing (default true). */
@@ -40,9 +45,8 @@ export interface PackOptions {
 export const DEFAULT_LEVEL = 1;
 /** Chunks going into zlib are coalesced to this size. */
 export const COALESCE_BYTES = 1024 * 1024;
-/** Small files are read ahead of the tar writer, up to this many bytes and files. */
-const READ_AHEAD_BYTES = 8 * 1024 * 1024;
-const READ_AHEAD_FILES = 64;
+/** Time the producer may hold the event loop (synchronous reads of small files) before yielding. */
+const SLICE_MS = 8;
 const PROGRESS_MS = 100;
 
 function packError(message: string, cause?: unknown): DeployError {
@@ -161,12 +165,11 @@ export class ParallelGzip extends Transform {
   }
 }
 
-type Prefetched = { buf: Buffer; mtime: Date } | { err: unknown };
-
 /**
  * Builds the gzip'd tar of `toSend` (written in manifest order) followed by `.php-deploy-manifest`
  * holding `manifestText`. Errors (a file that changed since the scan, an unreadable file, abort)
- * destroy the returned stream.
+ * destroy the returned stream. Memory stays bounded: at most ~1 MiB of entries is queued ahead
+ * of the consumer, and large files are streamed.
  */
 export function createPackStream(
   sourceDir: string,
@@ -179,21 +182,11 @@ export function createPackStream(
     throw new RangeError(`gzip level must be an integer 0-9, got ${level}`);
   }
   const verify = opts.verify ?? true;
-  const parallel = opts.parallel === true ? 2 : typeof opts.parallel === 'number' && opts.parallel > 1 ? opts.parallel : 0;
+  const parallel =
+    opts.parallel === true ? Math.max(2, Math.min(4, availableParallelism())) : typeof opts.parallel === 'number' && opts.parallel > 1 ? opts.parallel : 0;
 
-  const pack = tar.pack();
+  const pack = tar.pack({ highWaterMark: COALESCE_BYTES });
   let out: Transform;
-  if (parallel) {
-    out = new ParallelGzip(level, parallel);
-    pack.pipe(out);
-  } else {
-    out = createGzip({ level, chunkSize: 64 * 1024, memLevel: zc.Z_DEFAULT_MEMLEVEL });
-    const coalescer = new Coalescer();
-    pack.pipe(coalescer).pipe(out);
-    coalescer.on('error', (err) => fail(err));
-    out.on('close', () => coalescer.destroy());
-  }
-
   let stopped = false;
   const fail = (err: unknown): void => {
     if (stopped) return;
@@ -202,6 +195,16 @@ export function createPackStream(
     out.destroy(e);
     pack.destroy();
   };
+  if (parallel) {
+    out = new ParallelGzip(level, parallel);
+    pack.pipe(out);
+  } else {
+    out = createGzip({ level, chunkSize: 64 * 1024 });
+    const coalescer = new Coalescer();
+    pack.pipe(coalescer).pipe(out);
+    coalescer.on('error', (err) => fail(err));
+    out.on('close', () => coalescer.destroy());
+  }
   pack.on('error', (err: Error) => fail(err));
   out.on('close', () => {
     stopped = true;
@@ -220,40 +223,37 @@ export function createPackStream(
     opts.onProgress({ ...progress });
   };
 
-  const entries = sortEntries(toSend);
-
-  // Read-ahead of small files, so the tar writer never waits on one file at a time.
-  const ahead = new Map<number, Promise<Prefetched>>();
-  let aheadBytes = 0;
-  let nextToRead = 0;
-  const fillReadAhead = (from: number): void => {
-    if (nextToRead < from) nextToRead = from;
-    while (nextToRead < entries.length && ahead.size < READ_AHEAD_FILES && aheadBytes < READ_AHEAD_BYTES) {
-      const i = nextToRead++;
-      const e = entries[i]!;
-      if (e.type !== 'f' || e.size >= SMALL_FILE) continue;
-      aheadBytes += e.size;
-      const abs = join(sourceDir, e.path);
-      ahead.set(
-        i,
-        readSmallOrOpen(abs).then(
-          (r): Prefetched => {
-            if (r.buf) return { buf: r.buf, mtime: r.stat.mtime };
-            void closeFd(r.fd);
-            return { err: changed(e.path, `size ${e.size} → ${r.stat.size} bytes`) };
-          },
-          (err: unknown): Prefetched => ({ err }),
-        ),
-      );
+  // Entries are queued without waiting for each one; `lastDone` settles when the latest queued
+  // entry is written (tar-stream writes them in order), which bounds what is queued.
+  let lastDone: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let sliceStart = performance.now();
+  const addEntry = (header: EntryHeader, buf?: Buffer): void => {
+    lastDone = new Promise<void>((resolve) => {
+      const cb = (err?: Error | null): void => {
+        if (err) fail(err);
+        resolve();
+      };
+      try {
+        if (buf) pack.entry(header, buf, cb);
+        else pack.entry(header, cb);
+      } catch (err) {
+        cb(err as Error);
+      }
+    });
+    queued += 512 + (buf?.length ?? 0);
+  };
+  /** Waits for the consumer when enough is queued, and yields the event loop every few ms. */
+  const pace = async (): Promise<void> => {
+    if (queued >= COALESCE_BYTES) {
+      queued = 0;
+      await lastDone;
+      sliceStart = performance.now();
+    } else if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
     }
   };
-
-  const addEntry = (header: Partial<Header> & { name: string }, buf?: Buffer): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-      if (buf) pack.entry(header, buf, cb);
-      else pack.entry(header, cb);
-    });
 
   const baseHeader = { uid: 0, gid: 0, uname: '', gname: '' };
 
@@ -262,22 +262,16 @@ export function createPackStream(
     if (sha !== undefined && e.sha256 !== undefined && sha !== e.sha256) throw changed(e.path, 'content differs from the scan');
   };
 
-  const packLargeFile = async (e: ManifestEntry): Promise<void> => {
-    let opened;
+  const packLargeFile = async (e: ManifestEntry, fd: number, mtime: Date): Promise<void> => {
     try {
-      opened = await openRegular(join(sourceDir, e.path));
-    } catch (err) {
-      throw readError(e.path, err);
-    }
-    const { fd, stat } = opened;
-    try {
-      if (stat.size !== e.size) throw changed(e.path, `size ${e.size} → ${stat.size} bytes`);
+      await lastDone;
+      queued = 0;
+      if (stopped) return;
       const hash = verify ? createHash('sha256') : undefined;
       let sink!: ReturnType<typeof pack.entry>;
       const finished = new Promise<void>((resolve, reject) => {
-        sink = pack.entry(
-          { ...baseHeader, name: e.path, type: 'file', mode: e.mode, size: e.size, mtime: stat.mtime },
-          (err) => (err ? reject(err) : resolve()),
+        sink = pack.entry({ ...baseHeader, name: e.path, type: 'file', mode: e.mode, size: e.size, mtime }, (err) =>
+          err ? reject(err) : resolve(),
         );
       });
       finished.catch(() => {});
@@ -309,6 +303,7 @@ export function createPackStream(
       checkContent(e, written, hash?.digest('hex'));
       sink.end(undefined);
       await finished;
+      sliceStart = performance.now();
     } finally {
       await closeFd(fd);
     }
@@ -316,50 +311,55 @@ export function createPackStream(
 
   const produce = async (): Promise<void> => {
     const now = new Date();
-    for (let i = 0; i < entries.length; i++) {
+    for (const e of sortEntries(toSend)) {
       if (stopped) return;
-      const e = entries[i]!;
+      const abs = join(sourceDir, e.path);
       if (e.type === 'd') {
-        await addEntry({ ...baseHeader, name: e.path, type: 'directory', mode: DIR_MODE, mtime: now });
+        addEntry({ ...baseHeader, name: e.path, type: 'directory', mode: DIR_MODE, mtime: now });
       } else if (e.type === 'l') {
-        const abs = join(sourceDir, e.path);
         let target: string;
         let mtime: Date;
         try {
-          const st = await lstat(abs);
+          const st = lstatSync(abs);
           if (!st.isSymbolicLink()) throw changed(e.path, 'it is no longer a symlink');
           mtime = st.mtime;
-          target = await readlink(abs);
+          target = readlinkSync(abs);
         } catch (err) {
           throw err instanceof DeployError ? err : readError(e.path, err);
         }
         if (target !== e.linkTarget) throw changed(e.path, 'its link target differs from the scan');
-        await addEntry({ ...baseHeader, name: e.path, type: 'symlink', linkname: target, mode: SYMLINK_MODE, mtime });
-        progress.files++;
-      } else if (e.size >= SMALL_FILE) {
-        await packLargeFile(e);
+        addEntry({ ...baseHeader, name: e.path, type: 'symlink', linkname: target, mode: SYMLINK_MODE, mtime });
         progress.files++;
       } else {
-        fillReadAhead(i);
-        const p = ahead.get(i)!;
-        const r = await p;
-        ahead.delete(i);
-        aheadBytes -= e.size;
-        fillReadAhead(i + 1);
-        if ('err' in r) throw r.err instanceof DeployError ? r.err : readError(e.path, r.err);
-        const sha = verify ? createHash('sha256').update(r.buf).digest('hex') : undefined;
-        checkContent(e, r.buf.length, sha);
-        await addEntry({ ...baseHeader, name: e.path, type: 'file', mode: e.mode, size: e.size, mtime: r.mtime }, r.buf);
+        let r;
+        try {
+          r = readSmallOrOpenSync(abs);
+        } catch (err) {
+          throw readError(e.path, err);
+        }
+        if (r.fd !== undefined) {
+          if (r.stat.size !== e.size) {
+            await closeFd(r.fd);
+            throw changed(e.path, `size ${e.size} → ${r.stat.size} bytes`);
+          }
+          await packLargeFile(e, r.fd, r.stat.mtime);
+        } else {
+          const sha = verify ? createHash('sha256').update(r.buf).digest('hex') : undefined;
+          checkContent(e, r.buf.length, sha);
+          addEntry({ ...baseHeader, name: e.path, type: 'file', mode: e.mode, size: e.size, mtime: r.stat.mtime }, r.buf);
+          progress.bytes += e.size;
+        }
         progress.files++;
-        progress.bytes += e.size;
       }
       report();
+      await pace();
     }
     if (stopped) return;
     const manifest = Buffer.from(manifestText, 'utf8');
-    await addEntry({ ...baseHeader, name: MANIFEST_NAME, type: 'file', mode: 0o644, size: manifest.length, mtime: new Date() }, manifest);
+    addEntry({ ...baseHeader, name: MANIFEST_NAME, type: 'file', mode: 0o644, size: manifest.length, mtime: new Date() }, manifest);
     pack.finalize();
-    report(true);
+    await lastDone;
+    if (!stopped) report(true);
   };
 
   if (opts.signal?.aborted) stopped = true;

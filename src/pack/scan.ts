@@ -4,11 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeployError, InputError } from '../errors.js';
 import { createExcludeFilter } from './excludes.js';
-import { closeFd, readChunks, readSmallOrOpen } from './fileio.js';
+import { closeFd, readChunks, readSmallOrOpenSync, yieldToLoop } from './fileio.js';
 import { DIR_MODE, normalizeFileMode, sortEntries, SYMLINK_MODE, type ManifestEntry } from './manifest.js';
 
 export interface ScanOptions {
@@ -70,21 +71,18 @@ function kindOf(d: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink()
   return 'unknown';
 }
 
-/** sha256 and size of a regular file, read without following symlinks. */
-async function hashFile(abs: string): Promise<{ sha256: string; size: number; mode: number }> {
-  const r = await readSmallOrOpen(abs);
-  const mode = normalizeFileMode(r.stat.mode);
-  if (r.buf) return { sha256: createHash('sha256').update(r.buf).digest('hex'), size: r.buf.length, mode };
+/** sha256 of an open (large) file, streamed; closes it. */
+async function hashOpenFile(fd: number): Promise<{ sha256: string; size: number }> {
   try {
     const hash = createHash('sha256');
     let size = 0;
-    for await (const chunk of readChunks(r.fd)) {
+    for await (const chunk of readChunks(fd)) {
       hash.update(chunk);
       size += chunk.length;
     }
-    return { sha256: hash.digest('hex'), size, mode };
+    return { sha256: hash.digest('hex'), size };
   } finally {
-    await closeFd(r.fd);
+    await closeFd(fd);
   }
 }
 
@@ -100,7 +98,14 @@ async function checkSource(sourceDir: string): Promise<void> {
   if (!st.isDirectory()) throw bad('it is not a directory');
 }
 
-/** Walks and hashes `sourceDir`. */
+/** Time the walk may hold the event loop before yielding. */
+const SLICE_MS = 8;
+
+/**
+ * Walks and hashes `sourceDir`. Directories and small files are read synchronously in slices of
+ * a few ms (much faster than the thread pool for a cached tree of small files); files of 1 MiB
+ * and more are streamed asynchronously, `concurrency` at a time.
+ */
 export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<ScanResult> {
   await checkSource(sourceDir);
   const isExcluded = await createExcludeFilter(sourceDir, opts.exclude ?? []);
@@ -109,14 +114,30 @@ export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<Sc
   const entries: ManifestEntry[] = [];
   let files = 0;
   let bytes = 0;
+  const addFile = (rel: string, mode: number, r: { sha256: string; size: number }): void => {
+    entries.push({ type: 'f', mode: normalizeFileMode(mode), size: r.size, sha256: r.sha256, path: rel });
+    files++;
+    bytes += r.size;
+  };
 
-  type Job = { dir: string } | { file: string };
-  const queue: Job[] = [{ dir: '' }];
+  // Large files: hashed asynchronously while the walk goes on.
+  const running = new Set<Promise<void>>();
+  let bigError: unknown;
+  const hashLarge = async (rel: string, fd: number, mode: number): Promise<void> => {
+    while (running.size >= concurrency) await Promise.race(running);
+    const p = hashOpenFile(fd).then(
+      (r) => addFile(rel, mode, r),
+      (err: unknown) => {
+        bigError ??= ioError('read', rel, err);
+      },
+    );
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  };
 
-  const readDir = async (rel: string): Promise<void> => {
-    let dirents: Dirent[];
+  const readDir = (rel: string): Dirent[] => {
     try {
-      dirents = await readdir(rel === '' ? sourceDir : join(sourceDir, rel), { withFileTypes: true });
+      return readdirSync(rel === '' ? sourceDir : join(sourceDir, rel), { withFileTypes: true });
     } catch (err) {
       if (rel === '') {
         const code = (err as NodeJS.ErrnoException).code;
@@ -124,93 +145,78 @@ export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<Sc
       }
       throw ioError('read directory', rel, err);
     }
-    for (const d of dirents) {
-      const name = d.name;
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      const abs = join(sourceDir, childRel);
-      let kind = kindOf(d);
-      if (kind === 'unknown') {
-        // Some file systems do not report the type in readdir.
-        try {
-          kind = kindOf(await lstat(abs));
-        } catch (err) {
-          throw ioError('stat', childRel, err);
-        }
-      }
-      if (isExcluded(childRel, kind === 'd')) continue;
-      const why = nameProblem(name);
-      if (why) {
-        throw packError(`cannot deploy ${quotePath(childRel)}: its name ${why}; rename it or exclude it`);
-      }
-      switch (kind) {
-        case 'd':
-          entries.push({ type: 'd', mode: DIR_MODE, size: 0, path: childRel });
-          queue.push({ dir: childRel });
-          break;
-        case 'f':
-          queue.push({ file: childRel });
-          break;
-        case 'l': {
-          let target: string;
+  };
+
+  const stack: string[] = [''];
+  let sliceStart = performance.now();
+  try {
+    while (stack.length > 0) {
+      const rel = stack.pop()!;
+      for (const d of readDir(rel)) {
+        const name = d.name;
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const abs = join(sourceDir, childRel);
+        let kind = kindOf(d);
+        if (kind === 'unknown') {
+          // Some file systems do not report the type in readdir.
           try {
-            target = await readlink(abs);
+            kind = kindOf(lstatSync(abs));
           } catch (err) {
-            throw ioError('read symlink', childRel, err);
+            throw ioError('stat', childRel, err);
           }
-          const bad = target === '' ? 'is empty' : nameProblem(target);
-          if (bad) {
-            throw packError(`cannot deploy symlink ${quotePath(childRel)}: its target ${quotePath(target)} ${bad}; fix it or exclude it`);
-          }
-          entries.push({ type: 'l', mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
-          break;
         }
-        default:
-          throw packError(
-            `cannot deploy ${quotePath(childRel)}: it is a ${kind}; only files, directories and symlinks can be deployed — exclude it`,
-          );
+        if (isExcluded(childRel, kind === 'd')) continue;
+        const why = nameProblem(name);
+        if (why) {
+          throw packError(`cannot deploy ${quotePath(childRel)}: its name ${why}; rename it or exclude it`);
+        }
+        switch (kind) {
+          case 'd':
+            entries.push({ type: 'd', mode: DIR_MODE, size: 0, path: childRel });
+            stack.push(childRel);
+            break;
+          case 'f': {
+            let r;
+            try {
+              r = readSmallOrOpenSync(abs);
+            } catch (err) {
+              throw ioError('read', childRel, err);
+            }
+            if (r.buf) addFile(childRel, r.stat.mode, { sha256: createHash('sha256').update(r.buf).digest('hex'), size: r.buf.length });
+            else await hashLarge(childRel, r.fd, r.stat.mode);
+            break;
+          }
+          case 'l': {
+            let target: string;
+            try {
+              target = readlinkSync(abs);
+            } catch (err) {
+              throw ioError('read symlink', childRel, err);
+            }
+            const bad = target === '' ? 'is empty' : nameProblem(target);
+            if (bad) {
+              throw packError(`cannot deploy symlink ${quotePath(childRel)}: its target ${quotePath(target)} ${bad}; fix it or exclude it`);
+            }
+            entries.push({ type: 'l', mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
+            break;
+          }
+          default:
+            throw packError(
+              `cannot deploy ${quotePath(childRel)}: it is a ${kind}; only files, directories and symlinks can be deployed — exclude it`,
+            );
+        }
+        if (bigError) throw bigError;
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
       }
     }
-  };
-
-  const readFileJob = async (rel: string): Promise<void> => {
-    let r;
-    try {
-      r = await hashFile(join(sourceDir, rel));
-    } catch (err) {
-      throw ioError('read', rel, err);
-    }
-    entries.push({ type: 'f', mode: r.mode, size: r.size, sha256: r.sha256, path: rel });
-    files++;
-    bytes += r.size;
-  };
-
-  await new Promise<void>((resolve, reject) => {
-    let active = 0;
-    let failed = false;
-    const pump = (): void => {
-      while (!failed && active < concurrency && queue.length > 0) {
-        // LIFO: depth first, so the queue stays small on wide trees.
-        const job = queue.pop()!;
-        active++;
-        const p = 'dir' in job ? readDir(job.dir) : readFileJob(job.file);
-        p.then(
-          () => {
-            active--;
-            if (failed) return;
-            if (queue.length === 0 && active === 0) resolve();
-            else pump();
-          },
-          (err: unknown) => {
-            active--;
-            if (failed) return;
-            failed = true;
-            reject(err);
-          },
-        );
-      }
-    };
-    pump();
-  });
+  } finally {
+    // Let large-file reads finish (and close their fds) even when the walk failed.
+    await Promise.all(running);
+  }
+  if (bigError) throw bigError;
 
   return { entries: sortEntries(entries), files, bytes };
 }
