@@ -9838,7 +9838,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash6,
       createHmac: createHmac2,
       createSign,
       createVerify,
@@ -10526,11 +10526,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash6("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash6("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -10695,8 +10695,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash6("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash6("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -10736,7 +10736,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac2(
           "sha1",
-          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash6("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -11079,7 +11079,7 @@ var require_agent = __commonJS({
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
     var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile5 } = __require("fs");
+    var { readFile: readFile6 } = __require("fs");
     var { execFile: execFile2, spawn } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
@@ -11297,7 +11297,7 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile5(socketPath, function readCygsocket(err, data) {
+          readFile6(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -11306,7 +11306,7 @@ var require_agent = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile5(socketPath, readCygsocket);
+                readFile6(socketPath, readCygsocket);
               });
               return;
             }
@@ -13058,7 +13058,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash6,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -13484,7 +13484,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash5(this.hashName);
+          const hash = createHash6(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -14492,9 +14492,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash6(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash6(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -19929,7 +19929,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash5,
+      createHash: createHash6,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -20151,7 +20151,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash5(hashAlgo).update(key).digest("hex");
+              key = createHash6(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -26055,7 +26055,7 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
       let sink;
       const finished = new Promise((resolve2, reject) => {
         sink = pack.entry(
-          { ...baseHeader, name: e.path, type: "file", mode: e.mode, size: e.size, mtime },
+          { ...baseHeader, name: e.archivePath ?? e.path, type: "file", mode: e.mode, size: e.size, mtime },
           (err) => err ? reject(err) : resolve2()
         );
       });
@@ -26100,7 +26100,7 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
       if (stopped) return;
       const abs = join3(sourceDir, e.path);
       if (e.type === "d") {
-        addEntry({ ...baseHeader, name: e.path, type: "directory", mode: DIR_MODE, mtime: now });
+        addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: "directory", mode: DIR_MODE, mtime: now });
       } else if (e.type === "l") {
         let target;
         let mtime;
@@ -26113,7 +26113,7 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
           throw err instanceof DeployError ? err : readError(e.path, err);
         }
         if (target !== e.linkTarget) throw changed(e.path, "its link target differs from the scan");
-        addEntry({ ...baseHeader, name: e.path, type: "symlink", linkname: target, mode: SYMLINK_MODE, mtime });
+        addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: "symlink", linkname: target, mode: SYMLINK_MODE, mtime });
         progress.files++;
       } else {
         let r;
@@ -26131,7 +26131,7 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
         } else {
           const sha = verify ? createHash2("sha256").update(r.buf).digest("hex") : void 0;
           checkContent(e, r.buf.length, sha);
-          addEntry({ ...baseHeader, name: e.path, type: "file", mode: e.mode, size: e.size, mtime: r.stat.mtime }, r.buf);
+          addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: "file", mode: e.mode, size: e.size, mtime: r.stat.mtime }, r.buf);
           progress.bytes += e.size;
         }
         progress.files++;
@@ -26151,13 +26151,37 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
   return out;
 }
 
+// src/pack/seed.ts
+import { createHash as createHash3 } from "node:crypto";
+import { lstat, readFile as readFile2 } from "node:fs/promises";
+import { join as join4 } from "node:path";
+var SEED_DIR = ".php-deploy-seed";
+async function seedEntries(sourceDir, sharedPaths) {
+  const out = [];
+  for (const p of sharedPaths) {
+    const abs = join4(sourceDir, p);
+    const st = await lstat(abs).catch(() => void 0);
+    if (!st) continue;
+    if (st.isDirectory()) {
+      out.push({ type: "d", mode: 493, size: 0, path: p, archivePath: `${SEED_DIR}/${p}` });
+      const scan = await scanTree(abs, { exclude: [] });
+      for (const e of scan.entries) out.push({ ...e, path: `${p}/${e.path}`, archivePath: `${SEED_DIR}/${p}/${e.path}` });
+    } else if (st.isFile()) {
+      const data = await readFile2(abs);
+      const sha256 = createHash3("sha256").update(data).digest("hex");
+      out.push({ type: "f", mode: normalizeFileMode(st.mode), size: data.length, sha256, path: p, archivePath: `${SEED_DIR}/${p}` });
+    }
+  }
+  return out;
+}
+
 // src/artifact/archive.ts
 import { execFile } from "node:child_process";
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir, mkdtemp, readdir, readFile as readFile2, readlink, rm, unlink } from "node:fs/promises";
+import { lstat as lstat2, mkdir, mkdtemp, readdir, readFile as readFile3, readlink, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 function artifactError(message, cause) {
@@ -26166,7 +26190,7 @@ function artifactError(message, cause) {
 var FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 var Tap = class extends Transform2 {
   bytes = 0;
-  hash = createHash3("sha256");
+  hash = createHash4("sha256");
   _transform(chunk, _enc, cb) {
     this.bytes += chunk.length;
     this.hash.update(chunk);
@@ -26176,8 +26200,8 @@ var Tap = class extends Transform2 {
 async function createReleaseArchive(sourceDir, entries, manifestText, opts = {}) {
   const { fileName = "release.tar.gz", tmpRoot = tmpdir(), ...packOpts } = opts;
   if (!FILE_NAME_RE.test(fileName)) throw new RangeError(`bad archive file name ${JSON.stringify(fileName)}`);
-  const dir = await mkdtemp(join4(tmpRoot, "php-deploy-archive-"));
-  const path = join4(dir, fileName);
+  const dir = await mkdtemp(join5(tmpRoot, "php-deploy-archive-"));
+  const path = join5(dir, fileName);
   try {
     const tap = new Tap();
     await pipeline(createPackStream(sourceDir, entries, manifestText, packOpts), tap, createWriteStream(path, { flags: "wx" }));
@@ -26202,12 +26226,12 @@ function runTar(args) {
   });
 }
 async function sha256File(path) {
-  const hash = createHash3("sha256");
+  const hash = createHash4("sha256");
   await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
   return hash.digest("hex");
 }
 async function listTree(dir, rel = "", out = []) {
-  for (const d of await readdir(join4(dir, rel), { withFileTypes: true })) {
+  for (const d of await readdir(join5(dir, rel), { withFileTypes: true })) {
     const p = rel ? `${rel}/${d.name}` : d.name;
     out.push(p);
     if (d.isDirectory()) await listTree(dir, p, out);
@@ -26221,8 +26245,8 @@ async function verifyTree(dir, entries) {
   const listed = /* @__PURE__ */ new Set();
   for (const e of entries) {
     listed.add(e.path);
-    const abs = join4(dir, e.path);
-    const st = await lstat(abs).catch(() => void 0);
+    const abs = join5(dir, e.path);
+    const st = await lstat2(abs).catch(() => void 0);
     if (!st) bad(e.path, "is missing");
     else if (e.type === "d") {
       if (!st.isDirectory()) bad(e.path, "is not a directory");
@@ -26245,14 +26269,14 @@ async function extractArchive(archivePath, destDir, opts = {}) {
     if ((await readdir(destDir)).length > 0) throw artifactError(`cannot extract the release archive into ${destDir}: the directory is not empty`);
     dir = destDir;
   } else {
-    dir = await mkdtemp(join4(tmpdir(), "php-deploy-release-"));
+    dir = await mkdtemp(join5(tmpdir(), "php-deploy-release-"));
   }
   try {
     await runTar(["-xzf", archivePath, "-C", dir, "--no-same-owner", "--preserve-permissions", "--no-overwrite-dir"]);
-    const manifestPath = join4(dir, MANIFEST_NAME);
+    const manifestPath = join5(dir, MANIFEST_NAME);
     let manifestText;
     try {
-      manifestText = await readFile2(manifestPath, "utf8");
+      manifestText = await readFile3(manifestPath, "utf8");
     } catch {
       throw artifactError(`the release archive ${archivePath} has no ${MANIFEST_NAME}; it was not made by php-deploy`);
     }
@@ -27884,7 +27908,7 @@ var RemoteOutput = class {
 };
 
 // src/ssh/known-hosts.ts
-import { createHash as createHash4, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash as createHash5, createHmac, timingSafeEqual } from "node:crypto";
 var KEY_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
 var BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 function lineError(n, why) {
@@ -27995,7 +28019,7 @@ function lookupHost(parsed, host, port) {
   return { keys, certAuthority, certAuthorityOnly: certAuthority && keys.length === 0 };
 }
 function fingerprint(keyBlob) {
-  return "SHA256:" + createHash4("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
+  return "SHA256:" + createHash5("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
 }
 
 // src/ssh/session.ts
@@ -28183,7 +28207,7 @@ function unixifyPath(path) {
   }
   return path;
 }
-async function readFile3(filePath) {
+async function readFile4(filePath) {
   return new Promise((resolve2, reject) => {
     fs3.readFile(filePath, "utf8", (err, res) => {
       if (err) {
@@ -28268,7 +28292,7 @@ var NodeSSH = class {
       invariant2(config.passphrase == null || typeof config.passphrase === "string", "config.passphrase must be null or a valid string");
       if (config.privateKeyPath != null) {
         try {
-          config.privateKey = await readFile3(config.privateKeyPath);
+          config.privateKey = await readFile4(config.privateKeyPath);
         } catch (err) {
           if (err != null && err.code === "ENOENT") {
             throw new AssertionError({ message: "config.privateKeyPath does not exist at given fs path" });
@@ -29404,7 +29428,7 @@ var Phases = class {
 
 // src/engine/preflight.ts
 import { readFileSync } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/preflight/constraint.ts
 var MODIFIER = "[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\\d+)*)?)?([.-]?dev)?";
@@ -29923,7 +29947,7 @@ function checksError(checks) {
 function platformChecks(settings, facts) {
   let lock;
   try {
-    lock = readFileSync(join5(settings.source, "composer.lock"), "utf8");
+    lock = readFileSync(join6(settings.source, "composer.lock"), "utf8");
   } catch {
     return [];
   }
@@ -29941,8 +29965,8 @@ function platformChecks(settings, facts) {
 }
 
 // src/preflight/artifact.ts
-import { open, readFile as readFile4 } from "node:fs/promises";
-import { isAbsolute, join as join6, posix, relative, resolve, sep } from "node:path";
+import { open, readFile as readFile5 } from "node:fs/promises";
+import { isAbsolute, join as join7, posix, relative, resolve, sep } from "node:path";
 function underAny(path, prefixes) {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
 }
@@ -29966,7 +29990,7 @@ function plural(n, word) {
 async function readHead(sourceDir, rel, max = 64 * 1024) {
   let fh;
   try {
-    fh = await open(join6(sourceDir, rel), "r");
+    fh = await open(join7(sourceDir, rel), "r");
     const buf = Buffer.alloc(max);
     const { bytesRead } = await fh.read(buf, 0, max, 0);
     return buf.subarray(0, bytesRead).toString("utf8");
@@ -29979,7 +30003,7 @@ async function readHead(sourceDir, rel, max = 64 * 1024) {
 async function readJson(sourceDir, rel) {
   let text;
   try {
-    text = await readFile4(join6(sourceDir, rel), "utf8");
+    text = await readFile5(join7(sourceDir, rel), "utf8");
   } catch (err) {
     const code = err.code;
     return code === "ENOENT" || code === "ENOTDIR" ? { missing: true } : { error: code ?? String(err) };
@@ -30521,10 +30545,13 @@ async function upload(h, settings, ref, entries, manifestText, reporter, signal)
   reporter.info(
     base ? `${label}: sending ${diff.send.length} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed` : `${label}: sending all ${diff.send.length} entries (${formatMB(diff.sendBytes)})`
   );
+  const seeds = await seedEntries(settings.source, h.begin?.all("missing_shared") ?? []);
+  if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all("missing_shared").join(", ")}`);
   const manifest = Buffer.from(manifestText);
   let lastReport = 0;
-  const pack = createPackStream(settings.source, diff.send, "", {
+  const pack = createPackStream(settings.source, [...diff.send, ...seeds], "", {
     signal,
+    parallel: true,
     onProgress: (p) => {
       const t = Date.now();
       if (t - lastReport < 2e3 && p.files < diff.send.length) return;

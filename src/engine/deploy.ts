@@ -17,6 +17,7 @@ import { newDeployId, type Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
+import { seedEntries } from '../pack/seed.js';
 import { scanTree } from '../pack/scan.js';
 import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
 import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
@@ -298,10 +299,13 @@ async function upload(
       ? `${label}: sending ${diff.send.length} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed`
       : `${label}: sending all ${diff.send.length} entries (${formatMB(diff.sendBytes)})`,
   );
+  const seeds = await seedEntries(settings.source, h.begin?.all('missing_shared') ?? []);
+  if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
   const manifest = Buffer.from(manifestText);
   let lastReport = 0;
-  const pack = createPackStream(settings.source, diff.send, '', {
+  const pack = createPackStream(settings.source, [...diff.send, ...seeds], '', {
     signal,
+    parallel: true,
     onProgress: (p) => {
       const t = Date.now();
       if (t - lastReport < 2000 && p.files < diff.send.length) return;

@@ -17,6 +17,9 @@ import { quotePath } from './scan.js';
 
 type EntryHeader = Partial<Header> & { name: string };
 
+/** An entry to pack; `archivePath` puts it elsewhere in the archive than its path in the source. */
+export type PackEntry = ManifestEntry & { archivePath?: string };
+
 export interface PackProgress {
   /** Files and symlinks written so far. */
   files: number;
@@ -173,7 +176,7 @@ export class ParallelGzip extends Transform {
  */
 export function createPackStream(
   sourceDir: string,
-  toSend: readonly ManifestEntry[],
+  toSend: readonly PackEntry[],
   manifestText: string,
   opts: PackOptions = {},
 ): Readable {
@@ -262,7 +265,7 @@ export function createPackStream(
     if (sha !== undefined && e.sha256 !== undefined && sha !== e.sha256) throw changed(e.path, 'content differs from the scan');
   };
 
-  const packLargeFile = async (e: ManifestEntry, fd: number, mtime: Date): Promise<void> => {
+  const packLargeFile = async (e: PackEntry, fd: number, mtime: Date): Promise<void> => {
     try {
       await lastDone;
       queued = 0;
@@ -270,7 +273,7 @@ export function createPackStream(
       const hash = verify ? createHash('sha256') : undefined;
       let sink!: ReturnType<typeof pack.entry>;
       const finished = new Promise<void>((resolve, reject) => {
-        sink = pack.entry({ ...baseHeader, name: e.path, type: 'file', mode: e.mode, size: e.size, mtime }, (err) =>
+        sink = pack.entry({ ...baseHeader, name: e.archivePath ?? e.path, type: 'file', mode: e.mode, size: e.size, mtime }, (err) =>
           err ? reject(err) : resolve(),
         );
       });
@@ -315,7 +318,7 @@ export function createPackStream(
       if (stopped) return;
       const abs = join(sourceDir, e.path);
       if (e.type === 'd') {
-        addEntry({ ...baseHeader, name: e.path, type: 'directory', mode: DIR_MODE, mtime: now });
+        addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: 'directory', mode: DIR_MODE, mtime: now });
       } else if (e.type === 'l') {
         let target: string;
         let mtime: Date;
@@ -328,7 +331,7 @@ export function createPackStream(
           throw err instanceof DeployError ? err : readError(e.path, err);
         }
         if (target !== e.linkTarget) throw changed(e.path, 'its link target differs from the scan');
-        addEntry({ ...baseHeader, name: e.path, type: 'symlink', linkname: target, mode: SYMLINK_MODE, mtime });
+        addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: 'symlink', linkname: target, mode: SYMLINK_MODE, mtime });
         progress.files++;
       } else {
         let r;
@@ -346,7 +349,7 @@ export function createPackStream(
         } else {
           const sha = verify ? createHash('sha256').update(r.buf).digest('hex') : undefined;
           checkContent(e, r.buf.length, sha);
-          addEntry({ ...baseHeader, name: e.path, type: 'file', mode: e.mode, size: e.size, mtime: r.stat.mtime }, r.buf);
+          addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: 'file', mode: e.mode, size: e.size, mtime: r.stat.mtime }, r.buf);
           progress.bytes += e.size;
         }
         progress.files++;
