@@ -1786,9 +1786,9 @@ var require_headers = __commonJS({
       }
       return 0;
     }
-    function indexOf(block, num, offset, end) {
+    function indexOf(block, num2, offset, end) {
       for (; offset < end; offset++) {
-        if (block[offset] === num) return offset;
+        if (block[offset] === num2) return offset;
       }
       return end;
     }
@@ -1803,18 +1803,18 @@ var require_headers = __commonJS({
       if (val.length > n) return SEVENS.slice(0, n) + " ";
       return ZEROS.slice(0, n - val.length) + val + " ";
     }
-    function encodeSizeBin(num, buf, off) {
+    function encodeSizeBin(num2, buf, off) {
       buf[off] = 128;
       for (let i = 11; i > 0; i--) {
-        buf[off + i] = num & 255;
-        num = Math.floor(num / 256);
+        buf[off + i] = num2 & 255;
+        num2 = Math.floor(num2 / 256);
       }
     }
-    function encodeSize(num, buf, off) {
-      if (num.toString(8).length > 11) {
-        encodeSizeBin(num, buf, off);
+    function encodeSize(num2, buf, off) {
+      if (num2.toString(8).length > 11) {
+        encodeSizeBin(num2, buf, off);
       } else {
-        b4a.write(buf, encodeOct(num, 11), off);
+        b4a.write(buf, encodeOct(num2, 11), off);
       }
     }
     function parse256(buf) {
@@ -3265,13 +3265,13 @@ var require_ignore = __commonJS({
         return this.add(pattern);
       }
       // @returns {TestResult}
-      _test(originalPath, cache, path) {
+      _test(originalPath, cache2, path) {
         checkPath(
           path,
           originalPath,
           this._strictPathCheck ? throwError : RETURN_FALSE
         );
-        return path ? this._t(path, cache) : {
+        return path ? this._t(path, cache2) : {
           ignored: false,
           unignored: false
         };
@@ -3288,13 +3288,13 @@ var require_ignore = __commonJS({
         const literal = this._rules.testLiteral(path);
         return literal.ignored || literal.unignored ? literal : dir;
       }
-      _t(path, cache) {
-        if (path in cache) {
-          return cache[path];
+      _t(path, cache2) {
+        if (path in cache2) {
+          return cache2[path];
         }
         const parentPath = parentOf(path);
-        const parent = parentPath ? this._t(parentPath, cache) : UNDEFINED;
-        return cache[path] = parent && parent.ignored ? parent : this._rules.test(path, MODE_IGNORE);
+        const parent = parentPath ? this._t(parentPath, cache2) : UNDEFINED;
+        return cache2[path] = parent && parent.ignored ? parent : this._rules.test(path, MODE_IGNORE);
       }
       ignores(path) {
         return this._test(path, this._ignoreCache, convertPath(path)).ignored;
@@ -5809,29 +5809,29 @@ var require_nacl_fast = __commonJS({
         return smlen;
       }
       function unpackneg(r, p) {
-        var t = gf(), chk = gf(), num = gf(), den = gf(), den2 = gf(), den4 = gf(), den6 = gf();
+        var t = gf(), chk = gf(), num2 = gf(), den = gf(), den2 = gf(), den4 = gf(), den6 = gf();
         set25519(r[2], gf1);
         unpack25519(r[1], p);
-        S(num, r[1]);
-        M(den, num, D);
-        Z(num, num, r[2]);
+        S(num2, r[1]);
+        M(den, num2, D);
+        Z(num2, num2, r[2]);
         A(den, r[2], den);
         S(den2, den);
         S(den4, den2);
         M(den6, den4, den2);
-        M(t, den6, num);
+        M(t, den6, num2);
         M(t, t, den);
         pow2523(t, t);
-        M(t, t, num);
+        M(t, t, num2);
         M(t, t, den);
         M(t, t, den);
         M(r[0], t, den);
         S(chk, r[0]);
         M(chk, chk, den);
-        if (neq25519(chk, num)) M(r[0], r[0], I);
+        if (neq25519(chk, num2)) M(r[0], r[0], I);
         S(chk, r[0]);
         M(chk, chk, den);
-        if (neq25519(chk, num)) return -1;
+        if (neq25519(chk, num2)) return -1;
         if (par25519(r[0]) === p[31] >> 7) Z(r[0], gf0, r[0]);
         M(r[3], r[0], r[1]);
         return 0;
@@ -11079,7 +11079,7 @@ var require_agent = __commonJS({
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
     var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile6 } = __require("fs");
+    var { readFile: readFile7 } = __require("fs");
     var { execFile: execFile2, spawn } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
@@ -11297,7 +11297,7 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile6(socketPath, function readCygsocket(err, data) {
+          readFile7(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -11306,7 +11306,7 @@ var require_agent = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile6(socketPath, readCygsocket);
+                readFile7(socketPath, readCygsocket);
               });
               return;
             }
@@ -12837,8 +12837,8 @@ var require_handlers_misc = __commonJS({
               let signal;
               let coreDumped;
               if (self2._compatFlags & COMPAT.OLD_EXIT) {
-                const num = bufferParser.readUInt32BE();
-                switch (num) {
+                const num2 = bufferParser.readUInt32BE();
+                switch (num2) {
                   case 1:
                     signal = "HUP";
                     break;
@@ -12861,8 +12861,8 @@ var require_handlers_misc = __commonJS({
                     signal = "TERM";
                     break;
                   default:
-                    if (num !== void 0) {
-                      signal = `UNKNOWN (${num})`;
+                    if (num2 !== void 0) {
+                      signal = `UNKNOWN (${num2})`;
                     }
                 }
                 coreDumped = false;
@@ -13493,13 +13493,13 @@ var require_kex = __commonJS({
           hashString(hash, serverPublicHostKey);
           if (this.type === "groupex") {
             const params = this.getDHParams();
-            const num = Buffer.allocUnsafe(4);
-            writeUInt32BE(num, this._minBits, 0);
-            hash.update(num);
-            writeUInt32BE(num, this._prefBits, 0);
-            hash.update(num);
-            writeUInt32BE(num, this._maxBits, 0);
-            hash.update(num);
+            const num2 = Buffer.allocUnsafe(4);
+            writeUInt32BE(num2, this._minBits, 0);
+            hash.update(num2);
+            writeUInt32BE(num2, this._prefBits, 0);
+            hash.update(num2);
+            writeUInt32BE(num2, this._maxBits, 0);
+            hash.update(num2);
             hashString(hash, params.prime);
             hashString(hash, params.generator);
           }
@@ -23685,9 +23685,9 @@ var require_semver = __commonJS({
       } else {
         this.prerelease = m[4].split(".").map(function(id) {
           if (/^[0-9]+$/.test(id)) {
-            var num = +id;
-            if (num >= 0 && num < MAX_SAFE_INTEGER) {
-              return num;
+            var num2 = +id;
+            if (num2 >= 0 && num2 < MAX_SAFE_INTEGER) {
+              return num2;
             }
           }
           return id;
@@ -24990,6 +24990,132 @@ function asDeployError(err, host, phase) {
   return new DeployError(message, { host, phase, cause: err });
 }
 
+// src/migrations/glob.ts
+var DEFAULT_MIGRATION_GLOBS = Object.freeze([
+  // Laravel
+  "database/migrations/**/*.php",
+  // Doctrine Migrations (Symfony's default is migrations/, older bundles use src/Migrations/)
+  "migrations/**/*.php",
+  "src/Migrations/**/*.php",
+  // plain SQL
+  "migrations/**/*.sql",
+  "database/migrations/**/*.sql",
+  "db/migrations/**/*.sql",
+  "sql/migrations/**/*.sql"
+]);
+var cache = /* @__PURE__ */ new Map();
+function escapeRe(ch) {
+  return /[\\^$.*+?()[\]{}|]/.test(ch) ? `\\${ch}` : ch;
+}
+function closingBrace(glob, open2) {
+  let depth = 0;
+  for (let i = open2; i < glob.length; i++) {
+    const ch = glob[i];
+    if (ch === "\\") i++;
+    else if (ch === "{") depth++;
+    else if (ch === "}" && --depth === 0) return i;
+  }
+  return -1;
+}
+function globToRegExp(glob) {
+  const cached = cache.get(glob);
+  if (cached) return cached;
+  const g = glob.replace(/^(?:\.\/)+/, "").replace(/^\/+/, "");
+  let re = "";
+  const closers = [];
+  for (let i = 0; i < g.length; i++) {
+    const ch = g[i];
+    if (ch === "\\" && i + 1 < g.length) {
+      re += escapeRe(g[++i]);
+    } else if (ch === "*") {
+      if (g[i + 1] === "*") {
+        let j = i;
+        while (g[j] === "*") j++;
+        const segStart = i === 0 || g[i - 1] === "/";
+        const segEnd = j === g.length || g[j] === "/";
+        if (segStart && segEnd) {
+          if (j === g.length) {
+            re = i === 0 ? ".*" : `${re.slice(0, -1)}(?:/.*)?`;
+          } else {
+            re += "(?:[^/]*/)*";
+            j++;
+          }
+          i = j - 1;
+          continue;
+        }
+        i = j - 1;
+      }
+      re += "[^/]*";
+    } else if (ch === "?") {
+      re += "[^/]";
+    } else if (ch === "[") {
+      const end = g.indexOf("]", i + 2);
+      if (end < 0) {
+        re += "\\[";
+        continue;
+      }
+      let body = g.slice(i + 1, end);
+      const negate = body[0] === "!" || body[0] === "^";
+      if (negate) body = body.slice(1);
+      re += `[${negate ? "^/" : ""}${body.replace(/[\\\]^]/g, (c) => `\\${c}`)}]`;
+      i = end;
+    } else if (ch === "{") {
+      const end = closingBrace(g, i);
+      if (end < 0) re += "\\{";
+      else {
+        closers.push(end);
+        re += "(?:";
+      }
+    } else if (ch === "," && closers.length > 0) {
+      re += "|";
+    } else if (ch === "}" && closers.at(-1) === i) {
+      closers.pop();
+      re += ")";
+    } else {
+      re += escapeRe(ch);
+    }
+  }
+  const out = new RegExp(`^${re}$`);
+  cache.set(glob, out);
+  return out;
+}
+function naturalCompare(a, b) {
+  const re = /(\d+)|(\D+)/g;
+  const pa = a.match(re) ?? [];
+  const pb = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === y) continue;
+    const nx = /^\d/.test(x);
+    const ny = /^\d/.test(y);
+    if (nx && ny) {
+      const sx = x.replace(/^0+/, "");
+      const sy = y.replace(/^0+/, "");
+      if (sx.length !== sy.length) return sx.length - sy.length;
+      if (sx !== sy) return sx < sy ? -1 : 1;
+      if (x.length !== y.length) return x.length - y.length;
+      continue;
+    }
+    return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+function sortMigrationPaths(paths) {
+  const base = (p) => p.slice(p.lastIndexOf("/") + 1);
+  return [...paths].sort((a, b) => naturalCompare(base(a), base(b)) || naturalCompare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+function findMigrationFiles(entries, globs = DEFAULT_MIGRATION_GLOBS) {
+  const res = globs.map(globToRegExp);
+  const found = /* @__PURE__ */ new Set();
+  for (const e of entries) {
+    if (e.type !== void 0 && e.type !== "f") continue;
+    const p = e.path.replace(/^(?:\.\/)+/, "");
+    if (res.some((re) => re.test(p))) found.add(p);
+  }
+  return sortMigrationPaths([...found]);
+}
+
 // src/ssh/target.ts
 import { isIPv4, isIPv6 } from "node:net";
 var FORM = "write each server as host, user@host, user@host:port or user@[ipv6]:port";
@@ -25161,6 +25287,23 @@ var OPTIONS = [
     description: "Commands run in the new release before it goes live, one per line; any failure stops the deploy. A line starting with `once:` (e.g. `once: php artisan migrate --force`) runs on the first host only, before the others.",
     commands: ["deploy"]
   },
+  {
+    name: "migrations",
+    description: "Migration guard: `forbid` refuses a release whose new migrations are irreversible or break the live release (DROP, RENAME, narrowing, NOT NULL without default, DELETE/UPDATE without WHERE \u2026), before anything changes; `warn` only reports them; `off` skips the check.",
+    default: "forbid",
+    commands: ["deploy", "rollback"]
+  },
+  {
+    name: "migrations-path",
+    description: "Globs of migration files, one per line (default: Laravel database/migrations, Doctrine migrations/ and src/Migrations, and plain SQL folders).",
+    commands: ["deploy", "rollback"]
+  },
+  {
+    name: "backup-command",
+    description: 'Command run on the first host before migrations when the release brings new ones, e.g. `mysqldump app | gzip > "$PHP_DEPLOY_BACKUP_DIR/$PHP_DEPLOY_ID.sql.gz"`; a failure stops the deploy.',
+    commands: ["deploy"]
+  },
+  { name: "backup-keep", description: "Newest files kept in shared/backups.", default: "5", commands: ["deploy"] },
   {
     name: "after-switch",
     description: "Commands run in the new release after it is live and healthy, one per line.",
@@ -25337,6 +25480,14 @@ function commandLines(raw, name) {
   }
   return lines;
 }
+function migrationGlobs(globs) {
+  for (const g of globs) {
+    if (g.startsWith("/") || g.split("/").includes("..") || /[\\\s'"`$;|&]/.test(g)) {
+      throw new InputError("migrations-path", `'${g}' must be a relative glob such as database/migrations/*.php`);
+    }
+  }
+  return globs.length > 0 ? globs : [...DEFAULT_MIGRATION_GLOBS];
+}
 function oneOf(raw, name, allowed) {
   const text = value(raw, name).trim();
   if (!allowed.includes(text)) {
@@ -25404,6 +25555,10 @@ function parseSettings(raw, ctx) {
     batchSize: wholeNumber(raw, "batch-size", 1, 1e3),
     rollingFailure: oneOf(raw, "rolling-failure", ["revert", "keep"]),
     maxParallel: wholeNumber(raw, "max-parallel", 1, 200),
+    migrations: oneOf(raw, "migrations", ["forbid", "warn", "off"]),
+    migrationsPath: migrationGlobs(splitList(value(raw, "migrations-path"), { commas: false })),
+    backupCommand: value(raw, "backup-command").trim() || void 0,
+    backupKeep: wholeNumber(raw, "backup-keep", 1, 1e3),
     artifact: oneOf(raw, "artifact", ["auto", "true", "false"]),
     artifactRetentionDays: value(raw, "artifact-retention-days").trim() ? wholeNumber(raw, "artifact-retention-days", 1, 400) : void 0,
     githubToken: value(raw, "github-token").trim() && !value(raw, "github-token").includes("${{") ? value(raw, "github-token").trim() : void 0,
@@ -26298,6 +26453,38 @@ async function extractArchive(archivePath, destDir, opts = {}) {
   }
 }
 
+// src/migrations/ere.ts
+function globsToEre(globs) {
+  const one = (glob) => {
+    let out = "";
+    let depth = 0;
+    for (let i = 0; i < glob.length; i++) {
+      const c = glob[i];
+      if (c === "*" && glob[i + 1] === "*") {
+        if (glob[i + 2] === "/") {
+          out += "(.*/)?";
+          i += 2;
+        } else {
+          out += ".*";
+          i += 1;
+        }
+      } else if (c === "*") out += "[^/]*";
+      else if (c === "?") out += "[^/]";
+      else if (c === "{") {
+        depth += 1;
+        out += "(";
+      } else if (c === "}" && depth > 0) {
+        depth -= 1;
+        out += ")";
+      } else if (c === "," && depth > 0) out += "|";
+      else if (".+()|$^[]{},\\".includes(c)) out += c === "^" || c === "\\" ? "." : `[${c}]`;
+      else out += c;
+    }
+    return `^${out}$`;
+  };
+  return globs.map(one).join("|");
+}
+
 // src/remote/php-deploy-remote.sh
 var php_deploy_remote_default = `#!/usr/bin/env bash
 # php-deploy remote side. Runs on the target server as the SSH user, started by the engine as
@@ -26336,6 +26523,11 @@ NEED_BYTES=0
 NEED_PHP_CLI=0
 EXPECT_RELEASE=0
 NOTE_EVENT=''
+WANT_MANIFEST=0
+MIGRATION_RE=''
+GUARD_MODE=off
+BACKUP_COMMAND=''
+BACKUP_KEEP=5
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -26411,6 +26603,11 @@ parse_args() {
       php_cli) NEED_PHP_CLI=$val ;;
       expect_release) EXPECT_RELEASE=$val ;;
       event) NOTE_EVENT=$val ;;
+      want_manifest) WANT_MANIFEST=$val ;;
+      migration_re) MIGRATION_RE=$val ;;
+      guard) GUARD_MODE=$val ;;
+      backup) BACKUP_COMMAND=$val ;;
+      backup_keep) BACKUP_KEEP=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -26438,7 +26635,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=\${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
     [[ \${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -27076,6 +27273,12 @@ step_prepare() {
   link_shared "$rel"
   stop_if_cancelled
 
+  if [[ -n $BACKUP_COMMAND ]]; then
+    phase backup
+    run_backup "$rel" || fail_release "$LAST_FAILURE"
+    stop_if_cancelled
+  fi
+
   if ((\${#ONCE[@]})); then
     phase once
     run_hooks once "$rel" "\${ONCE[@]}" || fail_release "$LAST_FAILURE"
@@ -27091,6 +27294,40 @@ step_prepare() {
     check_release_through_fpm "$rel" || fail_release "$LAST_FAILURE"
   else
     say "no fpm-socket: the new release is not checked before it goes live"
+  fi
+}
+
+# The backup before migrating: the user's command writes into $PHP_DEPLOY_BACKUP_DIR (shared/backups);
+# the newest backup_keep files there are kept.
+run_backup() {
+  local rel=$1 dir=$SHARED_DIR/backups
+  mkdir -p "$dir"
+  export PHP_DEPLOY_BACKUP_DIR=$dir
+  run_hooks backup "$rel" "$BACKUP_COMMAND" || return 1
+  find "$dir" -maxdepth 1 -type f -printf '%T@ %p\\n' | sort -rn | tail -n +"$((BACKUP_KEEP + 1))" |
+    cut -d ' ' -f 2- | xargs -r -d '\\n' rm -f --
+  say "backup: $(find "$dir" -maxdepth 1 -type f | wc -l) backups kept in $dir"
+}
+
+# Migration files listed in a release's manifest (paths matching migration_re), sorted.
+release_migrations() {
+  local manifest=$1
+  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
+  awk -F '\\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
+}
+
+# Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
+warn_schema_on_rollback() {
+  local target=$1 live=$2 newer count
+  [[ -n $MIGRATION_RE && -n $live ]] || return 0
+  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
+  [[ -n $newer ]] || return 0
+  count=$(wc -l <<<"$newer")
+  local names=\${newer//$'\\n'/, }
+  if [[ $GUARD_MODE == forbid ]]; then
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
+  else
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
   fi
 }
 
@@ -27281,6 +27518,7 @@ cmd_rollback() {
   DEPLOY_ID=$target
   result previous "$live"
   result target "$target"
+  warn_schema_on_rollback "$target" "$live"
   phase switch
   t0=$(now_ms)
   switch_to "$target"
@@ -27517,6 +27755,17 @@ cmd_preflight() {
       check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
     fi
   fi
+  if [[ $WANT_MANIFEST == 1 ]]; then
+    # The live release's file list: the engine finds the migrations this release adds.
+    local live
+    live=$(live_id)
+    result live "$live"
+    if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+      say "@@php-deploy manifest-begin"
+      cat "$(meta_dir "$live")/manifest"
+      say "@@php-deploy manifest-end"
+    fi
+  fi
   if [[ -n $RELOAD_COMMAND ]]; then
     local word
     for word in $RELOAD_COMMAND; do
@@ -27659,12 +27908,13 @@ function healthArgs(s) {
     ["expect_release", s.healthExpectRelease ? 1 : 0]
   ];
 }
-function preflightCommand(s, needBytes) {
+function preflightCommand(s, needBytes, opts = {}) {
   const usesPhp = [...s.beforeSwitch, ...s.afterSwitch].some((c) => /(^|[\s;&|(])php(\s|$)|artisan|bin\/console/.test(c));
   return remoteCommand("preflight", [
     ["path", s.deployPath],
     ["need_bytes", needBytes],
     ["php_cli", usesPhp ? 1 : 0],
+    ["want_manifest", opts.wantManifest ? 1 : 0],
     ...healthArgs(s)
   ]);
 }
@@ -27694,6 +27944,7 @@ function uploadCommand(s, ref, baseId, manifestBytes) {
 function activateCommand(s, ref, step2 = "activate", opts = {}) {
   const once = opts.once ?? step2 === "activate";
   return remoteCommand(step2, [
+    ...once && opts.backup && s.backupCommand ? [["backup", s.backupCommand], ["backup_keep", s.backupKeep]] : [],
     ...once ? s.onceCommands.map((c) => ["once", c]) : [],
     ...common(s, ref),
     ["version", s.version],
@@ -27733,6 +27984,8 @@ function cancelCommand(ref, reason) {
 }
 function rollbackCommand(s, token) {
   return remoteCommand("rollback", [
+    ["migration_re", globsToEre(s.migrationsPath)],
+    ["guard", s.migrations],
     ["path", s.deployPath],
     ["target", s.deployId],
     ["token", token],
@@ -29250,6 +29503,7 @@ async function runRemote(session, command, reporter, opts) {
   } catch (err) {
     throw asDeployError(err, session.label, out.phases.at(-1)?.name ?? opts.phase);
   }
+  for (const w of out.all("warning")) reporter.warn(`${session.label}: ${w}`, { host: session.label, phase: opts.phase });
   if (result.code !== 0) {
     if (out.failure) {
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });
@@ -29273,7 +29527,7 @@ async function mapLimit(items, limit, fn) {
     while (next < items.length) {
       const i = next++;
       try {
-        results[i] = await fn(items[i]);
+        results[i] = await fn(items[i], i);
       } catch (err) {
         if (!failed) {
           failed = true;
@@ -29286,15 +29540,14 @@ async function mapLimit(items, limit, fn) {
   if (failed) throw firstError;
   return results;
 }
-async function step(h, s, ref, name, reporter, once = false) {
+async function step(h, s, ref, name, reporter, once = false, backup = false) {
   try {
-    const out = await runRemote(h.session, activateCommand(s, ref, name, { once }), reporter, {
+    const out = await runRemote(h.session, activateCommand(s, ref, name, { once, backup }), reporter, {
       phase: name,
       onPhase: (p) => reporter.info(`${h.session.label}: ${p}`)
     });
     if (out.result("switch_at_ms")) h.switchAtMs = Number(out.result("switch_at_ms"));
     if (out.result("switch_ms")) h.result.switchMs = Number(out.result("switch_ms"));
-    for (const w of out.all("warning")) reporter.warn(`${h.session.label}: ${w}`, { host: h.session.label, phase: name });
     if (name === "switch") h.switched = true;
     if (name === "finish" || name === "activate") {
       h.done = true;
@@ -29353,19 +29606,19 @@ function reportSkew(hosts, reporter) {
   reporter.info(`switched ${at.length} hosts within ${skew} ms`);
   return skew;
 }
-async function prepareAll(hosts, s, ref, reporter, withOnce) {
+async function prepareAll(hosts, s, ref, reporter, withOnce, backup) {
   const [first, ...rest] = hosts;
   if (!first) return;
-  if (withOnce && s.onceCommands.length > 0) {
-    await step(first, s, ref, "prepare", reporter, true);
+  if (withOnce && (s.onceCommands.length > 0 || backup && s.backupCommand)) {
+    await step(first, s, ref, "prepare", reporter, true, backup);
     await mapLimit(rest, s.maxParallel, (h) => step(h, s, ref, "prepare", reporter));
   } else {
     await mapLimit(hosts, s.maxParallel, (h) => step(h, s, ref, "prepare", reporter));
   }
 }
-async function activateGroup(group, s, ref, reporter, withOnce) {
+async function activateGroup(group, s, ref, reporter, withOnce, backup = false) {
   try {
-    await prepareAll(group, s, ref, reporter, withOnce);
+    await prepareAll(group, s, ref, reporter, withOnce, backup);
     await Promise.all(group.map((h) => step(h, s, ref, "switch", reporter).catch((e) => Promise.reject(e))));
   } catch (err) {
     await undoHosts(group, s, ref, asDeployError(err).oneLine(), reporter);
@@ -29375,20 +29628,21 @@ async function activateGroup(group, s, ref, reporter, withOnce) {
   await mapLimit(group, s.maxParallel, (h) => step(h, s, ref, "finish", reporter));
   return skew;
 }
-async function activateHosts(hosts, s, ref, reporter) {
+async function activateHosts(hosts, s, ref, reporter, opts = {}) {
+  const backup = opts.backup === true;
   if (hosts.length === 1 && hosts[0]) {
-    await step(hosts[0], s, ref, "activate", reporter, true);
+    await step(hosts[0], s, ref, "activate", reporter, true, backup);
     return {};
   }
   if (s.strategy === "all-at-once") {
-    return { skewMs: await activateGroup(hosts, s, ref, reporter, true) };
+    return { skewMs: await activateGroup(hosts, s, ref, reporter, true, backup) };
   }
   const done = [];
   for (let i = 0; i < hosts.length; i += s.batchSize) {
     const batch = hosts.slice(i, i + s.batchSize);
     reporter.info(`batch ${i / s.batchSize + 1}: ${batch.map((h) => h.session.label).join(", ")}`);
     try {
-      await activateGroup(batch, s, ref, reporter, i === 0);
+      await activateGroup(batch, s, ref, reporter, i === 0, i === 0 && backup);
       done.push(...batch);
     } catch (err) {
       const rest = hosts.slice(i + s.batchSize);
@@ -29920,10 +30174,12 @@ function parseRuntime(json) {
     return void 0;
   }
 }
-async function checkServer(session, settings, needBytes, reporter) {
-  const out = await runRemote(session, preflightCommand(settings, needBytes), reporter, { phase: "preflight" });
+async function checkServer(session, settings, needBytes, reporter, opts = {}) {
+  const out = await runRemote(session, preflightCommand(settings, needBytes, opts), reporter, { phase: "preflight" });
   return {
     host: session.label,
+    live: out.result("live"),
+    liveManifest: out.manifest,
     checks: out.checks.map((c) => ({ host: session.label, id: c.id, severity: c.severity ?? "info", message: c.message })),
     fpm: parseRuntime(out.result("fpm_platform")),
     cli: parseRuntime(out.result("cli_platform"))
@@ -30334,6 +30590,2370 @@ async function checkArtifact(sourceDir, entries, shared = []) {
   ];
 }
 
+// src/migrations/index.ts
+import { readFile as readFile6 } from "node:fs/promises";
+import { join as join8 } from "node:path";
+
+// src/migrations/markers.ts
+var MARKER = "php-deploy: allow-destructive";
+var FILE_MARKER = "php-deploy: allow-destructive-file";
+var FILE_MARKER_LINES = 20;
+var MARKER_RE = /php-deploy:\s*allow-destructive(-file)?(?![\w-])([^\n]*)/gi;
+function reasonOf(rest) {
+  const r = rest.replace(/\*+\/.*$/, "").replace(/-->.*$/, "").trim().replace(/^[:=\-–—]+/, "").trim();
+  return /[\p{L}\p{N}]/u.test(r) ? r : void 0;
+}
+function markersIn(comments) {
+  const out = [];
+  for (const c of comments) {
+    const lines = c.text.split("\n");
+    lines.forEach((lineText, k) => {
+      MARKER_RE.lastIndex = 0;
+      let m;
+      while (m = MARKER_RE.exec(lineText)) {
+        const reason = reasonOf(m[2]);
+        out.push({ layer: c.layer, line: c.line + k, file: m[1] !== void 0, text: m[0].trim(), ...reason ? { reason } : {} });
+      }
+    });
+  }
+  return out;
+}
+function covers(line, scope, lines) {
+  if (line >= scope.start && line <= scope.end) return true;
+  if (line > scope.start || !lines) return false;
+  if (lines.code.has(line)) return false;
+  for (let l = line + 1; l < scope.start; l++) {
+    if (lines.code.has(l) || !lines.comment.has(l)) return false;
+  }
+  return true;
+}
+function applyMarkers(path, hits, comments, layers) {
+  const markers = markersIn(comments);
+  const findings = [];
+  const fileMarker = markers.find((m) => m.file && m.reason !== void 0 && m.line <= FILE_MARKER_LINES);
+  for (const h of hits) {
+    let reason = fileMarker?.reason;
+    if (reason === void 0) {
+      const m = markers.find(
+        (mk) => !mk.file && mk.reason !== void 0 && h.scopes.some((s) => s.layer === mk.layer && covers(mk.line, s, layers.get(mk.layer)))
+      );
+      reason = m?.reason;
+    }
+    findings.push({
+      path,
+      line: h.line,
+      statement: h.statement,
+      rule: h.rule,
+      message: h.message,
+      ...reason !== void 0 ? { allowed: { reason } } : {}
+    });
+  }
+  for (const m of markers) {
+    if (m.reason === void 0) {
+      findings.push({
+        path,
+        line: m.line,
+        statement: m.text.slice(0, 160),
+        rule: "marker-without-reason",
+        message: `"${m.file ? FILE_MARKER : MARKER}" needs a reason after it (e.g. "${m.file ? FILE_MARKER : MARKER} users.legacy_flag is unused since 2.3"); without one it allows nothing`
+      });
+    } else if (m.file && m.line > FILE_MARKER_LINES) {
+      findings.push({
+        path,
+        line: m.line,
+        statement: m.text.slice(0, 160),
+        rule: "misplaced-marker",
+        message: `"${FILE_MARKER}" counts only in the first ${FILE_MARKER_LINES} lines of the file; move it up, or use "${MARKER} <reason>" at the statement`
+      });
+    }
+  }
+  return findings.sort((a, b) => a.line - b.line);
+}
+
+// src/migrations/schema.ts
+var TYPES = {
+  tinyint: { family: "int", size: 1 },
+  int1: { family: "int", size: 1, base: "tinyint" },
+  bool: { family: "int", size: 1, base: "tinyint" },
+  boolean: { family: "int", size: 1, base: "tinyint" },
+  smallint: { family: "int", size: 2 },
+  int2: { family: "int", size: 2, base: "smallint" },
+  mediumint: { family: "int", size: 3 },
+  int3: { family: "int", size: 3, base: "mediumint" },
+  middleint: { family: "int", size: 3, base: "mediumint" },
+  int: { family: "int", size: 4 },
+  integer: { family: "int", size: 4, base: "int" },
+  int4: { family: "int", size: 4, base: "int" },
+  bigint: { family: "int", size: 8 },
+  int8: { family: "int", size: 8, base: "bigint" },
+  smallserial: { family: "int", size: 2, base: "smallint", auto: true },
+  serial2: { family: "int", size: 2, base: "smallint", auto: true },
+  serial: { family: "int", size: 4, base: "int", auto: true },
+  serial4: { family: "int", size: 4, base: "int", auto: true },
+  bigserial: { family: "int", size: 8, base: "bigint", auto: true },
+  serial8: { family: "int", size: 8, base: "bigint", auto: true },
+  decimal: { family: "decimal" },
+  numeric: { family: "decimal", base: "decimal" },
+  dec: { family: "decimal", base: "decimal" },
+  fixed: { family: "decimal", base: "decimal" },
+  float: { family: "float", size: 4 },
+  float4: { family: "float", size: 4, base: "float" },
+  real: { family: "float", size: 4, base: "float" },
+  double: { family: "float", size: 8 },
+  float8: { family: "float", size: 8, base: "double" },
+  char: { family: "string", size: 1 },
+  character: { family: "string", size: 1, base: "char" },
+  nchar: { family: "string", size: 1, base: "char" },
+  bpchar: { family: "string", size: 1, base: "char" },
+  varchar: { family: "string", size: Infinity },
+  nvarchar: { family: "string", size: Infinity, base: "varchar" },
+  varchar2: { family: "string", size: Infinity, base: "varchar" },
+  tinytext: { family: "string", size: 255 },
+  text: { family: "string", size: 65535 },
+  mediumtext: { family: "string", size: 16777215 },
+  longtext: { family: "string", size: 4294967295 },
+  citext: { family: "string", size: Infinity },
+  clob: { family: "string", size: 4294967295 },
+  binary: { family: "binary", size: 1 },
+  varbinary: { family: "binary", size: Infinity },
+  tinyblob: { family: "binary", size: 255 },
+  blob: { family: "binary", size: 65535 },
+  mediumblob: { family: "binary", size: 16777215 },
+  longblob: { family: "binary", size: 4294967295 },
+  bytea: { family: "binary", size: Infinity },
+  date: { family: "date" },
+  datetime: { family: "datetime", size: 0 },
+  timestamp: { family: "timestamp", size: 0 },
+  timestamptz: { family: "timestamp", size: 0 },
+  time: { family: "time", size: 0 },
+  timetz: { family: "time", size: 0 },
+  year: { family: "year" },
+  json: { family: "json" },
+  jsonb: { family: "json" },
+  enum: { family: "enum" },
+  set: { family: "set" }
+};
+function typeDef(name, args = [], opts = {}) {
+  const lower = name.toLowerCase();
+  const info = TYPES[lower];
+  const def = {
+    base: info?.base ?? lower,
+    family: info?.family ?? "other",
+    nullable: true,
+    hasDefault: false,
+    auto: info?.auto ?? false,
+    ...info?.size !== void 0 ? { size: info.size } : {}
+  };
+  const nums = args.filter((a) => typeof a === "number");
+  switch (def.family) {
+    case "string":
+    case "binary":
+      if (nums[0] !== void 0 && (def.base === "char" || def.base === "varchar" || def.base === "binary" || def.base === "varbinary")) def.size = nums[0];
+      if (nums[0] !== void 0 && (def.base === "text" || def.base === "blob")) def.size = Math.max(nums[0], 0) || def.size;
+      break;
+    case "decimal":
+      def.precision = nums[0] ?? (args.length === 0 && def.base === "decimal" && lower === "numeric" ? Infinity : 10);
+      def.scale = nums[1] ?? 0;
+      break;
+    case "float":
+      if (def.base === "float" && nums[0] !== void 0 && nums[0] > 24) {
+        def.base = "double";
+        def.size = 8;
+      }
+      break;
+    case "datetime":
+    case "timestamp":
+    case "time":
+      if (nums[0] !== void 0) def.size = nums[0];
+      break;
+    case "enum":
+    case "set":
+      def.values = args.map(String);
+      break;
+    case "other":
+      if (args.length > 0) def.args = args.join(",");
+      break;
+  }
+  return { ...def, ...opts };
+}
+function describeType(d) {
+  const b = d.base.toUpperCase();
+  let s;
+  if (d.family === "enum" || d.family === "set") s = `${b}(${(d.values ?? []).map((v) => `'${v}'`).join(",")})`;
+  else if (d.family === "decimal") s = d.precision === Infinity ? b : `${b}(${d.precision},${d.scale})`;
+  else if ((d.base === "char" || d.base === "varchar" || d.base === "binary" || d.base === "varbinary") && d.size !== Infinity) s = `${b}(${d.size})`;
+  else if ((d.family === "datetime" || d.family === "timestamp" || d.family === "time") && d.size) s = `${b}(${d.size})`;
+  else if (d.args) s = `${b}(${d.args})`;
+  else s = b;
+  return d.unsigned ? `${s} UNSIGNED` : s;
+}
+function intDigits(size, unsigned) {
+  return { 1: 3, 2: 5, 3: unsigned ? 8 : 7, 4: 10, 8: unsigned ? 20 : 19 }[size] ?? 20;
+}
+function narrowing(old, nw) {
+  const what = `${describeType(old)} \u2192 ${describeType(nw)}`;
+  if (old.family === nw.family) {
+    switch (nw.family) {
+      case "int": {
+        const os = old.size ?? 4;
+        const ns = nw.size ?? 4;
+        if (ns < os) return what;
+        if (!old.unsigned && nw.unsigned) return `${what} (negative values no longer fit)`;
+        if (old.unsigned && !nw.unsigned && ns <= os) return what;
+        return void 0;
+      }
+      case "decimal": {
+        const oi = (old.precision ?? 10) - (old.scale ?? 0);
+        const ni = (nw.precision ?? 10) - (nw.scale ?? 0);
+        if (ni < oi || (nw.scale ?? 0) < (old.scale ?? 0)) return what;
+        if (!old.unsigned && nw.unsigned) return what;
+        return void 0;
+      }
+      case "float":
+        return (nw.size ?? 8) < (old.size ?? 8) ? what : void 0;
+      case "string":
+      case "binary":
+        return (nw.size ?? Infinity) < (old.size ?? Infinity) ? what : void 0;
+      case "datetime":
+      case "time":
+      case "timestamp":
+        if (old.base !== nw.base) return what;
+        return (nw.size ?? 0) < (old.size ?? 0) ? what : void 0;
+      case "enum":
+      case "set": {
+        const missing = (old.values ?? []).filter((v) => !(nw.values ?? []).includes(v));
+        return missing.length > 0 ? `${what} (drops ${missing.map((v) => `'${v}'`).join(", ")})` : void 0;
+      }
+      case "date":
+      case "year":
+      case "json":
+        return void 0;
+      default:
+        return old.base !== nw.base || (old.args ?? "") !== (nw.args ?? "") ? what : void 0;
+    }
+  }
+  if (old.family === "int" && nw.family === "decimal") {
+    return (nw.precision ?? 10) - (nw.scale ?? 0) >= intDigits(old.size ?? 4, !!old.unsigned) && !(nw.unsigned && !old.unsigned) ? void 0 : what;
+  }
+  if (old.family === "int" && nw.family === "float") return (old.size ?? 4) <= 4 && (nw.size ?? 8) === 8 ? void 0 : what;
+  if (old.family === "enum" && nw.family === "string") {
+    const longest = Math.max(0, ...(old.values ?? []).map((v) => v.length));
+    return (nw.size ?? Infinity) >= longest ? void 0 : what;
+  }
+  if (nw.family === "string") {
+    const need = old.family === "int" ? intDigits(old.size ?? 4, !!old.unsigned) + 1 : old.family === "decimal" ? (old.precision ?? 10) + 2 : old.family === "float" ? 25 : old.family === "date" || old.family === "year" ? 10 : old.family === "datetime" || old.family === "timestamp" || old.family === "time" ? 26 : old.family === "json" ? 4294967295 : Infinity;
+    if ((nw.size ?? Infinity) >= need) return void 0;
+  }
+  if (old.family === "timestamp" && nw.family === "datetime" && old.base === "timestamp") {
+    return (nw.size ?? 0) >= (old.size ?? 0) ? void 0 : what;
+  }
+  return what;
+}
+function nullabilityBreak(old, nw) {
+  if (nw.nullable || nw.hasDefault || nw.auto) return void 0;
+  if (old === void 0) return "NOT NULL without a default";
+  if (old.nullable) return "NULL \u2192 NOT NULL without a default";
+  if (old.hasDefault) return "removes the default of a NOT NULL column";
+  return void 0;
+}
+function unquoteSqlString(s) {
+  const q = s[0];
+  if (q !== "'") return s;
+  return s.slice(1, -1).replace(/''/g, "'").replace(/\\(.)/g, "$1");
+}
+function parseSqlColumnDef(t) {
+  let k = 0;
+  const first = t[k];
+  if (!first || first.type !== "word") return void 0;
+  let name = first.up.toLowerCase();
+  k++;
+  if (name === "national" && t[k]?.type === "word") name = t[k++].up.toLowerCase();
+  if (name === "long" && (t[k]?.up === "VARCHAR" || t[k]?.up === "VARBINARY")) {
+    name = t[k++].up === "VARCHAR" ? "mediumtext" : "mediumblob";
+  }
+  if (name === "double" && t[k]?.up === "PRECISION") k++;
+  if ((name === "character" || name === "char" || name === "nchar") && t[k]?.up === "VARYING") {
+    name = "varchar";
+    k++;
+  }
+  if (name === "bit" && t[k]?.up === "VARYING") {
+    name = "varbit";
+    k++;
+  }
+  const args = [];
+  if (t[k]?.text === "(" && t[k]?.type === "punct") {
+    let depth2 = 0;
+    for (; k < t.length; k++) {
+      const tk = t[k];
+      if (tk.text === "(" && tk.type === "punct") depth2++;
+      else if (tk.text === ")" && tk.type === "punct") {
+        if (--depth2 === 0) {
+          k++;
+          break;
+        }
+      } else if (depth2 === 1 && tk.type === "number") args.push(Number(tk.text));
+      else if (depth2 === 1 && tk.type === "string") args.push(unquoteSqlString(tk.text));
+    }
+  }
+  if ((name === "timestamp" || name === "time") && (t[k]?.up === "WITH" || t[k]?.up === "WITHOUT") && t[k + 1]?.up === "TIME") {
+    if (t[k].up === "WITH") name = name === "timestamp" ? "timestamptz" : "timetz";
+    k += 3;
+  }
+  let isArray = false;
+  while (t[k]?.text === "[" && t[k + 1]?.text === "]") {
+    isArray = true;
+    k += 2;
+  }
+  if (isArray) name += "[]";
+  const def = typeDef(name, args);
+  if (name === "varchar" && args.length === 0) def.size = Infinity;
+  let explicitNull;
+  let primary = false;
+  let depth = 0;
+  for (; k < t.length; k++) {
+    const tk = t[k];
+    if (tk.type === "punct" && tk.text === "(") depth++;
+    else if (tk.type === "punct" && tk.text === ")") depth--;
+    if (depth > 0 || tk.type !== "word") continue;
+    switch (tk.up) {
+      case "UNSIGNED":
+      case "ZEROFILL":
+        def.unsigned = true;
+        break;
+      case "NOT":
+        if (t[k + 1]?.up === "NULL") {
+          explicitNull = false;
+          k++;
+        }
+        break;
+      case "NULL":
+        explicitNull = true;
+        break;
+      case "DEFAULT":
+        def.hasDefault = true;
+        if (t[k + 1]?.up === "NULL") k++;
+        break;
+      case "AUTO_INCREMENT":
+      case "AUTOINCREMENT":
+      case "IDENTITY":
+      case "GENERATED":
+      case "SERIAL":
+        def.auto = true;
+        break;
+      case "AS":
+        if (t[k + 1]?.text === "(") def.auto = true;
+        break;
+      case "PRIMARY":
+        primary = true;
+        break;
+      case "COMMENT":
+      case "COLLATE":
+        k++;
+        break;
+      case "ON":
+        if (t[k + 1]?.up === "UPDATE") k += 2;
+        break;
+    }
+  }
+  def.nullable = explicitNull ?? !(primary || def.auto);
+  return def;
+}
+function normName(name) {
+  if (name === void 0 || name === "") return void 0;
+  return /[{$%?]/.test(name) ? name : name.toLowerCase();
+}
+var SchemaModel = class {
+  /** table → column → definition (null: the column exists, its definition is unknown). */
+  tables = /* @__PURE__ */ new Map();
+  /** Tables created by a migration of this release. */
+  newTables = /* @__PURE__ */ new Set();
+  /** `table.column` added by a migration of this release. */
+  newColumns = /* @__PURE__ */ new Set();
+  isNewTable(table) {
+    return table !== void 0 && this.newTables.has(table);
+  }
+  isNewColumn(table, column) {
+    if (table === void 0 || column === void 0) return false;
+    return this.isNewTable(table) || this.newColumns.has(`${table}.${column}`);
+  }
+  column(table, column) {
+    if (table === void 0 || column === void 0) return void 0;
+    return this.tables.get(table)?.get(column) ?? void 0;
+  }
+  createTable(table, columns, inRelease) {
+    if (table === void 0) return;
+    this.tables.set(table, new Map(columns));
+    if (inRelease) this.newTables.add(table);
+    else this.newTables.delete(table);
+  }
+  dropTable(table) {
+    if (table === void 0) return;
+    this.tables.delete(table);
+    this.newTables.delete(table);
+    for (const c of [...this.newColumns]) if (c.startsWith(`${table}.`)) this.newColumns.delete(c);
+  }
+  renameTable(from, to) {
+    if (from === void 0 || to === void 0) return;
+    const cols = this.tables.get(from);
+    const wasNew = this.newTables.has(from);
+    this.dropTable(from);
+    if (cols) this.tables.set(to, cols);
+    if (wasNew) this.newTables.add(to);
+  }
+  setColumn(table, column, def, added) {
+    if (table === void 0 || column === void 0) return;
+    let cols = this.tables.get(table);
+    if (!cols) this.tables.set(table, cols = /* @__PURE__ */ new Map());
+    cols.set(column, def);
+    if (added?.inRelease) this.newColumns.add(`${table}.${column}`);
+    else if (added) this.newColumns.delete(`${table}.${column}`);
+  }
+  dropColumn(table, column) {
+    if (table === void 0 || column === void 0) return;
+    this.tables.get(table)?.delete(column);
+    this.newColumns.delete(`${table}.${column}`);
+  }
+  renameColumn(table, from, to) {
+    if (table === void 0 || from === void 0 || to === void 0) return;
+    const cols = this.tables.get(table);
+    const def = cols?.get(from);
+    const wasNew = this.newColumns.has(`${table}.${from}`);
+    this.dropColumn(table, from);
+    if (cols) cols.set(to, def ?? null);
+    if (wasNew) this.newColumns.add(`${table}.${to}`);
+  }
+};
+
+// src/migrations/rules.ts
+var RULES = Object.freeze({
+  "drop-table": "DROP TABLE, Schema::drop/dropIfExists, $schema->dropTable",
+  "drop-view": "DROP VIEW / DROP MATERIALIZED VIEW (use CREATE OR REPLACE VIEW)",
+  "drop-database": "DROP DATABASE",
+  "drop-schema": "DROP SCHEMA",
+  truncate: "TRUNCATE, ->truncate()",
+  "rename-table": "RENAME TABLE, ALTER TABLE \u2026 RENAME TO, Schema::rename, $schema->renameTable",
+  "drop-column": "ALTER TABLE \u2026 DROP [COLUMN], ->dropColumn(s), dropTimestamps/dropSoftDeletes/\u2026",
+  "rename-column": "ALTER TABLE \u2026 RENAME COLUMN / CHANGE a b, ->renameColumn",
+  "narrow-column": "MODIFY/CHANGE/ALTER COLUMN TYPE/->change() to a type that holds fewer values",
+  "not-null": "a column made NOT NULL without a default",
+  "drop-default": "ALTER COLUMN \u2026 DROP DEFAULT of a NOT NULL column",
+  "modify-column": "a column change whose current definition no earlier migration or down() shows",
+  "add-column-not-null": "a new NOT NULL column without a default on an existing table",
+  "delete-without-where": "DELETE without WHERE, DB::table(\u2026)->delete() without where",
+  "update-without-where": "UPDATE without WHERE (except backfilling columns added in this release)",
+  "marker-without-reason": "a php-deploy: allow-destructive marker without a reason",
+  "misplaced-marker": "a php-deploy: allow-destructive-file marker after line 20"
+});
+var LOST = "a rollback cannot bring the data back";
+function tbl(t) {
+  return t ?? "(a table)";
+}
+function col(t, c) {
+  return t === void 0 ? c ?? "(a column)" : `${t}.${c ?? "(a column)"}`;
+}
+function evaluate(op, schema, ctx) {
+  const hits = [];
+  const hit = (rule, message) => {
+    hits.push({ rule, message });
+  };
+  switch (op.kind) {
+    case "create-table":
+      schema.createTable(op.table, op.columns, ctx.inRelease || !!op.temporary);
+      break;
+    case "drop-table": {
+      const old = op.tables.filter((t) => !schema.isNewTable(t));
+      if (old.length > 0) {
+        const names = old.map(tbl).join(", ");
+        if (op.view) hit("drop-view", `drops view ${names}: the live release may still read it; redefine a view with CREATE OR REPLACE VIEW`);
+        else hit("drop-table", `drops table${old.length > 1 ? "s" : ""} ${names}: the live release still reads and writes ${old.length > 1 ? "them" : "it"}, and ${LOST}`);
+      }
+      for (const t of op.tables) schema.dropTable(t);
+      break;
+    }
+    case "drop-database":
+      hit(op.schema ? "drop-schema" : "drop-database", `drops ${op.schema ? "schema" : "database"} ${op.name ?? ""}: every table in it is gone for the live release, and ${LOST}`.replace("  ", " "));
+      break;
+    case "truncate": {
+      const old = op.tables.filter((t) => !schema.isNewTable(t));
+      if (old.length > 0) hit("truncate", `deletes every row of ${old.map(tbl).join(", ")}: ${LOST}`);
+      break;
+    }
+    case "rename-table":
+      if (!schema.isNewTable(op.from)) {
+        hit("rename-table", `renames table ${tbl(op.from)} to ${op.to ?? "(a new name)"}: the live release still uses the old name`);
+      }
+      schema.renameTable(op.from, op.to);
+      break;
+    case "add-column": {
+      const d = op.def;
+      if (d && !d.nullable && !d.hasDefault && !d.auto && !schema.isNewTable(op.table)) {
+        hit(
+          "add-column-not-null",
+          `adds ${col(op.table, op.column)} as NOT NULL without a default: inserts from the live release, which does not know the column, fail; make it nullable or give it a default`
+        );
+      }
+      schema.setColumn(op.table, op.column, d ?? null, { inRelease: ctx.inRelease });
+      break;
+    }
+    case "drop-column": {
+      if (op.columns.length === 0) {
+        if (!schema.isNewTable(op.table)) hit("drop-column", `drops columns of ${tbl(op.table)}: the live release still reads and writes them, and ${LOST}`);
+        break;
+      }
+      const old = op.columns.filter((c) => !schema.isNewColumn(op.table, c));
+      if (old.length > 0) {
+        const names = old.map((c) => col(op.table, c)).join(", ");
+        hit("drop-column", `drops column${old.length > 1 ? "s" : ""} ${names}: the live release still reads and writes ${old.length > 1 ? "them" : "it"}, and ${LOST}`);
+      }
+      for (const c of op.columns) schema.dropColumn(op.table, c);
+      break;
+    }
+    case "rename-column":
+      if (!schema.isNewColumn(op.table, op.from)) {
+        hit("rename-column", `renames column ${col(op.table, op.from)} to ${op.to ?? "(a new name)"}: the live release still uses the old name`);
+      }
+      schema.renameColumn(op.table, op.from, op.to);
+      break;
+    case "modify-column":
+      modify(op, schema, ctx, hit);
+      break;
+    case "delete-all":
+      if (!schema.isNewTable(op.table)) hit("delete-without-where", `deletes every row of ${tbl(op.table)} (no WHERE): ${LOST}`);
+      break;
+    case "update-all": {
+      const backfill = op.columns.length > 0 && op.columns.every((c) => schema.isNewColumn(op.table, c));
+      if (!backfill && !schema.isNewTable(op.table)) {
+        const cols = op.columns.length > 0 ? op.columns.join(", ") : "columns";
+        hit("update-without-where", `overwrites ${cols} in every row of ${tbl(op.table)} (no WHERE): the values the live release wrote are gone, and a rollback cannot restore them`);
+      }
+      break;
+    }
+  }
+  return hits;
+}
+function modify(op, schema, ctx, hit) {
+  const { table, column } = op;
+  const name = col(table, column);
+  const isNew = schema.isNewColumn(table, column);
+  const old = schema.column(table, column) ?? ctx.downDef(table, column);
+  const renamed = op.newName !== void 0 && op.newName !== column;
+  if (!isNew && renamed) {
+    hit("rename-column", `renames column ${name} to ${op.newName}: the live release still uses the old name`);
+  }
+  let next = null;
+  switch (op.how) {
+    case "define": {
+      const d = op.def;
+      if (!d) {
+        if (!isNew) {
+          hit("modify-column", `changes ${column === void 0 ? "a column" : name}: php-deploy cannot tell the old or the new definition; if this narrows its type or makes it NOT NULL, the live release breaks; if it only widens, allow it with the marker`);
+        }
+        break;
+      }
+      next = d;
+      if (isNew) break;
+      if (!old) {
+        hit(
+          "modify-column",
+          `changes ${name} (to ${describeType(d)}${d.nullable ? "" : " NOT NULL"}), whose current definition no earlier migration or down() shows: if this narrows its type or makes it NOT NULL, the live release breaks; if it only widens, allow it with the marker`
+        );
+        break;
+      }
+      const narrow = narrowing(old, d);
+      if (narrow) hit("narrow-column", `narrows ${name} (${narrow}): values the live release writes may no longer fit`);
+      const nb = nullabilityBreak(old, d);
+      if (nb && old.nullable) hit("not-null", `makes ${name} NOT NULL without a default: inserts from the live release that leave it out or set NULL fail`);
+      else if (nb) hit("drop-default", `removes the default of NOT NULL column ${name}: inserts from the live release that leave it out fail`);
+      break;
+    }
+    case "type": {
+      const d = op.def;
+      if (!d) break;
+      next = { ...d, nullable: old?.nullable ?? true, hasDefault: old?.hasDefault ?? false, auto: old?.auto ?? false };
+      if (isNew) break;
+      if (!old) {
+        hit(
+          "modify-column",
+          `changes the type of ${name} to ${describeType(d)}, whose current type no earlier migration or down() shows: if this narrows it, the live release breaks; if it only widens, allow it with the marker`
+        );
+        break;
+      }
+      const narrow = narrowing(old, d);
+      if (narrow) hit("narrow-column", `narrows ${name} (${narrow}): values the live release writes may no longer fit`);
+      break;
+    }
+    case "set-not-null":
+      next = old ? { ...old, nullable: false } : null;
+      if (!isNew && (!old || old.nullable && !old.hasDefault && !old.auto)) {
+        hit("not-null", `makes ${name} NOT NULL${old ? " (it has no default)" : ""}: inserts from the live release that leave it out or set NULL fail`);
+      }
+      break;
+    case "drop-default":
+      next = old ? { ...old, hasDefault: false } : null;
+      if (!isNew && !(old && old.nullable)) {
+        hit("drop-default", `removes the default of ${name}: inserts from the live release that leave it out fail if it is NOT NULL`);
+      }
+      break;
+  }
+  const target = renamed ? op.newName : column;
+  if (renamed) schema.renameColumn(table, column, op.newName);
+  if (next) schema.setColumn(table, target, next);
+  else if (!old) schema.setColumn(table, target, null);
+}
+
+// src/migrations/frameworks.ts
+var num = (a, dflt) => a?.num ?? dflt;
+var LARAVEL_COLUMN_METHODS = new Set(
+  [
+    "string",
+    "char",
+    "text",
+    "tinyText",
+    "mediumText",
+    "longText",
+    "integer",
+    "tinyInteger",
+    "smallInteger",
+    "mediumInteger",
+    "bigInteger",
+    "unsignedInteger",
+    "unsignedTinyInteger",
+    "unsignedSmallInteger",
+    "unsignedMediumInteger",
+    "unsignedBigInteger",
+    "increments",
+    "tinyIncrements",
+    "smallIncrements",
+    "mediumIncrements",
+    "integerIncrements",
+    "bigIncrements",
+    "id",
+    "boolean",
+    "decimal",
+    "unsignedDecimal",
+    "float",
+    "double",
+    "unsignedFloat",
+    "unsignedDouble",
+    "date",
+    "dateTime",
+    "dateTimeTz",
+    "timestamp",
+    "timestampTz",
+    "time",
+    "timeTz",
+    "year",
+    "json",
+    "jsonb",
+    "uuid",
+    "ulid",
+    "ipAddress",
+    "macAddress",
+    "binary",
+    "enum",
+    "set",
+    "foreignId",
+    "foreignIdFor",
+    "foreignUuid",
+    "foreignUlid",
+    "morphs",
+    "nullableMorphs",
+    "uuidMorphs",
+    "nullableUuidMorphs",
+    "ulidMorphs",
+    "nullableUlidMorphs",
+    "numericMorphs",
+    "nullableNumericMorphs",
+    "timestamps",
+    "timestampsTz",
+    "nullableTimestamps",
+    "datetimes",
+    "softDeletes",
+    "softDeletesTz",
+    "softDeletesDatetime",
+    "rememberToken",
+    "geometry",
+    "geography",
+    "point",
+    "lineString",
+    "polygon",
+    "geometryCollection",
+    "multiPoint",
+    "multiLineString",
+    "multiPolygon",
+    "vector",
+    "addColumn"
+  ].map((s) => s.toLowerCase())
+);
+function laravelType(type, args) {
+  const t = type.toLowerCase();
+  const a1 = args[1];
+  switch (t) {
+    case "string":
+      return typeDef("varchar", [num(a1, 255)]);
+    case "char":
+      return typeDef("char", [num(a1, 255)]);
+    case "text":
+    case "tinytext":
+    case "mediumtext":
+    case "longtext":
+      return typeDef(t);
+    case "integer":
+    case "tinyinteger":
+    case "smallinteger":
+    case "mediuminteger":
+    case "biginteger":
+    case "unsignedinteger":
+    case "unsignedtinyinteger":
+    case "unsignedsmallinteger":
+    case "unsignedmediuminteger":
+    case "unsignedbiginteger": {
+      const base = t.replace("unsigned", "").replace("integer", "") || "int";
+      const unsigned = t.startsWith("unsigned") || args[2]?.bool === true;
+      return typeDef(base === "int" ? "int" : `${base}int`, [], { unsigned, auto: a1?.bool === true });
+    }
+    case "increments":
+    case "integerincrements":
+      return typeDef("int", [], { unsigned: true, auto: true, nullable: false });
+    case "tinyincrements":
+    case "smallincrements":
+    case "mediumincrements":
+    case "bigincrements":
+    case "id":
+      return typeDef(t === "id" ? "bigint" : `${t.replace("increments", "")}int`, [], { unsigned: true, auto: true, nullable: false });
+    case "boolean":
+      return typeDef("tinyint", [1]);
+    case "decimal":
+    case "unsigneddecimal":
+      return typeDef("decimal", [num(a1, 8), num(args[2], 2)], { unsigned: t.startsWith("unsigned") });
+    case "float":
+    case "unsignedfloat":
+      return typeDef("float", [num(a1, 53)], { unsigned: t.startsWith("unsigned") });
+    case "double":
+    case "unsigneddouble":
+      return typeDef("double", [], { unsigned: t.startsWith("unsigned") });
+    case "date":
+    case "year":
+    case "json":
+    case "jsonb":
+      return typeDef(t);
+    case "datetime":
+    case "datetimetz":
+      return typeDef("datetime", [num(a1, 0)]);
+    case "timestamp":
+    case "timestamptz":
+      return typeDef("timestamp", [num(a1, 0)]);
+    case "time":
+    case "timetz":
+      return typeDef("time", [num(a1, 0)]);
+    case "uuid":
+    case "foreignuuid":
+      return typeDef("char", [36]);
+    case "ulid":
+    case "foreignulid":
+      return typeDef("char", [26]);
+    case "ipaddress":
+      return typeDef("varchar", [45]);
+    case "macaddress":
+      return typeDef("varchar", [17]);
+    case "binary":
+      return a1?.num !== void 0 ? typeDef(args[2]?.bool ? "binary" : "varbinary", [a1.num]) : typeDef("blob");
+    case "enum":
+    case "set":
+      return typeDef(t, a1?.strings ?? []);
+    case "foreignid":
+    case "foreignidfor":
+      return typeDef("bigint", [], { unsigned: true });
+    default:
+      return typeDef(t);
+  }
+}
+function laravelColumns(method, args, mods) {
+  const m = method.toLowerCase();
+  const name = args[0]?.str;
+  const ts = (n, type, nullable2 = true) => ({ name: n, def: typeDef(type, [num(args[0], 0)], { nullable: nullable2 }) });
+  switch (m) {
+    case "timestamps":
+    case "timestampstz":
+    case "nullabletimestamps":
+      return [ts("created_at", "timestamp"), ts("updated_at", "timestamp")];
+    case "datetimes":
+      return [ts("created_at", "datetime"), ts("updated_at", "datetime")];
+    case "softdeletes":
+    case "softdeletestz":
+    case "softdeletesdatetime":
+      return [{ name: name ?? "deleted_at", def: typeDef(m === "softdeletesdatetime" ? "datetime" : "timestamp", [num(args[1], 0)], { nullable: true }) }];
+    case "remembertoken":
+      return [{ name: "remember_token", def: typeDef("varchar", [100], { nullable: true }) }];
+    case "morphs":
+    case "nullablemorphs":
+    case "uuidmorphs":
+    case "nullableuuidmorphs":
+    case "ulidmorphs":
+    case "nullableulidmorphs":
+    case "numericmorphs":
+    case "nullablenumericmorphs": {
+      const nullable2 = m.startsWith("nullable");
+      const id = m.includes("uuid") ? typeDef("char", [36]) : m.includes("ulid") ? typeDef("char", [26]) : typeDef("bigint", [], { unsigned: true });
+      return [
+        { name: name && `${name}_type`, def: typeDef("varchar", [255], { nullable: nullable2 }) },
+        { name: name && `${name}_id`, def: { ...id, nullable: nullable2 } }
+      ].map((d) => d.name === void 0 ? { def: d.def } : { name: d.name, def: d.def });
+    }
+  }
+  let def;
+  let colName = name;
+  if (m === "addcolumn") {
+    def = laravelType(args[0]?.str ?? "other", [args[1] ?? { strings: [], raw: "" }]);
+    colName = args[1]?.str;
+  } else if (m === "id") {
+    def = laravelType("id", args);
+    colName = name ?? "id";
+  } else if (m === "foreignidfor") {
+    def = laravelType(m, args);
+    colName = args[1]?.str;
+  } else if (m === "ipaddress" || m === "macaddress") {
+    def = laravelType(m, args);
+    colName = name ?? (m === "ipaddress" ? "ip_address" : "mac_address");
+  } else {
+    def = laravelType(m, args);
+  }
+  if (!def.auto) def.nullable = false;
+  const nullable = mods.get("nullable");
+  if (nullable) def.nullable = nullable[0]?.bool !== false;
+  if (mods.has("default") || mods.has("usecurrent")) def.hasDefault = true;
+  if (mods.has("autoincrement") || mods.has("storedas") || mods.has("virtualas") || mods.has("generatedas")) def.auto = true;
+  if (mods.has("unsigned")) def.unsigned = true;
+  if (mods.has("primary")) def.nullable = false;
+  return [colName === void 0 ? { def } : { name: colName, def }];
+}
+function doctrineColumn(type, optionsRaw, chainRaw) {
+  const opt = (key) => new RegExp(`['"]${key}['"]\\s*=>\\s*([^,\\]\\)]+)`, "i").exec(optionsRaw)?.[1]?.trim();
+  const n = (key) => {
+    const v = opt(key);
+    return v !== void 0 && /^\d+$/.test(v) ? Number(v) : void 0;
+  };
+  const t = (type ?? "").toLowerCase();
+  let def;
+  switch (t) {
+    case "string":
+    case "ascii_string":
+      def = typeDef(opt("fixed") === "true" ? "char" : "varchar", [n("length") ?? 255]);
+      break;
+    case "text":
+    case "simple_array":
+    case "array":
+    case "object":
+      def = typeDef("longtext");
+      break;
+    case "integer":
+      def = typeDef("int");
+      break;
+    case "bigint":
+    case "smallint":
+    case "date":
+    case "time":
+    case "json":
+    case "blob":
+      def = typeDef(t);
+      break;
+    case "boolean":
+      def = typeDef("tinyint", [1]);
+      break;
+    case "decimal":
+      def = typeDef("decimal", [n("precision") ?? 10, n("scale") ?? 0]);
+      break;
+    case "float":
+      def = typeDef("double");
+      break;
+    case "smallfloat":
+      def = typeDef("float");
+      break;
+    case "datetime":
+    case "datetime_immutable":
+    case "datetimetz":
+    case "datetimetz_immutable":
+      def = typeDef("datetime");
+      break;
+    case "date_immutable":
+      def = typeDef("date");
+      break;
+    case "guid":
+      def = typeDef("char", [36]);
+      break;
+    case "binary":
+      def = typeDef("varbinary", [n("length") ?? 255]);
+      break;
+    default:
+      def = typeDef(t || "unknown");
+  }
+  if (opt("unsigned") === "true") def.unsigned = true;
+  def.nullable = opt("notnull") === "false" || /->\s*setNotnull\s*\(\s*false\s*\)/i.test(chainRaw);
+  def.hasDefault = opt("default") !== void 0 || /->\s*setDefault\s*\(/i.test(chainRaw);
+  def.auto = opt("autoincrement") === "true" || /->\s*setAutoincrement\s*\(\s*true\s*\)/i.test(chainRaw);
+  return def;
+}
+
+// src/migrations/php-lex.ts
+var ID_START = /[A-Za-z_\x80-\uffff]/;
+var ID_CHAR = /[A-Za-z0-9_\x80-\uffff]/;
+function blank(chars, from, to) {
+  for (let i = from; i < to; i++) if (chars[i] !== "\n" && chars[i] !== "\r") chars[i] = " ";
+}
+function braceEnd(src, open2, limit) {
+  let depth = 0;
+  for (let i = open2; i < limit; i++) {
+    const ch = src[i];
+    if (ch === "'" || ch === '"') {
+      const q = ch;
+      for (i++; i < limit && src[i] !== q; i++) if (src[i] === "\\") i++;
+    } else if (ch === "{") depth++;
+    else if (ch === "}" && --depth === 0) return i + 1;
+  }
+  return limit;
+}
+var SIMPLE_ESCAPES = { n: "\n", t: "	", r: "\r", v: "\v", e: "\x1B", f: "\f", "\\": "\\", $: "$" };
+function decodeInterpolated(src, from, limit, closer) {
+  let value2 = "";
+  const map = [];
+  const put = (s, at) => {
+    value2 += s;
+    for (let k = 0; k < s.length; k++) map.push(at);
+  };
+  let i = from;
+  while (i < limit) {
+    const ch = src[i];
+    if (closer !== void 0 && ch === closer) break;
+    if (ch === "\\" && i + 1 < limit) {
+      const nx = src[i + 1];
+      if (nx in SIMPLE_ESCAPES) {
+        put(SIMPLE_ESCAPES[nx], i);
+        i += 2;
+      } else if (closer !== void 0 && nx === closer) {
+        put(nx, i);
+        i += 2;
+      } else if (/[0-7]/.test(nx)) {
+        const m = /^[0-7]{1,3}/.exec(src.slice(i + 1, i + 4))[0];
+        put(String.fromCharCode(parseInt(m, 8) & 255), i);
+        i += 1 + m.length;
+      } else if (nx === "x" && /[0-9A-Fa-f]/.test(src[i + 2] ?? "")) {
+        const m = /^[0-9A-Fa-f]{1,2}/.exec(src.slice(i + 2, i + 4))[0];
+        put(String.fromCharCode(parseInt(m, 16)), i);
+        i += 2 + m.length;
+      } else if (nx === "u" && src[i + 2] === "{") {
+        const close = src.indexOf("}", i + 3);
+        const cp = close > 0 ? parseInt(src.slice(i + 3, close), 16) : NaN;
+        if (Number.isFinite(cp) && cp <= 1114111) {
+          put(String.fromCodePoint(cp), i);
+          i = close + 1;
+        } else {
+          put("\\", i);
+          i++;
+        }
+      } else {
+        put("\\", i);
+        i++;
+      }
+    } else if (ch === "$" && ID_START.test(src[i + 1] ?? "")) {
+      let j = i + 1;
+      while (j < limit && ID_CHAR.test(src[j])) j++;
+      if (src[j] === "[") {
+        const close = src.indexOf("]", j);
+        if (close > 0 && close < limit) j = close + 1;
+      } else if (src[j] === "-" && src[j + 1] === ">" && ID_START.test(src[j + 2] ?? "")) {
+        j += 2;
+        while (j < limit && ID_CHAR.test(src[j])) j++;
+      }
+      put(`{${src.slice(i, j)}}`, i);
+      i = j;
+    } else if (ch === "{" && src[i + 1] === "$" || ch === "$" && src[i + 1] === "{") {
+      const open2 = ch === "{" ? i : i + 1;
+      const end = braceEnd(src, open2, limit);
+      const inner = src.slice(open2 + 1, end - 1);
+      put(`{${ch === "{" ? inner : `$${inner}`}}`, i);
+      i = end;
+    } else {
+      put(ch, i);
+      i++;
+    }
+  }
+  return { value: value2, map, stop: i };
+}
+function lexPhp(src) {
+  const n = src.length;
+  const masked = src.split("");
+  const decommented = src.split("");
+  const strings = [];
+  const comments = [];
+  let i = 0;
+  const html = () => {
+    const open2 = /<\?(?:php\b|=)?/gi;
+    open2.lastIndex = i;
+    const m = open2.exec(src);
+    const to = m ? m.index + m[0].length : n;
+    blank(masked, i, to);
+    blank(decommented, i, to);
+    i = to;
+  };
+  html();
+  while (i < n) {
+    const ch = src[i];
+    const nx = src[i + 1];
+    if (ch === "?" && nx === ">") {
+      blank(masked, i, i + 2);
+      i += 2;
+      html();
+    } else if (ch === "#" && nx !== "[" || ch === "/" && nx === "/") {
+      let j = i;
+      while (j < n && src[j] !== "\n" && !(src[j] === "?" && src[j + 1] === ">")) j++;
+      comments.push({ start: i, end: j, text: src.slice(i, j) });
+      blank(masked, i, j);
+      blank(decommented, i, j);
+      i = j;
+    } else if (ch === "/" && nx === "*") {
+      const close = src.indexOf("*/", i + 2);
+      const j = close < 0 ? n : close + 2;
+      comments.push({ start: i, end: j, text: src.slice(i, j) });
+      blank(masked, i, j);
+      blank(decommented, i, j);
+      i = j;
+    } else if (ch === "'") {
+      let value2 = "";
+      const map = [];
+      let j = i + 1;
+      while (j < n && src[j] !== "'") {
+        if (src[j] === "\\" && (src[j + 1] === "\\" || src[j + 1] === "'")) {
+          value2 += src[j + 1];
+          map.push(j);
+          j += 2;
+        } else {
+          value2 += src[j];
+          map.push(j);
+          j++;
+        }
+      }
+      const end = Math.min(j + 1, n);
+      strings.push({ start: i, end, kind: "single", value: value2, map });
+      blank(masked, i + 1, end - 1);
+      i = end;
+    } else if (ch === '"' || ch === "`") {
+      const d = decodeInterpolated(src, i + 1, n, ch);
+      const end = Math.min(d.stop + 1, n);
+      strings.push({ start: i, end, kind: ch === '"' ? "double" : "shell", value: d.value, map: d.map });
+      blank(masked, i + 1, end - 1);
+      masked[i] = "'";
+      if (end - 1 > i) masked[end - 1] = "'";
+      i = end;
+    } else if (ch === "<" && src.startsWith("<<<", i)) {
+      const head = /<<<[ \t]*(?:"([A-Za-z_\x80-\uffff][\w\x80-\uffff]*)"|'([A-Za-z_\x80-\uffff][\w\x80-\uffff]*)'|([A-Za-z_\x80-\uffff][\w\x80-\uffff]*))\r?\n/y;
+      head.lastIndex = i;
+      const m = head.exec(src);
+      if (!m) {
+        i += 3;
+        continue;
+      }
+      const label = m[1] ?? m[2] ?? m[3];
+      const nowdoc = m[2] !== void 0;
+      const bodyStart = i + m[0].length;
+      const closeRe = new RegExp(`[ \\t]*${label}(?![A-Za-z0-9_\\x80-\\uffff])`, "y");
+      let lineStart = bodyStart;
+      let bodyEnd = n;
+      let end = n;
+      while (lineStart <= n) {
+        closeRe.lastIndex = lineStart;
+        const c = closeRe.exec(src);
+        if (c) {
+          bodyEnd = Math.max(bodyStart, lineStart - 1);
+          if (bodyEnd > bodyStart && src[bodyEnd - 1] === "\r") bodyEnd--;
+          end = lineStart + c[0].length;
+          break;
+        }
+        const nl = src.indexOf("\n", lineStart);
+        if (nl < 0) break;
+        lineStart = nl + 1;
+      }
+      let value2;
+      let map;
+      if (nowdoc) {
+        value2 = src.slice(bodyStart, bodyEnd);
+        map = Array.from({ length: value2.length }, (_, k) => bodyStart + k);
+      } else {
+        ({ value: value2, map } = decodeInterpolated(src, bodyStart, bodyEnd, void 0));
+      }
+      strings.push({ start: i, end, kind: nowdoc ? "nowdoc" : "heredoc", label, value: value2, map });
+      blank(masked, i, end);
+      masked[i] = "'";
+      masked[end - 1] = "'";
+      i = end;
+    } else {
+      i++;
+    }
+  }
+  return { src, masked: masked.join(""), decommented: decommented.join(""), strings, comments };
+}
+
+// src/migrations/sql-lex.ts
+var WORD_START = /[\p{L}_@]/u;
+var WORD_CHAR = /[\p{L}\p{N}_$@]/u;
+function wordEnd(text, i, delim = ";") {
+  let j = i;
+  while (j < text.length) {
+    if (j > i && delim !== ";" && text.startsWith(delim, j)) break;
+    if (text[j] === "{") {
+      let depth = 0;
+      for (; j < text.length; j++) {
+        if (text[j] === "{") depth++;
+        else if (text[j] === "}" && --depth === 0) break;
+      }
+      j++;
+    } else if (WORD_CHAR.test(text[j])) j++;
+    else break;
+  }
+  return Math.min(j, text.length);
+}
+function atLineStart(text, i) {
+  let k = i - 1;
+  while (k >= 0 && (text[k] === " " || text[k] === "	")) k--;
+  return k < 0 || text[k] === "\n";
+}
+function lexSql(text, opts = {}) {
+  const n = text.length;
+  const tokens2 = [];
+  const comments = [];
+  let delim = ";";
+  let execComment = false;
+  let i = 0;
+  const push = (type, s, e, t = text.slice(s, e)) => {
+    tokens2.push({ type, text: t, up: type === "word" ? t.toUpperCase() : "", s, e });
+  };
+  const atStatementStart = () => tokens2.length === 0 || tokens2.at(-1).type === "end";
+  while (i < n) {
+    const ch = text[i];
+    const nx = text[i + 1] ?? "";
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if ((ch === "d" || ch === "D") && atStatementStart() && atLineStart(text, i)) {
+      const m = /DELIMITER[ \t]+(\S+)[^\n]*/iy;
+      m.lastIndex = i;
+      const d = m.exec(text);
+      if (d) {
+        delim = d[1];
+        push("end", i, i + d[0].length, "");
+        i += d[0].length;
+        continue;
+      }
+    }
+    if (delim !== ";" && text.startsWith(delim, i)) {
+      push("end", i, i + delim.length);
+      i += delim.length;
+      continue;
+    }
+    if (ch === "-" && nx === "-" || ch === "#") {
+      let j = i;
+      while (j < n && text[j] !== "\n") j++;
+      comments.push({ s: i, e: j, text: text.slice(i, j) });
+      i = j;
+      continue;
+    }
+    if (ch === "/" && nx === "*") {
+      if (text[i + 2] === "!" || text[i + 2] === "+") {
+        execComment = true;
+        i += 3;
+        while (i < n && /\d/.test(text[i])) i++;
+        continue;
+      }
+      const close = text.indexOf("*/", i + 2);
+      const j = close < 0 ? n : close + 2;
+      comments.push({ s: i, e: j, text: text.slice(i, j) });
+      i = j;
+      continue;
+    }
+    if (ch === "*" && nx === "/" && execComment) {
+      execComment = false;
+      i += 2;
+      continue;
+    }
+    if (ch === "'") {
+      let j = i + 1;
+      while (j < n) {
+        if (text[j] === "\\") j += 2;
+        else if (text[j] === "'" && text[j + 1] === "'") j += 2;
+        else if (text[j] === "'") break;
+        else j++;
+      }
+      const e = Math.min(j + 1, n);
+      push("string", i, e);
+      i = e;
+      continue;
+    }
+    if (ch === '"' || ch === "`") {
+      let j = i + 1;
+      let name = "";
+      while (j < n) {
+        if (text[j] === ch && text[j + 1] === ch) {
+          name += ch;
+          j += 2;
+        } else if (text[j] === ch) break;
+        else name += text[j++];
+      }
+      const e = Math.min(j + 1, n);
+      push("qident", i, e, name);
+      i = e;
+      continue;
+    }
+    if (ch === "[" && /^\[[A-Za-z_][\w ]*\]/.test(text.slice(i, i + 130))) {
+      const e = text.indexOf("]", i) + 1;
+      push("qident", i, e, text.slice(i + 1, e - 1));
+      i = e;
+      continue;
+    }
+    if (ch === "$") {
+      const dq = /\$([A-Za-z_]\w*)?\$/y;
+      dq.lastIndex = i;
+      const m = dq.exec(text);
+      if (m) {
+        const close = text.indexOf(m[0], i + m[0].length);
+        const e = close < 0 ? n : close + m[0].length;
+        push("string", i, e);
+        i = e;
+        continue;
+      }
+      const v = /\$(?:\d+|[A-Za-z_]\w*(?:->[A-Za-z_]\w*)*)/y;
+      v.lastIndex = i;
+      const mv = v.exec(text);
+      if (mv) {
+        push("ph", i, i + mv[0].length);
+        i += mv[0].length;
+        continue;
+      }
+    }
+    if (ch === "{") {
+      const e = wordEnd(text, i, delim);
+      push("ph", i, e);
+      i = e;
+      continue;
+    }
+    if (ch === "?") {
+      push("ph", i, i + 1);
+      i++;
+      continue;
+    }
+    if (ch === ":" && nx === ":") {
+      push("punct", i, i + 2);
+      i += 2;
+      continue;
+    }
+    if (ch === ":" && /[A-Za-z_]/.test(nx)) {
+      let j = i + 1;
+      while (j < n && /\w/.test(text[j])) j++;
+      push("ph", i, j);
+      i = j;
+      continue;
+    }
+    if (opts.php && ch === "%") {
+      const m = /%(?:\d+\$)?[-+ 0']*\d*(?:\.\d+)?[bcdeEfFgGosuxX]/y;
+      m.lastIndex = i;
+      const pm = m.exec(text);
+      if (pm) {
+        push("ph", i, i + pm[0].length);
+        i += pm[0].length;
+        continue;
+      }
+    }
+    if (/\d/.test(ch) || ch === "." && /\d/.test(nx)) {
+      const m = /(?:0x[0-9A-Fa-f]+|\d*\.?\d+(?:[eE][-+]?\d+)?)/y;
+      m.lastIndex = i;
+      const nm = m.exec(text);
+      let e = i + nm[0].length;
+      if (e < n && WORD_CHAR.test(text[e]) && !/[eE]/.test(text[e])) {
+        while (e < n && WORD_CHAR.test(text[e])) e++;
+        push("word", i, e);
+      } else push("number", i, e);
+      i = e;
+      continue;
+    }
+    if (WORD_START.test(ch)) {
+      const j = wordEnd(text, i, delim);
+      const w = text.slice(i, j);
+      push(ch === "@" || w.includes("{") ? "ph" : "word", i, j);
+      i = j;
+      continue;
+    }
+    if (ch === ";" && delim === ";") {
+      push("end", i, i + 1);
+      i++;
+      continue;
+    }
+    push("punct", i, i + 1);
+    i++;
+  }
+  return { text, tokens: tokens2, comments, statements: splitStatements(tokens2) };
+}
+function isCompound(tokens2) {
+  if (tokens2[0]?.up !== "CREATE") return false;
+  for (let k = 1; k < Math.min(tokens2.length, 12); k++) {
+    const u = tokens2[k].up;
+    if (u === "TRIGGER" || u === "PROCEDURE" || u === "FUNCTION" || u === "EVENT") return true;
+    if (u === "TABLE" || u === "VIEW" || u === "INDEX" || u === "AS") return false;
+  }
+  return false;
+}
+function splitStatements(tokens2) {
+  const out = [];
+  let cur = [];
+  let depth = 0;
+  const flush = () => {
+    if (cur.length > 0) out.push({ tokens: cur, s: cur[0].s, e: cur.at(-1).e });
+    cur = [];
+    depth = 0;
+  };
+  for (let k = 0; k < tokens2.length; k++) {
+    const t = tokens2[k];
+    if (t.type === "end") {
+      if (t.text === "" || depth <= 0 || !isCompound(cur)) flush();
+      else cur.push({ ...t, type: "punct" });
+      continue;
+    }
+    cur.push(t);
+    if (isCompound(cur)) {
+      if (t.up === "BEGIN" || t.up === "CASE" && tokens2[k - 1]?.up !== "END") depth++;
+      else if (t.up === "END") {
+        const after = tokens2[k + 1]?.up;
+        if (after !== "IF" && after !== "LOOP" && after !== "WHILE" && after !== "REPEAT") depth--;
+      }
+    }
+  }
+  flush();
+  return out;
+}
+
+// src/migrations/scan-sql.ts
+var isName = (t) => t !== void 0 && (t.type === "word" || t.type === "qident" || t.type === "ph" || t.type === "string");
+var isPunct = (t, p) => t !== void 0 && t.type === "punct" && t.text === p;
+function readName(t, k) {
+  if (!isName(t[k])) return { next: k };
+  let last = t[k];
+  let j = k + 1;
+  while (isPunct(t[j], ".") && isName(t[j + 1])) {
+    last = t[j + 1];
+    j += 2;
+  }
+  const raw = last.type === "string" ? last.text.slice(1, -1) : last.text;
+  return { name: normName(raw), next: j };
+}
+function splitTop(t, sep2 = ",") {
+  const out = [];
+  let cur = [];
+  let depth = 0;
+  for (const tk of t) {
+    if (tk.type === "punct" && (tk.text === "(" || tk.text === "[")) depth++;
+    else if (tk.type === "punct" && (tk.text === ")" || tk.text === "]")) depth--;
+    if (depth === 0 && tk.type === "punct" && tk.text === sep2) {
+      out.push(cur);
+      cur = [];
+    } else cur.push(tk);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+function findTop(t, words, from = 0) {
+  let depth = 0;
+  for (let k = from; k < t.length; k++) {
+    const tk = t[k];
+    if (isPunct(tk, "(")) depth++;
+    else if (isPunct(tk, ")")) depth--;
+    else if (depth === 0 && words.includes(tk.up)) return k;
+  }
+  return -1;
+}
+function skipIf(t, k) {
+  if (t[k]?.up !== "IF") return k;
+  if (t[k + 1]?.up === "EXISTS") return k + 2;
+  if (t[k + 1]?.up === "NOT" && t[k + 2]?.up === "EXISTS") return k + 3;
+  return k;
+}
+function nameList(t, k) {
+  const names = [];
+  for (const part of splitTop(t.slice(k))) {
+    const { name } = readName(part, 0);
+    if (name !== void 0) names.push(name);
+  }
+  return names;
+}
+var NOT_A_COLUMN = /* @__PURE__ */ new Set([
+  "INDEX",
+  "KEY",
+  "PRIMARY",
+  "FOREIGN",
+  "CONSTRAINT",
+  "CHECK",
+  "PARTITION",
+  "UNIQUE",
+  "FULLTEXT",
+  "SPATIAL",
+  "SYSTEM",
+  "PERIOD",
+  "EXCLUDE"
+]);
+function columnList(inner) {
+  const cols = [];
+  for (const part of splitTop(inner)) {
+    if (part.length === 0 || NOT_A_COLUMN.has(part[0].up) || part[0].up === "LIKE") continue;
+    const { name, next } = readName(part, 0);
+    if (name === void 0) continue;
+    cols.push([name, parseSqlColumnDef(part.slice(next))]);
+  }
+  return cols;
+}
+function parenthesized(t, k) {
+  if (!isPunct(t[k], "(")) return void 0;
+  let depth = 0;
+  for (let j = k; j < t.length; j++) {
+    if (isPunct(t[j], "(")) depth++;
+    else if (isPunct(t[j], ")") && --depth === 0) return { inner: t.slice(k + 1, j), next: j + 1 };
+  }
+  return { inner: t.slice(k + 1), next: t.length };
+}
+function alterTable(t) {
+  let k = 1;
+  while (t[k]?.up === "ONLINE" || t[k]?.up === "OFFLINE" || t[k]?.up === "IGNORE") k++;
+  if (t[k]?.up !== "TABLE") return [];
+  k = skipIf(t, k + 1);
+  if (t[k]?.up === "ONLY") k++;
+  const { name: table, next } = readName(t, k);
+  k = next;
+  if (isPunct(t[k], "*")) k++;
+  const ops = [];
+  for (const s of splitTop(t.slice(k))) {
+    const head = s[0];
+    if (!head) continue;
+    const at = head.s;
+    const add = (op, where = at) => {
+      ops.push({ op, at: where });
+    };
+    let i = 1;
+    switch (head.up) {
+      case "ADD": {
+        const colKw = s[i]?.up === "COLUMN";
+        if (colKw) i++;
+        i = skipIf(s, i);
+        const list = parenthesized(s, i);
+        if (list) {
+          for (const [column, def] of columnList(list.inner)) add({ kind: "add-column", table, column, ...def ? { def } : {} });
+        } else if (colKw || !NOT_A_COLUMN.has(s[i]?.up ?? "")) {
+          const { name: column, next: j } = readName(s, i);
+          if (column === void 0) break;
+          const def = parseSqlColumnDef(s.slice(j));
+          add({ kind: "add-column", table, column, ...def ? { def } : {} });
+        }
+        break;
+      }
+      case "DROP": {
+        const colKw = s[i]?.up === "COLUMN";
+        if (colKw) i++;
+        else if (NOT_A_COLUMN.has(s[i]?.up ?? "") || s[i]?.up === "DEFAULT") break;
+        i = skipIf(s, i);
+        const { name: column } = readName(s, i);
+        if (column !== void 0) add({ kind: "drop-column", table, columns: [column] });
+        break;
+      }
+      case "MODIFY":
+      case "CHANGE": {
+        if (s[i]?.up === "COLUMN") i++;
+        i = skipIf(s, i);
+        const { name: column, next: j } = readName(s, i);
+        if (column === void 0) break;
+        let newName;
+        let defFrom = j;
+        if (head.up === "CHANGE") {
+          const r = readName(s, j);
+          newName = r.name;
+          defFrom = r.next;
+        }
+        const def = parseSqlColumnDef(s.slice(defFrom));
+        add({ kind: "modify-column", table, column, how: "define", ...newName !== void 0 ? { newName } : {}, ...def ? { def } : {} });
+        break;
+      }
+      case "ALTER": {
+        if (NOT_A_COLUMN.has(s[i]?.up ?? "")) break;
+        if (s[i]?.up === "COLUMN") i++;
+        const { name: column, next: j } = readName(s, i);
+        if (column === void 0) break;
+        const a = s[j]?.up;
+        const b = s[j + 1]?.up;
+        if (a === "DROP" && b === "DEFAULT") add({ kind: "modify-column", table, column, how: "drop-default" }, s[j].s);
+        else if (a === "SET" && b === "NOT" && s[j + 2]?.up === "NULL") add({ kind: "modify-column", table, column, how: "set-not-null" }, s[j].s);
+        else if (a === "TYPE" || a === "SET" && b === "DATA" && s[j + 2]?.up === "TYPE") {
+          const def = parseSqlColumnDef(s.slice(a === "TYPE" ? j + 1 : j + 3));
+          add({ kind: "modify-column", table, column, how: "type", ...def ? { def } : {} });
+        }
+        break;
+      }
+      case "RENAME": {
+        const w = s[i]?.up;
+        if (w === "TO" || w === "AS") add({ kind: "rename-table", from: table, to: readName(s, i + 1).name });
+        else if (w === "COLUMN") {
+          const from = readName(s, i + 1);
+          add({ kind: "rename-column", table, from: from.name, to: readName(s, from.next + 1).name });
+        } else if (w === "INDEX" || w === "KEY" || w === "CONSTRAINT") break;
+        else {
+          const first = readName(s, i);
+          if (s[first.next]?.up === "TO") add({ kind: "rename-column", table, from: first.name, to: readName(s, first.next + 1).name });
+          else add({ kind: "rename-table", from: table, to: first.name });
+        }
+        break;
+      }
+    }
+  }
+  return ops;
+}
+function deleteStatement(t) {
+  if (findTop(t, ["WHERE", "ON"]) >= 0) return [];
+  const from = findTop(t, ["FROM"]);
+  const { name: table } = readName(t, from >= 0 ? from + 1 : 1);
+  return [{ op: { kind: "delete-all", table }, at: t[0].s }];
+}
+function updateStatement(t) {
+  const set = findTop(t, ["SET"]);
+  if (set < 0) return [];
+  if (findTop(t, ["WHERE"]) >= 0 || findTop(t.slice(0, set), ["ON"]) >= 0) return [];
+  let k = 1;
+  while (["LOW_PRIORITY", "IGNORE", "ONLY"].includes(t[k]?.up ?? "")) k++;
+  const { name: table } = readName(t, k);
+  let end = findTop(t, ["FROM", "ORDER", "LIMIT", "RETURNING"], set + 1);
+  if (end < 0) end = t.length;
+  const columns = [];
+  for (const a of splitTop(t.slice(set + 1, end))) {
+    const eq = a.findIndex((x) => isPunct(x, "="));
+    const lhs = a.slice(0, eq < 0 ? a.length : eq).filter(isName);
+    const last = lhs.at(-1);
+    if (last) columns.push(normName(last.text));
+  }
+  return [{ op: { kind: "update-all", table, columns }, at: t[0].s }];
+}
+function statementOps(stmt) {
+  let t = stmt.tokens;
+  if (t[0]?.up === "WITH") {
+    const main2 = findTop(t, ["DELETE", "UPDATE", "INSERT", "SELECT", "MERGE"], 1);
+    if (main2 < 0) return [];
+    t = t.slice(main2);
+  }
+  const first = t[0];
+  if (!first) return [];
+  const at = first.s;
+  switch (first.up) {
+    case "DROP": {
+      let k = 1;
+      if (t[k]?.up === "TEMPORARY" || t[k]?.up === "TEMP") return [];
+      const what = t[k]?.up;
+      if (what === "MATERIALIZED" && t[k + 1]?.up === "VIEW") k++;
+      const kind = t[k]?.up;
+      k = skipIf(t, k + 1);
+      if (kind === "TABLE" || kind === "TABLES") return [{ op: { kind: "drop-table", tables: nameList(t, k) }, at }];
+      if (kind === "VIEW") return [{ op: { kind: "drop-table", tables: nameList(t, k), view: true }, at }];
+      if (kind === "DATABASE" || kind === "SCHEMA") {
+        return [{ op: { kind: "drop-database", schema: kind === "SCHEMA", name: readName(t, k).name }, at }];
+      }
+      return [];
+    }
+    case "TRUNCATE": {
+      let k = 1;
+      if (t[k]?.up === "TABLE") k++;
+      if (t[k]?.up === "ONLY") k++;
+      return [{ op: { kind: "truncate", tables: nameList(t, k) }, at }];
+    }
+    case "RENAME": {
+      if (t[1]?.up !== "TABLE" && t[1]?.up !== "TABLES") return [];
+      return splitTop(t.slice(2)).map((pair) => {
+        const from = readName(pair, 0);
+        return { op: { kind: "rename-table", from: from.name, to: readName(pair, from.next + 1).name }, at };
+      });
+    }
+    case "ALTER":
+      return alterTable(t);
+    case "DELETE":
+      return deleteStatement(t);
+    case "UPDATE":
+      return updateStatement(t);
+    case "CREATE": {
+      let k = 1;
+      if (t[k]?.up === "OR" && t[k + 1]?.up === "REPLACE") k += 2;
+      while (["GLOBAL", "LOCAL", "UNLOGGED"].includes(t[k]?.up ?? "")) k++;
+      const temporary = t[k]?.up === "TEMPORARY" || t[k]?.up === "TEMP";
+      if (temporary) k++;
+      if (t[k]?.up !== "TABLE") return [];
+      k = skipIf(t, k + 1);
+      const { name: table, next } = readName(t, k);
+      const list = parenthesized(t, next);
+      const columns = list ? columnList(list.inner).map(([c, d]) => [c, d ?? null]) : [];
+      return [{ op: { kind: "create-table", table, columns, ...temporary ? { temporary } : {} }, at }];
+    }
+    default:
+      return [];
+  }
+}
+function scanSqlText(text, opts = {}) {
+  const lex = lexSql(text, opts);
+  const items = [];
+  for (const statement of lex.statements) {
+    for (const o of statementOps(statement)) items.push({ ...o, statement });
+  }
+  return { lex, items };
+}
+function statementText(lex, stmt) {
+  let s = "";
+  let pos = stmt.s;
+  for (const c of lex.comments) {
+    if (c.e <= stmt.s || c.s >= stmt.e) continue;
+    s += lex.text.slice(pos, c.s) + " ";
+    pos = c.e;
+  }
+  s += lex.text.slice(pos, stmt.e);
+  return s.replace(/\s+/g, " ").trim();
+}
+
+// src/migrations/types.ts
+var LineIndex = class {
+  starts = [0];
+  constructor(text) {
+    for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.starts.push(i + 1);
+  }
+  lineOf(offset) {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = lo + hi + 1 >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+};
+function oneLine(s, max = 160) {
+  const t = s.replace(/\s+/g, " ").trim();
+  return t.length <= max ? t : `${t.slice(0, max - 1).trimEnd()}\u2026`;
+}
+
+// src/migrations/scan-php.ts
+var OPENERS = "([{";
+var CLOSERS = ")]}";
+var DOWN_METHODS = /^(?:down|predown|postdown|safedown)$/i;
+var SQL_CALL = /(?:->|::)\s*(addSql|executeStatement|executeUpdate|executeQuery|exec|statement|unprepared|affectingStatement|delete|update|insert|select|execute|query)\s*\(/gi;
+var SQL_START = /^(?:ALTER\s+(?:ONLINE\s+|OFFLINE\s+|IGNORE\s+)?TABLE|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|VIEW|MATERIALIZED\s+VIEW)|TRUNCATE|RENAME\s+TABLE|DELETE\s+FROM|UPDATE\s+\S+\s+SET|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\s/;
+var OPERAND = /\$[A-Za-z_]\w*(?:\s*(?:->|::)\s*\$?[A-Za-z_]\w*(?:\s*\(\s*\))?|\[[^\]\n]*\])*|[A-Za-z_\\][\w\\]*\s*::\s*\$?[A-Za-z_]\w*(?:\s*\(\s*\))?|[A-Za-z_]\w*\s*\(\s*\)/y;
+function addRange(set, from, to) {
+  for (let l = from; l <= to; l++) set.add(l);
+}
+var PhpScanner = class {
+  constructor(src, lines) {
+    this.lines = lines;
+    this.lex = lexPhp(src);
+    this.m = this.lex.masked;
+    for (const s of this.lex.strings) this.stringAt.set(s.start, s);
+    this.findBodies();
+    this.phpLayer();
+  }
+  lines;
+  lex;
+  m;
+  ops = [];
+  comments = [];
+  layers = /* @__PURE__ */ new Map();
+  stringAt = /* @__PURE__ */ new Map();
+  consumed = /* @__PURE__ */ new Set();
+  /** Named function bodies: [open brace, close brace]. */
+  bodies = [];
+  /** Source ranges already judged by the Laravel/DB analyses (the generic pass skips them). */
+  handled = [];
+  sqlTexts = 0;
+  // ---- helpers over the masked code --------------------------------------------------------
+  matchClose(open2) {
+    let depth = 0;
+    const m = this.m;
+    for (let i = open2; i < m.length; i++) {
+      const c = m[i];
+      if (OPENERS.includes(c)) depth++;
+      else if (CLOSERS.includes(c) && --depth === 0) return i;
+    }
+    return m.length;
+  }
+  nextNonWs(i) {
+    while (i < this.m.length && /\s/.test(this.m[i])) i++;
+    return i;
+  }
+  prevNonWs(i) {
+    while (i >= 0 && /\s/.test(this.m[i])) i--;
+    return i;
+  }
+  findBodies() {
+    const re = /\bfunction\s+&?\s*([A-Za-z_\x80-\uffff][\w\x80-\uffff]*)\s*\(/g;
+    let mt;
+    while (mt = re.exec(this.m)) {
+      const pClose = this.matchClose(mt.index + mt[0].length - 1);
+      let i = pClose + 1;
+      while (i < this.m.length && this.m[i] !== "{" && this.m[i] !== ";") i++;
+      if (this.m[i] !== "{") continue;
+      this.bodies.push({ name: mt[1], open: i, close: this.matchClose(i) });
+    }
+  }
+  inDown(at) {
+    return this.bodies.some((b) => DOWN_METHODS.test(b.name) && at > b.open && at < b.close);
+  }
+  isHandled(at) {
+    return this.handled.some(([a, b]) => at >= a && at < b);
+  }
+  /** Start of the innermost statement containing `at`. */
+  stmtStart(at) {
+    let depth = 0;
+    const m = this.m;
+    for (let i = at - 1; i >= 0; i--) {
+      const c = m[i];
+      if (c === ")" || c === "]") depth++;
+      else if (c === "(" || c === "[") {
+        if (depth > 0) depth--;
+      } else if (depth === 0 && (c === ";" || c === "{" || c === "}")) return this.nextNonWs(i + 1);
+    }
+    return this.nextNonWs(0);
+  }
+  /** End (exclusive) of the statement containing `at` (the counterpart of stmtStart). */
+  stmtEnd(at) {
+    let depth = 0;
+    const m = this.m;
+    for (let i = at; i < m.length; i++) {
+      const c = m[i];
+      if (OPENERS.includes(c)) depth++;
+      else if (c === "}" && depth === 0) return i;
+      else if (CLOSERS.includes(c)) {
+        if (depth > 0) depth--;
+        if (c === "}" && depth === 0) {
+          const nx = this.nextNonWs(i + 1);
+          if (m[nx] === ";") return nx + 1;
+          if (!")],.-".includes(m[nx] ?? "") && !/^(?:else|elseif|catch|finally|while)\b/.test(m.slice(nx, nx + 8))) return i + 1;
+        }
+      } else if (c === ";" && depth === 0) return i + 1;
+    }
+    return m.length;
+  }
+  /** The statement directly in the innermost named function body that contains `at`. */
+  outerStatement(at) {
+    let body;
+    for (const b of this.bodies) if (at > b.open && at < b.close && (!body || b.open > body.open)) body = b;
+    if (!body) return void 0;
+    let spans = this.topCache.get(body.open);
+    if (!spans) this.topCache.set(body.open, spans = this.topStatements(body));
+    return spans.find(([s, e]) => at >= s && at < e);
+  }
+  topCache = /* @__PURE__ */ new Map();
+  /** The statements directly in a function body. */
+  topStatements(body) {
+    const spans = [];
+    const m = this.m;
+    let i = body.open + 1;
+    while (i < body.close) {
+      i = this.nextNonWs(i);
+      if (i >= body.close) break;
+      const s = i;
+      let depth = 0;
+      for (; i < body.close; i++) {
+        const c = m[i];
+        if (OPENERS.includes(c)) depth++;
+        else if (CLOSERS.includes(c)) {
+          depth--;
+          if (depth === 0 && c === "}") {
+            const nx = this.nextNonWs(i + 1);
+            if (m[nx] === ";") {
+              i = nx;
+              break;
+            }
+            if (/^(?:else|elseif|catch|finally|while)\b/.test(m.slice(nx, nx + 8)) || ")],.-".includes(m[nx] ?? "")) continue;
+            break;
+          }
+        } else if (c === ";" && depth === 0) break;
+      }
+      const e = Math.min(i + 1, body.close);
+      spans.push([s, e]);
+      i = e;
+    }
+    return spans;
+  }
+  /** PHP-layer scopes and the statement text for code at `at`. */
+  place(at) {
+    const s = this.stmtStart(at);
+    const e = Math.max(this.stmtEnd(at), s + 1);
+    const scopes = [{ layer: "php", start: this.lines.lineOf(s), end: this.lines.lineOf(e - 1) }];
+    const outer = this.outerStatement(at);
+    if (outer && (outer[0] !== s || outer[1] !== e)) {
+      const first = this.lines.lineOf(outer[0]);
+      scopes.push({ layer: "php", start: first, end: first });
+    }
+    return { statement: oneLine(this.lex.decommented.slice(s, e)), scopes, start: s, end: e };
+  }
+  push(op, at) {
+    const p = this.place(at);
+    this.ops.push({ op, at, line: this.lines.lineOf(at), statement: p.statement, scopes: p.scopes, inDown: this.inDown(at) });
+  }
+  phpLayer() {
+    const code = /* @__PURE__ */ new Set();
+    const comment = /* @__PURE__ */ new Set();
+    let line = 1;
+    for (let i = 0; i < this.m.length; i++) {
+      const c = this.m[i];
+      if (c === "\n") line++;
+      else if (!/\s/.test(c)) code.add(line);
+    }
+    for (const s of this.lex.strings) addRange(code, this.lines.lineOf(s.start), this.lines.lineOf(s.end - 1));
+    for (const c of this.lex.comments) {
+      addRange(comment, this.lines.lineOf(c.start), this.lines.lineOf(Math.max(c.start, c.end - 1)));
+      let off = c.start;
+      for (const part of c.text.split("\n")) {
+        this.comments.push({ layer: "php", line: this.lines.lineOf(off), text: part });
+        off += part.length + 1;
+      }
+    }
+    this.layers.set("php", { code, comment });
+  }
+  // ---- arguments and call chains ------------------------------------------------------------
+  /** String literals starting in [from, to), in order. */
+  stringsIn(from, to) {
+    const all = this.lex.strings;
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (all[mid].start < from) lo = mid + 1;
+      else hi = mid;
+    }
+    const out = [];
+    for (let k = lo; k < all.length && all[k].start < to; k++) out.push(all[k]);
+    return out;
+  }
+  /** Top-level argument ranges of the call whose parentheses are at open/close. */
+  argRanges(open2, close) {
+    const out = [];
+    let depth = 0;
+    let start = open2 + 1;
+    for (let i = open2 + 1; i < close; i++) {
+      const c = this.m[i];
+      if (OPENERS.includes(c)) depth++;
+      else if (CLOSERS.includes(c)) depth--;
+      else if (c === "," && depth === 0) {
+        out.push([start, i]);
+        start = i + 1;
+      }
+    }
+    if (this.m.slice(start, close).trim() !== "") out.push([start, close]);
+    return out;
+  }
+  argVal([from, to]) {
+    const raw = this.lex.decommented.slice(from, to).trim();
+    const masked = this.m.slice(from, to).trim();
+    const strings = this.stringsIn(from, to);
+    const v = { strings: strings.map((s) => s.value), raw };
+    const first = this.nextNonWs(from);
+    const only = this.stringAt.get(first);
+    if (only && this.m.slice(only.end, to).trim() === "") v.str = only.value;
+    const named = masked.replace(/^[A-Za-z_]\w*\s*:(?!:)\s*/, "");
+    if (/^-?\d+(?:\.\d+)?$/.test(named)) v.num = Number(named);
+    if (/^(?:true|false)$/i.test(named)) v.bool = named.toLowerCase() === "true";
+    return v;
+  }
+  args(open2, close) {
+    return this.argRanges(open2, close).map((r) => this.argVal(r));
+  }
+  /** `->a(…)->b(…)` from `from`. */
+  chain(from) {
+    const calls = [];
+    const re = /\s*\??->\s*([A-Za-z_]\w*)\s*\(/y;
+    let pos = from;
+    for (; ; ) {
+      re.lastIndex = pos;
+      const mt = re.exec(this.m);
+      if (!mt) break;
+      const open2 = pos + mt[0].length - 1;
+      const close = this.matchClose(open2);
+      calls.push({ name: mt[1], nameAt: pos + mt[0].indexOf(mt[1]), open: open2, close });
+      pos = close + 1;
+    }
+    return calls;
+  }
+  // ---- SQL in strings -----------------------------------------------------------------------
+  /** Scans SQL built from string literals (and placeholders for code between them). */
+  sqlFrom(pieces, callAt) {
+    let text = "";
+    const map = [];
+    for (const p2 of pieces) {
+      text += p2.text;
+      map.push(...p2.map);
+    }
+    if (text.trim() === "") return;
+    const k = this.sqlTexts++;
+    const layer = `sql:${k}`;
+    const { lex, items } = scanSqlText(text, { php: true });
+    const src = (i) => map[Math.min(Math.max(i, 0), map.length - 1)];
+    const code = /* @__PURE__ */ new Set();
+    const comment = /* @__PURE__ */ new Set();
+    for (const t of lex.tokens) if (t.type !== "end") addRange(code, this.lines.lineOf(src(t.s)), this.lines.lineOf(src(t.e - 1)));
+    for (const c of lex.comments) {
+      addRange(comment, this.lines.lineOf(src(c.s)), this.lines.lineOf(src(c.e - 1)));
+      let off = c.s;
+      for (const part of c.text.split("\n")) {
+        this.comments.push({ layer, line: this.lines.lineOf(src(off)), text: part });
+        off += part.length + 1;
+      }
+    }
+    this.layers.set(layer, { code, comment });
+    const p = this.place(callAt);
+    const inDown = this.inDown(callAt);
+    for (const it of items) {
+      const at = src(it.at);
+      this.ops.push({
+        op: it.op,
+        at,
+        line: this.lines.lineOf(at),
+        statement: oneLine(statementText(lex, it.statement)),
+        scopes: [...p.scopes, { layer, start: this.lines.lineOf(src(it.statement.s)), end: this.lines.lineOf(src(it.statement.e - 1)) }],
+        inDown
+      });
+    }
+  }
+  placeholder(code, at) {
+    const t = `{${code.replace(/\s+/g, "")}}`;
+    return { text: t, map: Array.from({ length: t.length }, () => at) };
+  }
+  /** SQL passed to addSql, DB::statement, DB::unprepared, executeStatement, … */
+  sqlCalls() {
+    SQL_CALL.lastIndex = 0;
+    let mt;
+    while (mt = SQL_CALL.exec(this.m)) {
+      const open2 = mt.index + mt[0].length - 1;
+      const close = this.matchClose(open2);
+      const first = this.argRanges(open2, close)[0];
+      if (!first) continue;
+      const strs = this.stringsIn(first[0], first[1]);
+      if (strs.length === 0) continue;
+      const pieces = [];
+      let prev;
+      for (const s of strs) {
+        if (prev) {
+          const gap = this.m.slice(prev.end, s.start);
+          if (/,/.test(gap)) break;
+          const code = gap.trim().replace(/^\.+|\.+$/g, "").trim();
+          if (code !== "") pieces.push(this.placeholder(code, prev.end + gap.indexOf(code)));
+        }
+        pieces.push({ text: s.value, map: s.map });
+        this.consumed.add(s);
+        prev = s;
+      }
+      this.sqlFrom(pieces, mt.index + mt[0].indexOf(mt[1]));
+    }
+  }
+  /** Other string literals (and concatenations) that start like destructive SQL. */
+  sqlStrings() {
+    for (const s of this.lex.strings) {
+      if (this.consumed.has(s) || s.kind === "shell") continue;
+      const pieces = [{ text: s.value, map: s.map }];
+      const chain = [s];
+      let pos = s.end;
+      for (; ; ) {
+        const j = this.nextNonWs(pos);
+        if (this.m[j] !== "." || this.m[j + 1] === "." || this.m[j + 1] === "=" || /\d/.test(this.m[j + 1] ?? "")) break;
+        const k = this.nextNonWs(j + 1);
+        const next = this.stringAt.get(k);
+        if (next) {
+          pieces.push({ text: next.value, map: next.map });
+          chain.push(next);
+          pos = next.end;
+          continue;
+        }
+        OPERAND.lastIndex = k;
+        const op = OPERAND.exec(this.m);
+        if (!op) break;
+        pieces.push(this.placeholder(op[0], k));
+        pos = k + op[0].length;
+      }
+      const text = pieces.map((p) => p.text).join("");
+      const sqlLabel = s.label !== void 0 && /SQL|QUERY/i.test(s.label);
+      if (!sqlLabel && !SQL_START.test(text.trimStart())) continue;
+      for (const c of chain) this.consumed.add(c);
+      this.sqlFrom(pieces, s.start);
+    }
+  }
+  // ---- Laravel ------------------------------------------------------------------------------
+  /** Schema::drop/dropIfExists/dropColumns/rename/create/table(…). */
+  laravelSchema() {
+    const re = /\bSchema\s*::\s*(?:connection\s*\([^()]*\)\s*->\s*)?([A-Za-z_]\w*)\s*\(/g;
+    let mt;
+    while (mt = re.exec(this.m)) {
+      const name = mt[1].toLowerCase();
+      const nameAt = mt.index + mt[0].lastIndexOf(mt[1]);
+      const open2 = mt.index + mt[0].length - 1;
+      const close = this.matchClose(open2);
+      const args = this.args(open2, close);
+      const table = normName(args[0]?.str);
+      switch (name) {
+        case "create":
+        case "table":
+        case "whentablehascolumn":
+        case "whentabledoesnthavecolumn":
+          this.blueprint(open2, close, table, name === "create", nameAt);
+          break;
+        case "drop":
+        case "dropifexists":
+          this.push({ kind: "drop-table", tables: [table] }, nameAt);
+          break;
+        case "dropcolumns":
+          this.push({ kind: "drop-column", table, columns: (args[1]?.strings ?? []).map((c) => normName(c)) }, nameAt);
+          break;
+        case "rename":
+          this.push({ kind: "rename-table", from: table, to: normName(args[1]?.str) }, nameAt);
+          break;
+        case "dropalltables":
+        case "dropallviews":
+          this.push({ kind: "drop-table", tables: [name === "dropalltables" ? "(every table)" : "(every view)"], view: name === "dropallviews" }, nameAt);
+          break;
+        case "dropdatabaseifexists":
+          this.push({ kind: "drop-database", schema: false, ...args[0]?.str ? { name: args[0].str } : {} }, nameAt);
+          break;
+      }
+    }
+  }
+  /** The closure of Schema::create/table: the column operations on its Blueprint. */
+  blueprint(open2, close, table, create, at) {
+    const fnRe = /\b(function|fn)\s*\(/g;
+    fnRe.lastIndex = open2 + 1;
+    const f = fnRe.exec(this.m);
+    const columns = [];
+    const createOp = { kind: "create-table", table, columns };
+    if (create) this.push(createOp, at);
+    if (!f || f.index >= close) return;
+    const pOpen = f.index + f[0].length - 1;
+    const pClose = this.matchClose(pOpen);
+    const v = /\$([A-Za-z_]\w*)/.exec(this.m.slice(pOpen, pClose))?.[1];
+    if (!v) return;
+    let bodyStart;
+    let bodyEnd;
+    if (f[1] === "function") {
+      let i = pClose + 1;
+      while (i < close && this.m[i] !== "{") i++;
+      bodyStart = i + 1;
+      bodyEnd = this.matchClose(i);
+    } else {
+      const arrow = this.m.indexOf("=>", pClose);
+      if (arrow < 0 || arrow > close) return;
+      bodyStart = arrow + 2;
+      bodyEnd = close;
+    }
+    this.handled.push([bodyStart, bodyEnd]);
+    const varRe = new RegExp(`\\$${v}\\b(?=\\s*\\??->)`, "g");
+    varRe.lastIndex = bodyStart;
+    let vm;
+    while ((vm = varRe.exec(this.m)) && vm.index < bodyEnd) {
+      const calls = this.chain(vm.index + vm[0].length);
+      const head = calls[0];
+      if (!head) continue;
+      const mods = /* @__PURE__ */ new Map();
+      for (const c of calls.slice(1)) mods.set(c.name.toLowerCase(), this.args(c.open, c.close));
+      const method = head.name.toLowerCase();
+      const args = this.args(head.open, head.close);
+      if (LARAVEL_COLUMN_METHODS.has(method)) {
+        const defs = laravelColumns(method, args, mods);
+        if (create) {
+          for (const d of defs) if (d.name !== void 0) columns.push([normName(d.name), d.def]);
+        } else if (mods.has("change")) {
+          for (const d of defs) this.push({ kind: "modify-column", table, column: normName(d.name), how: "define", def: d.def }, head.nameAt);
+        } else {
+          for (const d of defs) this.push({ kind: "add-column", table, column: normName(d.name), def: d.def }, head.nameAt);
+        }
+        continue;
+      }
+      if (create) continue;
+      const drop = (cols) => {
+        this.push({ kind: "drop-column", table, columns: cols.filter((c) => c !== void 0).map((c) => normName(c)) }, head.nameAt);
+      };
+      const a0 = args[0]?.str;
+      switch (method) {
+        case "dropcolumn":
+        case "dropcolumns":
+        case "removecolumn":
+          drop(args.flatMap((a) => a.strings));
+          break;
+        case "droptimestamps":
+        case "droptimestampstz":
+        case "dropdatetimes":
+          drop(["created_at", "updated_at"]);
+          break;
+        case "dropsoftdeletes":
+        case "dropsoftdeletestz":
+          drop([a0 ?? "deleted_at"]);
+          break;
+        case "dropremembertoken":
+          drop(["remember_token"]);
+          break;
+        case "dropmorphs":
+          drop(a0 ? [`${a0}_type`, `${a0}_id`] : []);
+          break;
+        case "dropconstrainedforeignid":
+          drop([a0]);
+          break;
+        case "dropconstrainedforeignidfor":
+          drop([args[1]?.str]);
+          break;
+        case "renamecolumn":
+          this.push({ kind: "rename-column", table, from: normName(a0), to: normName(args[1]?.str) }, head.nameAt);
+          break;
+        case "rename":
+          this.push({ kind: "rename-table", from: table, to: normName(a0) }, head.nameAt);
+          break;
+        case "drop":
+        case "dropifexists":
+          this.push({ kind: "drop-table", tables: [table] }, head.nameAt);
+          break;
+      }
+    }
+  }
+  /** DB::table('x')->truncate() / ->delete() / ->update([...]) without a where. */
+  queryBuilder() {
+    const re = /\bDB\s*::\s*(?:connection\s*\([^()]*\)\s*->\s*)?table\s*\(/g;
+    let mt;
+    while (mt = re.exec(this.m)) {
+      const open2 = mt.index + mt[0].length - 1;
+      const close = this.matchClose(open2);
+      const table = normName(this.args(open2, close)[0]?.str);
+      const calls = this.chain(close + 1);
+      this.handled.push([mt.index, calls.at(-1)?.close ?? close]);
+      let filtered = false;
+      for (const c of calls) {
+        const n = c.name.toLowerCase();
+        if (/^(?:or)?where|^find|^wherekey/.test(n)) filtered = true;
+        if (n === "truncate") this.push({ kind: "truncate", tables: [table] }, c.nameAt);
+        else if (n === "delete" && !filtered && this.argRanges(c.open, c.close).length === 0) this.push({ kind: "delete-all", table }, c.nameAt);
+        else if ((n === "update" || n === "increment" || n === "decrement") && !filtered) {
+          const [first] = this.argRanges(c.open, c.close);
+          let columns = [];
+          if (first && n === "update") {
+            columns = this.stringsIn(first[0], first[1]).filter((s) => this.m.slice(this.nextNonWs(s.end), this.nextNonWs(s.end) + 2) === "=>").map((s) => normName(s.value));
+          } else if (first) columns = this.argVal(first).str !== void 0 ? [normName(this.argVal(first).str)] : [];
+          this.push({ kind: "update-all", table, columns }, c.nameAt);
+        }
+      }
+    }
+  }
+  // ---- Doctrine schema API and the rest -------------------------------------------------------
+  /** The table a Doctrine `$table->…` call works on: `$schema->getTable('x')->…` or `$t = $schema->getTable('x')`. */
+  receiverTable(at) {
+    const start = this.stmtStart(at);
+    const head = this.m.slice(start, at);
+    const direct = /->\s*(?:getTable|createTable)\s*\(\s*'/.exec(head);
+    if (direct) return normName(this.stringAt.get(start + direct.index + direct[0].length - 1)?.value);
+    const v = /^\$([A-Za-z_]\w*)\s*$/.exec(head)?.[1];
+    if (!v) return void 0;
+    const assign = new RegExp(`\\$${v}\\s*=\\s*\\$[A-Za-z_]\\w*\\s*->\\s*(?:getTable|createTable)\\s*\\(\\s*'`, "g");
+    let found;
+    let mt;
+    while ((mt = assign.exec(this.m)) && mt.index < at) {
+      found = this.stringAt.get(mt.index + mt[0].length - 1)?.value;
+    }
+    return normName(found);
+  }
+  generic() {
+    const re = /(->|::)\s*(dropColumn|dropColumns|renameColumn|change|dropTable|renameTable|changeColumn|modifyColumn|addColumn|truncate|createTable)\s*\(/gi;
+    let mt;
+    while (mt = re.exec(this.m)) {
+      const at = mt.index + mt[0].indexOf(mt[2]);
+      if (this.isHandled(at)) continue;
+      const open2 = mt.index + mt[0].length - 1;
+      const close = this.matchClose(open2);
+      const args = this.args(open2, close);
+      const a0 = normName(args[0]?.str);
+      const name = mt[2].toLowerCase();
+      if (mt[1] === "::") {
+        if (name === "truncate" && args.length === 0) {
+          const cls = /([A-Za-z_]\w*)\s*::\s*$/.exec(this.m.slice(Math.max(0, mt.index - 100), mt.index + 2))?.[1];
+          if (cls && cls !== "Schema") this.push({ kind: "truncate", tables: [`${cls} (model)`] }, at);
+        }
+        continue;
+      }
+      switch (name) {
+        case "createtable":
+          this.push({ kind: "create-table", table: a0, columns: [] }, at);
+          break;
+        case "droptable":
+          this.push({ kind: "drop-table", tables: [a0] }, at);
+          break;
+        case "renametable":
+          this.push({ kind: "rename-table", from: a0, to: normName(args[1]?.str) }, at);
+          break;
+        case "dropcolumn":
+        case "dropcolumns":
+          this.push({ kind: "drop-column", table: this.receiverTable(mt.index), columns: args.flatMap((a) => a.strings).map((c) => normName(c)) }, at);
+          break;
+        case "renamecolumn":
+          this.push({ kind: "rename-column", table: this.receiverTable(mt.index), from: a0, to: normName(args[1]?.str) }, at);
+          break;
+        case "change":
+          if (args.length === 0) this.push({ kind: "modify-column", table: void 0, column: void 0, how: "define" }, at);
+          break;
+        case "changecolumn":
+        case "modifycolumn":
+          this.push({ kind: "modify-column", table: this.receiverTable(mt.index), column: a0, how: "define" }, at);
+          break;
+        case "addcolumn": {
+          const end = this.stmtEnd(at);
+          const def = doctrineColumn(args[1]?.str, args[2]?.raw ?? "", this.lex.decommented.slice(close, end));
+          this.push({ kind: "add-column", table: this.receiverTable(mt.index), column: a0, def }, at);
+          break;
+        }
+        case "truncate":
+          if (args.length === 0) this.push({ kind: "truncate", tables: [void 0] }, at);
+          break;
+      }
+    }
+  }
+  scan() {
+    this.sqlCalls();
+    this.sqlStrings();
+    this.laravelSchema();
+    this.queryBuilder();
+    this.generic();
+    const ops = this.ops.map((o, i) => ({ o, i })).sort((a, b) => a.o.at - b.o.at || a.i - b.i).map((x) => x.o);
+    return { ops, comments: this.comments, layers: this.layers };
+  }
+};
+function scanPhpMigration(src, lines = new LineIndex(src)) {
+  return new PhpScanner(src, lines).scan();
+}
+function scanSqlMigration(src, lines = new LineIndex(src)) {
+  const { lex, items } = scanSqlText(src);
+  const code = /* @__PURE__ */ new Set();
+  const comment = /* @__PURE__ */ new Set();
+  const comments = [];
+  for (const t of lex.tokens) if (t.type !== "end") addRange(code, lines.lineOf(t.s), lines.lineOf(Math.max(t.s, t.e - 1)));
+  for (const c of lex.comments) {
+    addRange(comment, lines.lineOf(c.s), lines.lineOf(Math.max(c.s, c.e - 1)));
+    let off = c.s;
+    for (const part of c.text.split("\n")) {
+      comments.push({ layer: "sql:0", line: lines.lineOf(off), text: part });
+      off += part.length + 1;
+    }
+  }
+  const ops = items.map((it) => ({
+    op: it.op,
+    at: it.at,
+    line: lines.lineOf(it.at),
+    statement: oneLine(statementText(lex, it.statement)),
+    scopes: [{ layer: "sql:0", start: lines.lineOf(it.statement.s), end: lines.lineOf(it.statement.e - 1) }],
+    inDown: false
+  }));
+  return { ops, comments, layers: /* @__PURE__ */ new Map([["sql:0", { code, comment }]]) };
+}
+
+// src/migrations/index.ts
+function isSql(path, text) {
+  if (/\.sql$/i.test(path)) return true;
+  if (/\.php$/i.test(path)) return false;
+  return !/^\s*<\?/.test(text);
+}
+function scanMigration(path, text, schema = new SchemaModel(), opts = {}) {
+  const inRelease = opts.inRelease ?? true;
+  const lines = new LineIndex(text);
+  const scan = isSql(path, text) ? scanSqlMigration(text, lines) : scanPhpMigration(text, lines);
+  const downDefs = /* @__PURE__ */ new Map();
+  for (const o of scan.ops) {
+    if (o.inDown && o.op.kind === "modify-column" && o.op.how === "define" && o.op.def) {
+      const key = `${o.op.table}.${o.op.newName ?? o.op.column}`;
+      if (!downDefs.has(key)) downDefs.set(key, o.op.def);
+    }
+  }
+  const ctx = { inRelease, downDef: (t, c) => downDefs.get(`${t}.${c}`) };
+  const hits = [];
+  for (const o of scan.ops) {
+    if (o.inDown) continue;
+    for (const h of evaluate(o.op, schema, ctx)) hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
+  }
+  if (!inRelease) return [];
+  return applyMarkers(path, hits, scan.comments, scan.layers);
+}
+function scanMigrations(files, opts = {}) {
+  const byPath = new Map(files.map((f) => [f.path, f.text]));
+  const schema = new SchemaModel();
+  const findings = [];
+  for (const path of sortMigrationPaths([...byPath.keys()])) {
+    findings.push(...scanMigration(path, byPath.get(path), schema, { inRelease: opts.inRelease?.(path) ?? true }));
+  }
+  return findings;
+}
+async function scanMigrationFiles(root, paths, opts = {}) {
+  const files = await Promise.all(
+    paths.map(async (path) => {
+      try {
+        return { path, text: await readFile6(join8(root, path), "utf8") };
+      } catch (err) {
+        const code = err?.code;
+        throw new DeployError(`migrations: cannot read ${JSON.stringify(path)}: ${code ?? err?.message ?? String(err)}`, { cause: err });
+      }
+    })
+  );
+  return scanMigrations(files, opts);
+}
+var EXPAND_CONTRACT = "Migrations must stay compatible with the release that is live now, so that a rollback works: add (expand) in this release, remove (contract) in a later one once no live or rollback-target release uses it.";
+var HOW_TO_ALLOW = `To allow one statement anyway, put a comment "${MARKER} <reason>" on its line or on the line right above it (// or # in PHP, -- in SQL); for a whole file, "${FILE_MARKER} <reason>" in its first ${FILE_MARKER_LINES} lines.`;
+function guardVerdict(findings, mode) {
+  if (mode === "off" || findings.length === 0) return { refused: false, lines: [], blocking: 0 };
+  const lines = [];
+  for (const f of findings) {
+    lines.push(`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ""}: ${f.statement}`);
+    lines.push(`    ${f.message}`);
+  }
+  const blocking = findings.filter((f) => !f.allowed).length;
+  if (blocking === 0) return { refused: false, lines, blocking };
+  const what = `${blocking} migration statement${blocking > 1 ? "s" : ""} would break the live release and a rollback to it`;
+  if (mode === "warn") {
+    lines.push(`${what}; deploying anyway (migration guard: warn).`);
+    return { refused: false, lines, blocking };
+  }
+  lines.push(`${what}. ${EXPAND_CONTRACT}`);
+  lines.push(HOW_TO_ALLOW);
+  return { refused: true, lines, blocking };
+}
+function guardError(verdict) {
+  if (!verdict.refused) return void 0;
+  const { blocking } = verdict;
+  return new DeployError(`migrations: refused ${blocking} destructive statement${blocking === 1 ? "" : "s"} (see above); expand now, contract in a later release, or allow with "${MARKER} <reason>"`);
+}
+
+// src/engine/migration-guard.ts
+async function guardMigrations(settings, entries, live, reporter) {
+  const files = findMigrationFiles(entries, settings.migrationsPath);
+  if (files.length === 0) return { added: [], refused: false };
+  if (!live.id) {
+    reporter.info(`migrations: ${files.length} found; first deploy, so there is no release to stay compatible with`);
+    return { added: files, refused: false };
+  }
+  if (!live.manifest) {
+    reporter.warn(`migrations: the live release ${live.id} has no manifest (deployed by other means); its migrations are unknown, so none are checked`);
+    return { added: [], refused: false };
+  }
+  const liveFiles = new Set(parseManifest(live.manifest).map((e) => e.path));
+  const added = files.filter((f) => !liveFiles.has(f));
+  if (added.length === 0) {
+    reporter.info(`migrations: none new since ${live.id}`);
+    return { added, refused: false };
+  }
+  reporter.info(`migrations: ${added.length} new since ${live.id}: ${added.join(", ")}`);
+  if (settings.migrations === "off") return { added, refused: false };
+  const findings = await scanMigrationFiles(settings.source, files, { inRelease: (p) => !liveFiles.has(p) });
+  const verdict = guardVerdict(findings, settings.migrations);
+  for (const line of verdict.lines) {
+    if (verdict.refused) reporter.error(line, { phase: "migration-guard" });
+    else reporter.warn(line, { phase: "migration-guard" });
+  }
+  const err = guardError(verdict);
+  if (err && !settings.dryRun) throw err.at(void 0, "migration-guard");
+  return { added, refused: verdict.refused };
+}
+
 // src/engine/deploy.ts
 function sharedExcludes(shared) {
   return shared.map((p) => `/${p.replace(/\/+$/, "")}`);
@@ -30366,6 +32986,7 @@ async function runDeploy(settings, reporter, opts = {}) {
     return local;
   });
   let skewMs;
+  let guard = { added: [], refused: false };
   let archive;
   let artifact;
   const sessions = await phases.run("connect", () => connectAll(settings, reporter));
@@ -30376,13 +32997,19 @@ async function runDeploy(settings, reporter, opts = {}) {
   }));
   try {
     await phases.run("preflight", async () => {
-      const facts = await mapLimit(sessions, settings.maxParallel, (s) => checkServer(s, settings, scan.bytes, reporter));
+      const facts = await mapLimit(
+        sessions,
+        settings.maxParallel,
+        (s, i) => checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 })
+      );
       const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
       reportChecks(serverChecks, reporter);
       checks.push(...serverChecks);
-      if (settings.dryRun) return;
       const failed = checksError(serverChecks);
-      if (failed) throw failed;
+      if (failed && !settings.dryRun) throw failed;
+      const first2 = facts[0];
+      guard = await guardMigrations(settings, scan.entries, { id: first2?.live ?? "", manifest: first2?.liveManifest }, reporter);
+      if (guard.refused) checks.push({ id: "migration-guard", severity: "error", message: "destructive migrations (see above)" });
     });
     if (settings.dryRun) {
       const plan = await phases.run("plan", () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
@@ -30433,7 +33060,7 @@ async function runDeploy(settings, reporter, opts = {}) {
       }
     };
     opts.signal?.addEventListener("abort", onCancel, { once: true });
-    const activation = await phases.run("activate", () => activateHosts(hosts, settings, ref, reporter)).finally(() => opts.signal?.removeEventListener("abort", onCancel));
+    const activation = await phases.run("activate", () => activateHosts(hosts, settings, ref, reporter, { backup: guard.added.length > 0 })).finally(() => opts.signal?.removeEventListener("abort", onCancel));
     skewMs = activation.skewMs;
     if (archive && opts.artifacts) {
       const store = opts.artifacts;

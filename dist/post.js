@@ -44569,6 +44569,20 @@ function asDeployError(err, host, phase) {
   return new DeployError(message, { host, phase, cause: err });
 }
 
+// src/migrations/glob.ts
+var DEFAULT_MIGRATION_GLOBS = Object.freeze([
+  // Laravel
+  "database/migrations/**/*.php",
+  // Doctrine Migrations (Symfony's default is migrations/, older bundles use src/Migrations/)
+  "migrations/**/*.php",
+  "src/Migrations/**/*.php",
+  // plain SQL
+  "migrations/**/*.sql",
+  "database/migrations/**/*.sql",
+  "db/migrations/**/*.sql",
+  "sql/migrations/**/*.sql"
+]);
+
 // src/ssh/target.ts
 import { isIPv4, isIPv6 } from "node:net";
 var FORM = "write each server as host, user@host, user@host:port or user@[ipv6]:port";
@@ -44740,6 +44754,23 @@ var OPTIONS = [
     description: "Commands run in the new release before it goes live, one per line; any failure stops the deploy. A line starting with `once:` (e.g. `once: php artisan migrate --force`) runs on the first host only, before the others.",
     commands: ["deploy"]
   },
+  {
+    name: "migrations",
+    description: "Migration guard: `forbid` refuses a release whose new migrations are irreversible or break the live release (DROP, RENAME, narrowing, NOT NULL without default, DELETE/UPDATE without WHERE \u2026), before anything changes; `warn` only reports them; `off` skips the check.",
+    default: "forbid",
+    commands: ["deploy", "rollback"]
+  },
+  {
+    name: "migrations-path",
+    description: "Globs of migration files, one per line (default: Laravel database/migrations, Doctrine migrations/ and src/Migrations, and plain SQL folders).",
+    commands: ["deploy", "rollback"]
+  },
+  {
+    name: "backup-command",
+    description: 'Command run on the first host before migrations when the release brings new ones, e.g. `mysqldump app | gzip > "$PHP_DEPLOY_BACKUP_DIR/$PHP_DEPLOY_ID.sql.gz"`; a failure stops the deploy.',
+    commands: ["deploy"]
+  },
+  { name: "backup-keep", description: "Newest files kept in shared/backups.", default: "5", commands: ["deploy"] },
   {
     name: "after-switch",
     description: "Commands run in the new release after it is live and healthy, one per line.",
@@ -44913,6 +44944,14 @@ function commandLines(raw, name) {
   }
   return lines;
 }
+function migrationGlobs(globs) {
+  for (const g of globs) {
+    if (g.startsWith("/") || g.split("/").includes("..") || /[\\\s'"`$;|&]/.test(g)) {
+      throw new InputError("migrations-path", `'${g}' must be a relative glob such as database/migrations/*.php`);
+    }
+  }
+  return globs.length > 0 ? globs : [...DEFAULT_MIGRATION_GLOBS];
+}
 function oneOf(raw, name, allowed) {
   const text = value(raw, name).trim();
   if (!allowed.includes(text)) {
@@ -44980,6 +45019,10 @@ function parseSettings(raw, ctx) {
     batchSize: wholeNumber(raw, "batch-size", 1, 1e3),
     rollingFailure: oneOf(raw, "rolling-failure", ["revert", "keep"]),
     maxParallel: wholeNumber(raw, "max-parallel", 1, 200),
+    migrations: oneOf(raw, "migrations", ["forbid", "warn", "off"]),
+    migrationsPath: migrationGlobs(splitList(value(raw, "migrations-path"), { commas: false })),
+    backupCommand: value(raw, "backup-command").trim() || void 0,
+    backupKeep: wholeNumber(raw, "backup-keep", 1, 1e3),
     artifact: oneOf(raw, "artifact", ["auto", "true", "false"]),
     artifactRetentionDays: value(raw, "artifact-retention-days").trim() ? wholeNumber(raw, "artifact-retention-days", 1, 400) : void 0,
     githubToken: value(raw, "github-token").trim() && !value(raw, "github-token").includes("${{") ? value(raw, "github-token").trim() : void 0,
@@ -45041,6 +45084,11 @@ NEED_BYTES=0
 NEED_PHP_CLI=0
 EXPECT_RELEASE=0
 NOTE_EVENT=''
+WANT_MANIFEST=0
+MIGRATION_RE=''
+GUARD_MODE=off
+BACKUP_COMMAND=''
+BACKUP_KEEP=5
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -45116,6 +45164,11 @@ parse_args() {
       php_cli) NEED_PHP_CLI=$val ;;
       expect_release) EXPECT_RELEASE=$val ;;
       event) NOTE_EVENT=$val ;;
+      want_manifest) WANT_MANIFEST=$val ;;
+      migration_re) MIGRATION_RE=$val ;;
+      guard) GUARD_MODE=$val ;;
+      backup) BACKUP_COMMAND=$val ;;
+      backup_keep) BACKUP_KEEP=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -45143,7 +45196,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=\${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
     [[ \${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -45781,6 +45834,12 @@ step_prepare() {
   link_shared "$rel"
   stop_if_cancelled
 
+  if [[ -n $BACKUP_COMMAND ]]; then
+    phase backup
+    run_backup "$rel" || fail_release "$LAST_FAILURE"
+    stop_if_cancelled
+  fi
+
   if ((\${#ONCE[@]})); then
     phase once
     run_hooks once "$rel" "\${ONCE[@]}" || fail_release "$LAST_FAILURE"
@@ -45796,6 +45855,40 @@ step_prepare() {
     check_release_through_fpm "$rel" || fail_release "$LAST_FAILURE"
   else
     say "no fpm-socket: the new release is not checked before it goes live"
+  fi
+}
+
+# The backup before migrating: the user's command writes into $PHP_DEPLOY_BACKUP_DIR (shared/backups);
+# the newest backup_keep files there are kept.
+run_backup() {
+  local rel=$1 dir=$SHARED_DIR/backups
+  mkdir -p "$dir"
+  export PHP_DEPLOY_BACKUP_DIR=$dir
+  run_hooks backup "$rel" "$BACKUP_COMMAND" || return 1
+  find "$dir" -maxdepth 1 -type f -printf '%T@ %p\\n' | sort -rn | tail -n +"$((BACKUP_KEEP + 1))" |
+    cut -d ' ' -f 2- | xargs -r -d '\\n' rm -f --
+  say "backup: $(find "$dir" -maxdepth 1 -type f | wc -l) backups kept in $dir"
+}
+
+# Migration files listed in a release's manifest (paths matching migration_re), sorted.
+release_migrations() {
+  local manifest=$1
+  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
+  awk -F '\\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
+}
+
+# Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
+warn_schema_on_rollback() {
+  local target=$1 live=$2 newer count
+  [[ -n $MIGRATION_RE && -n $live ]] || return 0
+  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
+  [[ -n $newer ]] || return 0
+  count=$(wc -l <<<"$newer")
+  local names=\${newer//$'\\n'/, }
+  if [[ $GUARD_MODE == forbid ]]; then
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
+  else
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
   fi
 }
 
@@ -45986,6 +46079,7 @@ cmd_rollback() {
   DEPLOY_ID=$target
   result previous "$live"
   result target "$target"
+  warn_schema_on_rollback "$target" "$live"
   phase switch
   t0=$(now_ms)
   switch_to "$target"
@@ -46220,6 +46314,17 @@ cmd_preflight() {
       result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\\n')"
     else
       check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+    fi
+  fi
+  if [[ $WANT_MANIFEST == 1 ]]; then
+    # The live release's file list: the engine finds the migrations this release adds.
+    local live
+    live=$(live_id)
+    result live "$live"
+    if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+      say "@@php-deploy manifest-begin"
+      cat "$(meta_dir "$live")/manifest"
+      say "@@php-deploy manifest-end"
     fi
   fi
   if [[ -n $RELOAD_COMMAND ]]; then
@@ -47863,6 +47968,7 @@ async function runRemote(session, command, reporter, opts) {
   } catch (err) {
     throw asDeployError(err, session.label, out.phases.at(-1)?.name ?? opts.phase);
   }
+  for (const w of out.all("warning")) reporter.warn(`${session.label}: ${w}`, { host: session.label, phase: opts.phase });
   if (result.code !== 0) {
     if (out.failure) {
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });
@@ -47889,6 +47995,119 @@ var CANDIDATE_MINORS = [
   ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => [8, m]),
   ...[0, 1, 2, 3, 4].map((m) => [9, m])
 ];
+
+// src/migrations/markers.ts
+var MARKER = "php-deploy: allow-destructive";
+var FILE_MARKER = "php-deploy: allow-destructive-file";
+var FILE_MARKER_LINES = 20;
+
+// src/migrations/rules.ts
+var RULES = Object.freeze({
+  "drop-table": "DROP TABLE, Schema::drop/dropIfExists, $schema->dropTable",
+  "drop-view": "DROP VIEW / DROP MATERIALIZED VIEW (use CREATE OR REPLACE VIEW)",
+  "drop-database": "DROP DATABASE",
+  "drop-schema": "DROP SCHEMA",
+  truncate: "TRUNCATE, ->truncate()",
+  "rename-table": "RENAME TABLE, ALTER TABLE \u2026 RENAME TO, Schema::rename, $schema->renameTable",
+  "drop-column": "ALTER TABLE \u2026 DROP [COLUMN], ->dropColumn(s), dropTimestamps/dropSoftDeletes/\u2026",
+  "rename-column": "ALTER TABLE \u2026 RENAME COLUMN / CHANGE a b, ->renameColumn",
+  "narrow-column": "MODIFY/CHANGE/ALTER COLUMN TYPE/->change() to a type that holds fewer values",
+  "not-null": "a column made NOT NULL without a default",
+  "drop-default": "ALTER COLUMN \u2026 DROP DEFAULT of a NOT NULL column",
+  "modify-column": "a column change whose current definition no earlier migration or down() shows",
+  "add-column-not-null": "a new NOT NULL column without a default on an existing table",
+  "delete-without-where": "DELETE without WHERE, DB::table(\u2026)->delete() without where",
+  "update-without-where": "UPDATE without WHERE (except backfilling columns added in this release)",
+  "marker-without-reason": "a php-deploy: allow-destructive marker without a reason",
+  "misplaced-marker": "a php-deploy: allow-destructive-file marker after line 20"
+});
+
+// src/migrations/frameworks.ts
+var LARAVEL_COLUMN_METHODS = new Set(
+  [
+    "string",
+    "char",
+    "text",
+    "tinyText",
+    "mediumText",
+    "longText",
+    "integer",
+    "tinyInteger",
+    "smallInteger",
+    "mediumInteger",
+    "bigInteger",
+    "unsignedInteger",
+    "unsignedTinyInteger",
+    "unsignedSmallInteger",
+    "unsignedMediumInteger",
+    "unsignedBigInteger",
+    "increments",
+    "tinyIncrements",
+    "smallIncrements",
+    "mediumIncrements",
+    "integerIncrements",
+    "bigIncrements",
+    "id",
+    "boolean",
+    "decimal",
+    "unsignedDecimal",
+    "float",
+    "double",
+    "unsignedFloat",
+    "unsignedDouble",
+    "date",
+    "dateTime",
+    "dateTimeTz",
+    "timestamp",
+    "timestampTz",
+    "time",
+    "timeTz",
+    "year",
+    "json",
+    "jsonb",
+    "uuid",
+    "ulid",
+    "ipAddress",
+    "macAddress",
+    "binary",
+    "enum",
+    "set",
+    "foreignId",
+    "foreignIdFor",
+    "foreignUuid",
+    "foreignUlid",
+    "morphs",
+    "nullableMorphs",
+    "uuidMorphs",
+    "nullableUuidMorphs",
+    "ulidMorphs",
+    "nullableUlidMorphs",
+    "numericMorphs",
+    "nullableNumericMorphs",
+    "timestamps",
+    "timestampsTz",
+    "nullableTimestamps",
+    "datetimes",
+    "softDeletes",
+    "softDeletesTz",
+    "softDeletesDatetime",
+    "rememberToken",
+    "geometry",
+    "geography",
+    "point",
+    "lineString",
+    "polygon",
+    "geometryCollection",
+    "multiPoint",
+    "multiLineString",
+    "multiPolygon",
+    "vector",
+    "addColumn"
+  ].map((s) => s.toLowerCase())
+);
+
+// src/migrations/index.ts
+var HOW_TO_ALLOW = `To allow one statement anyway, put a comment "${MARKER} <reason>" on its line or on the line right above it (// or # in PHP, -- in SQL); for a whole file, "${FILE_MARKER} <reason>" in its first ${FILE_MARKER_LINES} lines.`;
 
 // src/engine/cleanup.ts
 async function abortDeploy(settings, state, reporter, reason) {

@@ -80,6 +80,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['deploy'],
   },
   {
+    name: 'migrations',
+    description:
+      'Migration guard: `forbid` refuses a release whose new migrations are irreversible or break the live release (DROP, RENAME, narrowing, NOT NULL without default, DELETE/UPDATE without WHERE …), before anything changes; `warn` only reports them; `off` skips the check.',
+    default: 'forbid',
+    commands: ['deploy', 'rollback'],
+  },
+  {
+    name: 'migrations-path',
+    description:
+      'Globs of migration files, one per line (default: Laravel database/migrations, Doctrine migrations/ and src/Migrations, and plain SQL folders).',
+    commands: ['deploy', 'rollback'],
+  },
+  {
+    name: 'backup-command',
+    description:
+      'Command run on the first host before migrations when the release brings new ones, e.g. `mysqldump app | gzip > "$PHP_DEPLOY_BACKUP_DIR/$PHP_DEPLOY_ID.sql.gz"`; a failure stops the deploy.',
+    commands: ['deploy'],
+  },
+  { name: 'backup-keep', description: 'Newest files kept in shared/backups.', default: '5', commands: ['deploy'] },
+  {
     name: 'after-switch',
     description: 'Commands run in the new release after it is live and healthy, one per line.',
     commands: ['deploy'],

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { DEFAULT_MIGRATION_GLOBS } from '../migrations/glob.js';
 import { parseHosts, type HostTarget } from '../ssh/target.js';
 import { COMMANDS, OPTIONS, type Command, type RawInputs } from './options.js';
 
@@ -33,6 +34,10 @@ export interface Settings {
   batchSize: number;
   rollingFailure: 'revert' | 'keep';
   maxParallel: number;
+  migrations: 'forbid' | 'warn' | 'off';
+  migrationsPath: string[];
+  backupCommand?: string;
+  backupKeep: number;
   artifact: 'auto' | 'true' | 'false';
   artifactRetentionDays?: number;
   githubToken?: string;
@@ -170,6 +175,15 @@ function commandLines(raw: RawInputs, name: string): string[] {
   return lines;
 }
 
+function migrationGlobs(globs: string[]): string[] {
+  for (const g of globs) {
+    if (g.startsWith('/') || g.split('/').includes('..') || /[\\\s'"`$;|&]/.test(g)) {
+      throw new InputError('migrations-path', `'${g}' must be a relative glob such as database/migrations/*.php`);
+    }
+  }
+  return globs.length > 0 ? globs : [...DEFAULT_MIGRATION_GLOBS];
+}
+
 function oneOf<T extends string>(raw: RawInputs, name: string, allowed: readonly T[]): T {
   const text = value(raw, name).trim();
   if (!(allowed as readonly string[]).includes(text)) {
@@ -241,6 +255,10 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     batchSize: wholeNumber(raw, 'batch-size', 1, 1000),
     rollingFailure: oneOf(raw, 'rolling-failure', ['revert', 'keep'] as const),
     maxParallel: wholeNumber(raw, 'max-parallel', 1, 200),
+    migrations: oneOf(raw, 'migrations', ['forbid', 'warn', 'off'] as const),
+    migrationsPath: migrationGlobs(splitList(value(raw, 'migrations-path'), { commas: false })),
+    backupCommand: value(raw, 'backup-command').trim() || undefined,
+    backupKeep: wholeNumber(raw, 'backup-keep', 1, 1000),
     artifact: oneOf(raw, 'artifact', ['auto', 'true', 'false'] as const),
     artifactRetentionDays: value(raw, 'artifact-retention-days').trim() ? wholeNumber(raw, 'artifact-retention-days', 1, 400) : undefined,
     githubToken: value(raw, 'github-token').trim() && !value(raw, 'github-token').includes('${{') ? value(raw, 'github-token').trim() : undefined,

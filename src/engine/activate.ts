@@ -29,7 +29,7 @@ export interface ActiveHost {
 }
 
 /** Runs fn over items with at most `limit` at once; rejects with the first error after all settle. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let firstError: unknown;
@@ -38,7 +38,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
     while (next < items.length) {
       const i = next++;
       try {
-        results[i] = await fn(items[i] as T);
+        results[i] = await fn(items[i] as T, i);
       } catch (err) {
         if (!failed) {
           failed = true;
@@ -52,15 +52,14 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
-async function step(h: ActiveHost, s: Settings, ref: DeployRef, name: ActivationStep, reporter: Reporter, once = false): Promise<void> {
+async function step(h: ActiveHost, s: Settings, ref: DeployRef, name: ActivationStep, reporter: Reporter, once = false, backup = false): Promise<void> {
   try {
-    const out = await runRemote(h.session, activateCommand(s, ref, name, { once }), reporter, {
+    const out = await runRemote(h.session, activateCommand(s, ref, name, { once, backup }), reporter, {
       phase: name,
       onPhase: (p) => reporter.info(`${h.session.label}: ${p}`),
     });
     if (out.result('switch_at_ms')) h.switchAtMs = Number(out.result('switch_at_ms'));
     if (out.result('switch_ms')) h.result.switchMs = Number(out.result('switch_ms'));
-    for (const w of out.all('warning')) reporter.warn(`${h.session.label}: ${w}`, { host: h.session.label, phase: name });
     if (name === 'switch') h.switched = true;
     if (name === 'finish' || name === 'activate') {
       h.done = true;
@@ -130,11 +129,11 @@ function reportSkew(hosts: ActiveHost[], reporter: Reporter): number | undefined
 }
 
 /** Prepare on every host: the once-commands run first, on the first host alone. */
-async function prepareAll(hosts: ActiveHost[], s: Settings, ref: DeployRef, reporter: Reporter, withOnce: boolean): Promise<void> {
+async function prepareAll(hosts: ActiveHost[], s: Settings, ref: DeployRef, reporter: Reporter, withOnce: boolean, backup: boolean): Promise<void> {
   const [first, ...rest] = hosts;
   if (!first) return;
-  if (withOnce && s.onceCommands.length > 0) {
-    await step(first, s, ref, 'prepare', reporter, true);
+  if (withOnce && (s.onceCommands.length > 0 || (backup && s.backupCommand))) {
+    await step(first, s, ref, 'prepare', reporter, true, backup);
     await mapLimit(rest, s.maxParallel, (h) => step(h, s, ref, 'prepare', reporter));
   } else {
     await mapLimit(hosts, s.maxParallel, (h) => step(h, s, ref, 'prepare', reporter));
@@ -142,9 +141,16 @@ async function prepareAll(hosts: ActiveHost[], s: Settings, ref: DeployRef, repo
 }
 
 /** Prepare, switch together, finish — for one group of hosts. Undoes the group on failure. */
-async function activateGroup(group: ActiveHost[], s: Settings, ref: DeployRef, reporter: Reporter, withOnce: boolean): Promise<number | undefined> {
+async function activateGroup(
+  group: ActiveHost[],
+  s: Settings,
+  ref: DeployRef,
+  reporter: Reporter,
+  withOnce: boolean,
+  backup = false,
+): Promise<number | undefined> {
   try {
-    await prepareAll(group, s, ref, reporter, withOnce);
+    await prepareAll(group, s, ref, reporter, withOnce, backup);
     // As close together as possible: every switch command is sent at once.
     await Promise.all(group.map((h) => step(h, s, ref, 'switch', reporter).catch((e: unknown) => Promise.reject(e))));
   } catch (err) {
@@ -156,20 +162,27 @@ async function activateGroup(group: ActiveHost[], s: Settings, ref: DeployRef, r
   return skew;
 }
 
-export async function activateHosts(hosts: ActiveHost[], s: Settings, ref: DeployRef, reporter: Reporter): Promise<{ skewMs?: number }> {
+export async function activateHosts(
+  hosts: ActiveHost[],
+  s: Settings,
+  ref: DeployRef,
+  reporter: Reporter,
+  opts: { backup?: boolean } = {},
+): Promise<{ skewMs?: number }> {
+  const backup = opts.backup === true;
   if (hosts.length === 1 && hosts[0]) {
-    await step(hosts[0], s, ref, 'activate', reporter, true);
+    await step(hosts[0], s, ref, 'activate', reporter, true, backup);
     return {};
   }
   if (s.strategy === 'all-at-once') {
-    return { skewMs: await activateGroup(hosts, s, ref, reporter, true) };
+    return { skewMs: await activateGroup(hosts, s, ref, reporter, true, backup) };
   }
   const done: ActiveHost[] = [];
   for (let i = 0; i < hosts.length; i += s.batchSize) {
     const batch = hosts.slice(i, i + s.batchSize);
     reporter.info(`batch ${i / s.batchSize + 1}: ${batch.map((h) => h.session.label).join(', ')}`);
     try {
-      await activateGroup(batch, s, ref, reporter, i === 0);
+      await activateGroup(batch, s, ref, reporter, i === 0, i === 0 && backup);
       done.push(...batch);
     } catch (err) {
       const rest = hosts.slice(i + s.batchSize);

@@ -30,6 +30,7 @@ import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.
 import { Phases } from './phases.js';
 import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
+import { guardMigrations, type GuardResult } from './migration-guard.js';
 import type { ArtifactStore, DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
 
 interface HostState extends ActiveHost {
@@ -76,6 +77,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   });
 
   let skewMs: number | undefined;
+  let guard: GuardResult = { added: [], refused: false };
   let archive: Promise<ReleaseArchive> | undefined;
   let artifact: Record<string, string | number> | undefined;
   const sessions = await phases.run('connect', () => connectAll(settings, reporter));
@@ -88,13 +90,18 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   // Read-only checks of every server before anything changes (and before the lock).
   try {
     await phases.run('preflight', async () => {
-      const facts = await mapLimit(sessions, settings.maxParallel, (s) => checkServer(s, settings, scan.bytes, reporter));
+      const facts = await mapLimit(sessions, settings.maxParallel, (s, i) =>
+        checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 }),
+      );
       const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
       reportChecks(serverChecks, reporter);
       checks.push(...serverChecks);
-      if (settings.dryRun) return;
       const failed = checksError(serverChecks);
-      if (failed) throw failed;
+      if (failed && !settings.dryRun) throw failed;
+      // The migrations this release adds, checked against the live release (first host's).
+      const first = facts[0];
+      guard = await guardMigrations(settings, scan.entries, { id: first?.live ?? '', manifest: first?.liveManifest }, reporter);
+      if (guard.refused) checks.push({ id: 'migration-guard', severity: 'error', message: 'destructive migrations (see above)' });
     });
     if (settings.dryRun) {
       const plan = await phases.run('plan', () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
@@ -155,7 +162,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     };
     opts.signal?.addEventListener('abort', onCancel, { once: true });
     const activation = await phases
-      .run('activate', () => activateHosts(hosts, settings, ref, reporter))
+      .run('activate', () => activateHosts(hosts, settings, ref, reporter, { backup: guard.added.length > 0 }))
       .finally(() => opts.signal?.removeEventListener('abort', onCancel));
     skewMs = activation.skewMs;
     if (archive && opts.artifacts) {

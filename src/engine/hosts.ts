@@ -66,6 +66,7 @@ export async function runRemote(session: SshSession, command: string, reporter: 
   } catch (err) {
     throw asDeployError(err, session.label, out.phases.at(-1)?.name ?? opts.phase);
   }
+  for (const w of out.all('warning')) reporter.warn(`${session.label}: ${w}`, { host: session.label, phase: opts.phase });
   if (result.code !== 0) {
     if (out.failure) {
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });

@@ -30,6 +30,9 @@ export interface PhpRuntime {
 
 export interface ServerFacts {
   host: string;
+  /** The live release and its manifest (when asked for: the migration guard needs it). */
+  live?: string;
+  liveManifest?: string;
   checks: CheckResult[];
   fpm?: PhpRuntime;
   cli?: PhpRuntime;
@@ -47,10 +50,18 @@ function parseRuntime(json: string | undefined): PhpRuntime | undefined {
 }
 
 /** One read-only round trip: tools, layout, permissions, disk, php-fpm and CLI platform, reload command. */
-export async function checkServer(session: SshSession, settings: Settings, needBytes: number, reporter: Reporter): Promise<ServerFacts> {
-  const out = await runRemote(session, preflightCommand(settings, needBytes), reporter, { phase: 'preflight' });
+export async function checkServer(
+  session: SshSession,
+  settings: Settings,
+  needBytes: number,
+  reporter: Reporter,
+  opts: { wantManifest?: boolean } = {},
+): Promise<ServerFacts> {
+  const out = await runRemote(session, preflightCommand(settings, needBytes, opts), reporter, { phase: 'preflight' });
   return {
     host: session.label,
+    live: out.result('live'),
+    liveManifest: out.manifest,
     checks: out.checks.map((c) => ({ host: session.label, id: c.id, severity: (c.severity as Severity) ?? 'info', message: c.message })),
     fpm: parseRuntime(out.result('fpm_platform')),
     cli: parseRuntime(out.result('cli_platform')),

@@ -4,6 +4,7 @@
  * single-quoted argument, so no value is ever parsed by the remote shell.
  */
 import type { Settings } from '../config/settings.js';
+import { globsToEre } from '../migrations/ere.js';
 import REMOTE_SCRIPT from './php-deploy-remote.sh';
 
 export { REMOTE_SCRIPT };
@@ -63,12 +64,13 @@ function healthArgs(s: Settings): RemoteArg[] {
 }
 
 /** Read-only: can this server take the release (tools, permissions, disk, php-fpm platform)? */
-export function preflightCommand(s: Settings, needBytes: number): string {
+export function preflightCommand(s: Settings, needBytes: number, opts: { wantManifest?: boolean } = {}): string {
   const usesPhp = [...s.beforeSwitch, ...s.afterSwitch].some((c) => /(^|[\s;&|(])php(\s|$)|artisan|bin\/console/.test(c));
   return remoteCommand('preflight', [
     ['path', s.deployPath],
     ['need_bytes', needBytes],
     ['php_cli', usesPhp ? 1 : 0],
+    ['want_manifest', opts.wantManifest ? 1 : 0],
     ...healthArgs(s),
   ]);
 }
@@ -114,9 +116,15 @@ export function uploadCommand(s: Settings, ref: DeployRef, baseId: string | unde
  */
 export type ActivationStep = 'activate' | 'prepare' | 'switch' | 'finish';
 
-export function activateCommand(s: Settings, ref: DeployRef, step: ActivationStep = 'activate', opts: { once?: boolean } = {}): string {
+export function activateCommand(
+  s: Settings,
+  ref: DeployRef,
+  step: ActivationStep = 'activate',
+  opts: { once?: boolean; backup?: boolean } = {},
+): string {
   const once = opts.once ?? step === 'activate';
   return remoteCommand(step, [
+    ...(once && opts.backup && s.backupCommand ? ([['backup', s.backupCommand], ['backup_keep', s.backupKeep]] as RemoteArg[]) : []),
     ...(once ? s.onceCommands.map((c): RemoteArg => ['once', c]) : []),
     ...common(s, ref),
     ['version', s.version],
@@ -163,6 +171,8 @@ export function cancelCommand(ref: DeployRef, reason: string): string {
 
 export function rollbackCommand(s: Settings, token: string): string {
   return remoteCommand('rollback', [
+    ['migration_re', globsToEre(s.migrationsPath)],
+    ['guard', s.migrations],
     ['path', s.deployPath],
     ['target', s.deployId],
     ['token', token],

@@ -35,6 +35,11 @@ NEED_BYTES=0
 NEED_PHP_CLI=0
 EXPECT_RELEASE=0
 NOTE_EVENT=''
+WANT_MANIFEST=0
+MIGRATION_RE=''
+GUARD_MODE=off
+BACKUP_COMMAND=''
+BACKUP_KEEP=5
 TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
@@ -110,6 +115,11 @@ parse_args() {
       php_cli) NEED_PHP_CLI=$val ;;
       expect_release) EXPECT_RELEASE=$val ;;
       event) NOTE_EVENT=$val ;;
+      want_manifest) WANT_MANIFEST=$val ;;
+      migration_re) MIGRATION_RE=$val ;;
+      guard) GUARD_MODE=$val ;;
+      backup) BACKUP_COMMAND=$val ;;
+      backup_keep) BACKUP_KEEP=$val ;;
       target) TARGET_ID=$val ;;
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
@@ -137,7 +147,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -775,6 +785,12 @@ step_prepare() {
   link_shared "$rel"
   stop_if_cancelled
 
+  if [[ -n $BACKUP_COMMAND ]]; then
+    phase backup
+    run_backup "$rel" || fail_release "$LAST_FAILURE"
+    stop_if_cancelled
+  fi
+
   if ((${#ONCE[@]})); then
     phase once
     run_hooks once "$rel" "${ONCE[@]}" || fail_release "$LAST_FAILURE"
@@ -790,6 +806,40 @@ step_prepare() {
     check_release_through_fpm "$rel" || fail_release "$LAST_FAILURE"
   else
     say "no fpm-socket: the new release is not checked before it goes live"
+  fi
+}
+
+# The backup before migrating: the user's command writes into $PHP_DEPLOY_BACKUP_DIR (shared/backups);
+# the newest backup_keep files there are kept.
+run_backup() {
+  local rel=$1 dir=$SHARED_DIR/backups
+  mkdir -p "$dir"
+  export PHP_DEPLOY_BACKUP_DIR=$dir
+  run_hooks backup "$rel" "$BACKUP_COMMAND" || return 1
+  find "$dir" -maxdepth 1 -type f -printf '%T@ %p\n' | sort -rn | tail -n +"$((BACKUP_KEEP + 1))" |
+    cut -d ' ' -f 2- | xargs -r -d '\n' rm -f --
+  say "backup: $(find "$dir" -maxdepth 1 -type f | wc -l) backups kept in $dir"
+}
+
+# Migration files listed in a release's manifest (paths matching migration_re), sorted.
+release_migrations() {
+  local manifest=$1
+  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
+  awk -F '\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
+}
+
+# Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
+warn_schema_on_rollback() {
+  local target=$1 live=$2 newer count
+  [[ -n $MIGRATION_RE && -n $live ]] || return 0
+  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
+  [[ -n $newer ]] || return 0
+  count=$(wc -l <<<"$newer")
+  local names=${newer//$'\n'/, }
+  if [[ $GUARD_MODE == forbid ]]; then
+    result warning "release $target predates $count migration(s) applied since: ${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
+  else
+    result warning "release $target predates $count migration(s) applied since: ${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
   fi
 }
 
@@ -980,6 +1030,7 @@ cmd_rollback() {
   DEPLOY_ID=$target
   result previous "$live"
   result target "$target"
+  warn_schema_on_rollback "$target" "$live"
   phase switch
   t0=$(now_ms)
   switch_to "$target"
@@ -1214,6 +1265,17 @@ cmd_preflight() {
       result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\n')"
     else
       check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+    fi
+  fi
+  if [[ $WANT_MANIFEST == 1 ]]; then
+    # The live release's file list: the engine finds the migrations this release adds.
+    local live
+    live=$(live_id)
+    result live "$live"
+    if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+      say "@@php-deploy manifest-begin"
+      cat "$(meta_dir "$live")/manifest"
+      say "@@php-deploy manifest-end"
     fi
   fi
   if [[ -n $RELOAD_COMMAND ]]; then

@@ -89,6 +89,10 @@ export const stack = {
   get knownHosts(): string {
     return need('STACK_KNOWN_HOSTS');
   },
+  /** The stack's own directory (/opt/php-deploy-stack): keys, configs, MariaDB's my.cnf. */
+  get dir(): string {
+    return need('STACK_DIR');
+  },
   get sites(): string {
     return need('STACK_SITES');
   },
@@ -267,6 +271,8 @@ export interface StackArgsOptions {
   beforeSwitch?: string[];
   /** Leave out these flags (e.g. ['--hosts']) to test what happens without them. */
   omit?: string[];
+  /** Give these flags another value (e.g. { '--hosts': 'deploy@127.0.0.1:2299' }). */
+  replace?: Record<string, string>;
 }
 
 /**
@@ -286,7 +292,10 @@ export function stackArgs(site: Site, opts: StackArgsOptions = {}): string[] {
     ['--shared', 'storage'],
   ];
   for (const cmd of opts.beforeSwitch ?? ['php bin/migrate.php']) pairs.push(['--before-switch', cmd]);
-  return pairs.filter(([flag]) => !opts.omit?.includes(flag)).flat();
+  return pairs
+    .filter(([flag]) => !opts.omit?.includes(flag))
+    .map(([flag, v]): [string, string] => [flag, opts.replace?.[flag] ?? v])
+    .flat();
 }
 
 /** Deploys `source` to `site` with the stack's flags plus `extra`; returns the result and the new deploy id. */
