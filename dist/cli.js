@@ -26178,8 +26178,8 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
         resolve2();
       };
       try {
-        if (buf) pack.entry(header, buf, cb);
-        else pack.entry(header, cb);
+        (buf ? pack.entry(header, buf, cb) : pack.entry(header, cb)).on("error", () => {
+        });
       } catch (err) {
         cb(err);
       }
@@ -26213,6 +26213,8 @@ function createPackStream(sourceDir, toSend, manifestText, opts = {}) {
           { ...baseHeader, name: e.archivePath ?? e.path, type: "file", mode: e.mode, size: e.size, mtime },
           (err) => err ? reject(err) : resolve2()
         );
+      });
+      sink.on("error", () => {
       });
       finished.catch(() => {
       });
@@ -26560,8 +26562,12 @@ emit() { say "@@php-deploy $*"; }
 phase() { CURRENT_PHASE=$1; emit phase "$1"; }
 result() { emit result "$1" "$2"; }
 
+FAIL_REASON=''
 die() {
-  emit fail "$CURRENT_PHASE" "$*"
+  # One protocol line, whatever the message holds (a multi-line reload-command, tar's output).
+  FAIL_REASON=$*
+  FAIL_REASON=\${FAIL_REASON//$'\\n'/ }
+  emit fail "$CURRENT_PHASE" "$FAIL_REASON"
   exit 1
 }
 
@@ -27002,17 +27008,36 @@ check_release_through_fpm() {
     php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
 }
 
+# check_live_through_web [release [strict]]: the live site through the web server must answer 200 and
+# (strict) name the release; default: the release being deployed and health-expect-release.
 check_live_through_web() {
+  local want=\${1:-$DEPLOY_ID} strict=\${2:-$EXPECT_RELEASE}
   retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
   result live_body "$LAST_BODY"
-  # "One release late": the web server still answers from the release that was live before.
-  local prev=\${1:-}
-  if [[ -n $prev && $LAST_BODY == *"$prev"* && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
-    LAST_FAILURE="the web server still serves release $prev after the switch to $DEPLOY_ID (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
-    if [[ $EXPECT_RELEASE == 1 ]]; then return 1; fi
+  # "One release late": an answer names another release than the one just switched to. Only some
+  # php-fpm workers may hold the old paths, so a few more answers are sampled.
+  local bodies=("$LAST_BODY") i out d id stale=''
+  for ((i = 0; i < 6; i++)); do
+    out=$(http_get "$HEALTH_URL" 2>/dev/null) || true
+    [[ \${out%%$'\\n'*} == 200 ]] && bodies+=("\${out#*$'\\n'}")
+  done
+  for out in "\${bodies[@]}"; do
+    [[ $out == *"$want"* ]] && continue
+    for d in "$RELEASES"/*/; do
+      id=\${d%/}
+      id=\${id##*/}
+      if [[ -n $id && $id != *.partial && $out == *"$id"* ]]; then stale=$id; fi
+    done
+    [[ -n $stale ]] && break
+    LAST_BODY=$out
+  done
+  [[ -z $stale && $LAST_BODY == *"$want"* ]] && return 0
+  if [[ -n $stale ]]; then
+    LAST_FAILURE="the web server still serves release $stale after the switch to $want (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $strict == 1 ]]; then return 1; fi
     result warning "$LAST_FAILURE"
-  elif [[ $EXPECT_RELEASE == 1 && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
-    LAST_FAILURE="the post-switch response does not name release $DEPLOY_ID (health-expect-release): \${LAST_BODY:0:120}"
+  elif [[ $strict == 1 ]]; then
+    LAST_FAILURE="the post-switch response does not name release $want (health-expect-release): \${LAST_BODY:0:120}"
     return 1
   fi
 }
@@ -27065,7 +27090,7 @@ switch_back() {
   run_reload || say "warning: reload after switching back failed"
   result rolled_back true
   if [[ -n $HEALTH_URL && -n $prev ]]; then
-    check_live_through_web || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
+    check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
   fi
 }
 
@@ -27122,7 +27147,13 @@ link_shared() {
     for ((i = 0; i <= depth; i++)); do up+='../'; done
     ln -s "\${up}shared/$p" "$link"
   done
+  drop_seed
+}
+
+# Removes this deploy's seed of new shared paths (and the seed directory once it is empty).
+drop_seed() {
   rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
+  rmdir "$STATE/seed" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -27212,8 +27243,8 @@ cmd_upload() {
   dest=$(meta_dir "$DEPLOY_ID")
   [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
   [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
-  trap 'rm -rf "$part" "$part.err" "$dest"; append_log deploy failed "upload did not complete"; release_lock' EXIT
-  trap 'exit 1' HUP INT TERM
+  trap 'rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete\${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
+  trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
   head -c "$MANIFEST_BYTES" >"$dest/manifest"
@@ -27229,12 +27260,12 @@ cmd_upload() {
   else
     mkdir "$part"
   fi
-  if ! tar -xzf - -U --no-same-owner -p -C "$part" 2>"$part.err"; then
-    local err
-    err=$(head -c 300 "$part.err")
-    die "the upload was cut off or corrupted (tar: \${err//$'\\n'/ })"
+  # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
+  local err
+  if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
+    die "the upload was cut off or corrupted (tar: \${err:0:300})"
   fi
-  rm -f "$part.err" "$part/.php-deploy-manifest"
+  rm -f "$part/.php-deploy-manifest"
   if [[ -d $part/.php-deploy-seed ]]; then
     mkdir -p "$STATE/seed"
     rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
@@ -27366,7 +27397,7 @@ step_switch() {
 
   phase post-switch-check
   if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web "$prev"; then
+    if ! check_live_through_web; then
       local why=$LAST_FAILURE
       switch_back "$prev" "$why"
       fail_release "$why"
@@ -27532,7 +27563,7 @@ cmd_rollback() {
     die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
   fi
   phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web "$live"; then
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
     local why=$LAST_FAILURE
     switch_back "$live" "$why"
     why+=$(switched_back_note)
@@ -27575,6 +27606,11 @@ cmd_note() {
 # Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
 cmd_cancel() {
   [[ -d $STATE ]] || return 0
+  # After the switch a cancel changes nothing (the server finishes its checks): leave no file behind.
+  if [[ $(live_id) == "$DEPLOY_ID" ]]; then
+    say "the activation of $DEPLOY_ID is past its switch: it finishes its checks"
+    return 0
+  fi
   if activation_running; then
     printf '%s\\n' "\${HOLDER:-cancelled}" >"$(cancel_file)"
     say "asked the activation of $DEPLOY_ID to stop before the switch"
@@ -27616,7 +27652,7 @@ cmd_abort() {
     rm -rf "$(release_dir "$DEPLOY_ID").partial"
     did+="removed the partial upload; "
   fi
-  rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
+  drop_seed
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\\n' >"$md/failed"
@@ -27630,6 +27666,7 @@ cmd_abort() {
   if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
   if [[ -n $did ]]; then append_log deploy aborted "\${HOLDER:-aborted}: \${did%; }"; fi
   release_lock
+  did=\${did%; }
   say "abort of $DEPLOY_ID: \${did:-nothing left to undo}; live: $(live_id)"
 }
 
@@ -29189,11 +29226,15 @@ async function connectSsh(target, opts) {
   });
   connecting.catch(() => {
   });
+  let onAbort;
   const hard = new Promise((_, reject) => {
     timer = setTimeout(() => {
       state.hardTimeout = true;
       reject(new Error("hard timeout"));
     }, opts.timeoutMs + 250);
+    onAbort = () => reject(opts.signal?.reason);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     await Promise.race([connecting, hard]);
@@ -29202,9 +29243,14 @@ async function connectSsh(target, opts) {
       (ssh.connection ?? early)?.destroy();
     } catch {
     }
+    if (opts.signal?.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? "cancelled");
+      throw new DeployError(why, { host: target.label, phase: "connect", cause: err });
+    }
     throw new DeployError(connectErrorMessage(err, target, opts, state), { host: target.label, phase: "connect", cause: err });
   } finally {
     clearTimeout(timer);
+    if (onAbort) opts.signal?.removeEventListener("abort", onAbort);
   }
   const conn = ssh.connection;
   if (!conn) {
@@ -29460,7 +29506,7 @@ var SshSession = class {
 };
 
 // src/engine/hosts.ts
-async function connectAll(settings, reporter) {
+async function connectAll(settings, reporter, signal) {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
@@ -29469,7 +29515,8 @@ async function connectAll(settings, reporter) {
         privateKey: key.keyText,
         passphrase: settings.ssh.passphrase,
         knownHosts,
-        timeoutMs: settings.ssh.timeoutMs
+        timeoutMs: settings.ssh.timeoutMs,
+        signal
       });
       reporter.info(`${target.label}: connected`);
       return session;
@@ -30193,12 +30240,12 @@ function reportChecks(checks, reporter) {
     else reporter.info(`${where}: ${c.message}`);
   }
 }
-function checksError(checks) {
+function checksError(checks, phase = "preflight") {
   const errors = checks.filter((c) => c.severity === "error");
   const first = errors[0];
   if (!first) return void 0;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed check${errors.length > 2 ? "s" : ""} above)` : "";
-  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase: "preflight" });
+  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase });
 }
 function platformChecks(settings, facts) {
   let lock;
@@ -32967,8 +33014,10 @@ async function runDeploy(settings, reporter, opts = {}) {
   const now = opts.now?.() ?? /* @__PURE__ */ new Date();
   const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString("hex").slice(0, 7));
   const ref = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
-  const checkCancel = () => {
-    if (opts.signal?.aborted) throw new DeployError("cancelled", { phase: "cancel" });
+  const checkCancel = (phase) => {
+    if (!opts.signal?.aborted) return;
+    const reason = opts.signal.reason instanceof Error ? opts.signal.reason.message : "cancelled";
+    throw new DeployError(reason, { phase });
   };
   loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const scan = await phases.run("scan", async () => {
@@ -32977,11 +33026,11 @@ async function runDeploy(settings, reporter, opts = {}) {
     return s;
   });
   const manifestText = formatManifest(scan.entries);
-  checkCancel();
-  const checks = await phases.run("check", async () => {
+  checkCancel("scan");
+  const checks = await phases.run("artifact-check", async () => {
     const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
     reportChecks(local, reporter);
-    const failed = checksError(local);
+    const failed = checksError(local, "artifact-check");
     if (failed && !settings.dryRun) throw failed;
     return local;
   });
@@ -32989,7 +33038,7 @@ async function runDeploy(settings, reporter, opts = {}) {
   let guard = { added: [], refused: false };
   let archive;
   let artifact;
-  const sessions = await phases.run("connect", () => connectAll(settings, reporter));
+  const sessions = await phases.run("connect", () => connectAll(settings, reporter, opts.signal));
   const hosts = sessions.map((session) => ({
     session,
     locked: false,
@@ -33035,22 +33084,25 @@ async function runDeploy(settings, reporter, opts = {}) {
     if (settings.dryRun) for (const h of hosts) h.session.close();
   }
   try {
-    checkCancel();
+    checkCancel("preflight");
     opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
     await phases.run(
       "lock",
       () => mapLimit(hosts, settings.maxParallel, async (h) => {
-        h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: "lock" });
+        h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: "lock", signal: opts.signal }).catch((err) => {
+          if (opts.signal?.aborted) h.locked = true;
+          throw err;
+        });
         h.locked = true;
         h.result.previousDeployId = h.begin.result("live") || void 0;
       })
     );
-    checkCancel();
+    checkCancel("lock");
     await phases.run(
       "upload",
       () => mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))
     );
-    checkCancel();
+    checkCancel("upload");
     archive = opts.artifacts ? createReleaseArchive(settings.source, scan.entries, manifestText, { fileName: `php-deploy-${deployId}.tar.gz` }) : void 0;
     archive?.catch(() => void 0);
     const onCancel = () => {
@@ -33077,9 +33129,11 @@ async function runDeploy(settings, reporter, opts = {}) {
     };
     await undoHosts(hosts, settings, ref, failure.oneLine(), reporter);
     for (const h of hosts) {
-      h.result.ok = false;
+      h.result.ok = h.result.ok && h.done === true && !h.result.rolledBack;
       if (h.result.error === void 0 && failure.host === h.session.label) h.result.error = failure.oneLine();
     }
+    failure.details.rolledBack = hosts.some((h) => h.result.rolledBack);
+    failure.details.hosts = hosts.map((h) => h.result);
     throw failure;
   } finally {
     if (archive) void archive.then((a) => removeTempDir(a.dir)).catch(() => void 0);
@@ -33546,8 +33600,10 @@ function runContext(source, env) {
   }
   return { sha, tag, who: `${user}@${hostname()}`, logContext: { tool: "cli" } };
 }
+var jsonOutput = false;
 async function main() {
   const cli = parseCli(process.argv.slice(2), process.env);
+  jsonOutput = cli.json;
   if (cli.help) {
     process.stdout.write(helpText(process.argv.slice(2).find((a) => !a.startsWith("-"))));
     return 0;
@@ -33614,6 +33670,10 @@ main().then(
     const e = asDeployError(err);
     process.stderr.write(`php-deploy: ${e.oneLine()}
 `);
+    if (jsonOutput) {
+      const failed = { ok: false, error: e.oneLine(), host: e.host, phase: e.phase, rolledBack: e.details.rolledBack === true, ...e.details };
+      process.stdout.write(JSON.stringify(failed, null, 2) + "\n");
+    }
     if (process.env.PHP_DEPLOY_DEBUG && e.stack) process.stderr.write(`${e.stack}
 `);
     process.exitCode = err instanceof InputError ? 2 : 1;

@@ -45121,8 +45121,12 @@ emit() { say "@@php-deploy $*"; }
 phase() { CURRENT_PHASE=$1; emit phase "$1"; }
 result() { emit result "$1" "$2"; }
 
+FAIL_REASON=''
 die() {
-  emit fail "$CURRENT_PHASE" "$*"
+  # One protocol line, whatever the message holds (a multi-line reload-command, tar's output).
+  FAIL_REASON=$*
+  FAIL_REASON=\${FAIL_REASON//$'\\n'/ }
+  emit fail "$CURRENT_PHASE" "$FAIL_REASON"
   exit 1
 }
 
@@ -45563,17 +45567,36 @@ check_release_through_fpm() {
     php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
 }
 
+# check_live_through_web [release [strict]]: the live site through the web server must answer 200 and
+# (strict) name the release; default: the release being deployed and health-expect-release.
 check_live_through_web() {
+  local want=\${1:-$DEPLOY_ID} strict=\${2:-$EXPECT_RELEASE}
   retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
   result live_body "$LAST_BODY"
-  # "One release late": the web server still answers from the release that was live before.
-  local prev=\${1:-}
-  if [[ -n $prev && $LAST_BODY == *"$prev"* && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
-    LAST_FAILURE="the web server still serves release $prev after the switch to $DEPLOY_ID (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
-    if [[ $EXPECT_RELEASE == 1 ]]; then return 1; fi
+  # "One release late": an answer names another release than the one just switched to. Only some
+  # php-fpm workers may hold the old paths, so a few more answers are sampled.
+  local bodies=("$LAST_BODY") i out d id stale=''
+  for ((i = 0; i < 6; i++)); do
+    out=$(http_get "$HEALTH_URL" 2>/dev/null) || true
+    [[ \${out%%$'\\n'*} == 200 ]] && bodies+=("\${out#*$'\\n'}")
+  done
+  for out in "\${bodies[@]}"; do
+    [[ $out == *"$want"* ]] && continue
+    for d in "$RELEASES"/*/; do
+      id=\${d%/}
+      id=\${id##*/}
+      if [[ -n $id && $id != *.partial && $out == *"$id"* ]]; then stale=$id; fi
+    done
+    [[ -n $stale ]] && break
+    LAST_BODY=$out
+  done
+  [[ -z $stale && $LAST_BODY == *"$want"* ]] && return 0
+  if [[ -n $stale ]]; then
+    LAST_FAILURE="the web server still serves release $stale after the switch to $want (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $strict == 1 ]]; then return 1; fi
     result warning "$LAST_FAILURE"
-  elif [[ $EXPECT_RELEASE == 1 && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
-    LAST_FAILURE="the post-switch response does not name release $DEPLOY_ID (health-expect-release): \${LAST_BODY:0:120}"
+  elif [[ $strict == 1 ]]; then
+    LAST_FAILURE="the post-switch response does not name release $want (health-expect-release): \${LAST_BODY:0:120}"
     return 1
   fi
 }
@@ -45626,7 +45649,7 @@ switch_back() {
   run_reload || say "warning: reload after switching back failed"
   result rolled_back true
   if [[ -n $HEALTH_URL && -n $prev ]]; then
-    check_live_through_web || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
+    check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
   fi
 }
 
@@ -45683,7 +45706,13 @@ link_shared() {
     for ((i = 0; i <= depth; i++)); do up+='../'; done
     ln -s "\${up}shared/$p" "$link"
   done
+  drop_seed
+}
+
+# Removes this deploy's seed of new shared paths (and the seed directory once it is empty).
+drop_seed() {
   rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
+  rmdir "$STATE/seed" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -45773,8 +45802,8 @@ cmd_upload() {
   dest=$(meta_dir "$DEPLOY_ID")
   [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
   [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
-  trap 'rm -rf "$part" "$part.err" "$dest"; append_log deploy failed "upload did not complete"; release_lock' EXIT
-  trap 'exit 1' HUP INT TERM
+  trap 'rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete\${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
+  trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
   head -c "$MANIFEST_BYTES" >"$dest/manifest"
@@ -45790,12 +45819,12 @@ cmd_upload() {
   else
     mkdir "$part"
   fi
-  if ! tar -xzf - -U --no-same-owner -p -C "$part" 2>"$part.err"; then
-    local err
-    err=$(head -c 300 "$part.err")
-    die "the upload was cut off or corrupted (tar: \${err//$'\\n'/ })"
+  # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
+  local err
+  if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
+    die "the upload was cut off or corrupted (tar: \${err:0:300})"
   fi
-  rm -f "$part.err" "$part/.php-deploy-manifest"
+  rm -f "$part/.php-deploy-manifest"
   if [[ -d $part/.php-deploy-seed ]]; then
     mkdir -p "$STATE/seed"
     rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
@@ -45927,7 +45956,7 @@ step_switch() {
 
   phase post-switch-check
   if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web "$prev"; then
+    if ! check_live_through_web; then
       local why=$LAST_FAILURE
       switch_back "$prev" "$why"
       fail_release "$why"
@@ -46093,7 +46122,7 @@ cmd_rollback() {
     die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
   fi
   phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web "$live"; then
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
     local why=$LAST_FAILURE
     switch_back "$live" "$why"
     why+=$(switched_back_note)
@@ -46136,6 +46165,11 @@ cmd_note() {
 # Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
 cmd_cancel() {
   [[ -d $STATE ]] || return 0
+  # After the switch a cancel changes nothing (the server finishes its checks): leave no file behind.
+  if [[ $(live_id) == "$DEPLOY_ID" ]]; then
+    say "the activation of $DEPLOY_ID is past its switch: it finishes its checks"
+    return 0
+  fi
   if activation_running; then
     printf '%s\\n' "\${HOLDER:-cancelled}" >"$(cancel_file)"
     say "asked the activation of $DEPLOY_ID to stop before the switch"
@@ -46177,7 +46211,7 @@ cmd_abort() {
     rm -rf "$(release_dir "$DEPLOY_ID").partial"
     did+="removed the partial upload; "
   fi
-  rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
+  drop_seed
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\\n' >"$md/failed"
@@ -46191,6 +46225,7 @@ cmd_abort() {
   if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
   if [[ -n $did ]]; then append_log deploy aborted "\${HOLDER:-aborted}: \${did%; }"; fi
   release_lock
+  did=\${did%; }
   say "abort of $DEPLOY_ID: \${did:-nothing left to undo}; live: $(live_id)"
 }
 
@@ -47654,11 +47689,15 @@ async function connectSsh(target, opts) {
   });
   connecting.catch(() => {
   });
+  let onAbort;
   const hard = new Promise((_, reject) => {
     timer = setTimeout(() => {
       state.hardTimeout = true;
       reject(new Error("hard timeout"));
     }, opts.timeoutMs + 250);
+    onAbort = () => reject(opts.signal?.reason);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     await Promise.race([connecting, hard]);
@@ -47667,9 +47706,14 @@ async function connectSsh(target, opts) {
       (ssh.connection ?? early)?.destroy();
     } catch {
     }
+    if (opts.signal?.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? "cancelled");
+      throw new DeployError(why, { host: target.label, phase: "connect", cause: err });
+    }
     throw new DeployError(connectErrorMessage(err, target, opts, state), { host: target.label, phase: "connect", cause: err });
   } finally {
     clearTimeout(timer);
+    if (onAbort) opts.signal?.removeEventListener("abort", onAbort);
   }
   const conn = ssh.connection;
   if (!conn) {
@@ -47925,7 +47969,7 @@ var SshSession = class {
 };
 
 // src/engine/hosts.ts
-async function connectAll(settings, reporter) {
+async function connectAll(settings, reporter, signal) {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
@@ -47934,7 +47978,8 @@ async function connectAll(settings, reporter) {
         privateKey: key.keyText,
         passphrase: settings.ssh.passphrase,
         knownHosts,
-        timeoutMs: settings.ssh.timeoutMs
+        timeoutMs: settings.ssh.timeoutMs,
+        signal
       });
       reporter.info(`${target.label}: connected`);
       return session;

@@ -2,11 +2,20 @@
  * Every failure the user sees is one line: "<host>: <phase>: <cause>" for work on a server,
  * "<input>: <what is wrong and what to do>" for bad input.
  */
+import type { HostResult } from './engine/types.js';
+
 export class DeployError extends Error {
   readonly host?: string;
   readonly phase?: string;
   /** Facts known at the time of failure (e.g. that a switch back happened), for outputs and summaries. */
-  details: { rolledBack?: boolean; deployId?: string; previousDeployId?: string; missingRelease?: string } = {};
+  details: {
+    rolledBack?: boolean;
+    deployId?: string;
+    previousDeployId?: string;
+    missingRelease?: string;
+    /** Per-host results of a deploy that failed (what each host did, which were switched back). */
+    hosts?: HostResult[];
+  } = {};
 
   constructor(message: string, opts: { host?: string; phase?: string; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });

@@ -75,6 +75,7 @@ async function run(): Promise<void> {
     if (e.details.deployId) core.setOutput('deploy-id', e.details.deployId);
     if (e.details.previousDeployId) core.setOutput('previous-deploy-id', e.details.previousDeployId);
     core.setOutput('rolled-back', String(e.details.rolledBack === true));
+    if (e.details.hosts) core.setOutput('hosts-result', JSON.stringify(e.details.hosts));
     core.error(e.oneLine(), { title: `php-deploy failed${e.host ? ` on ${e.host}` : ''}${e.phase ? ` (${e.phase})` : ''}` });
     if (process.env.GITHUB_STEP_SUMMARY) {
       await core.summary.addRaw(`### php-deploy failed\n\n${e.oneLine()}\n\nPath \`${deployPath}\`: the release that was live before stays live.\n`).write();

@@ -56,8 +56,12 @@ function runContext(source: string, env: NodeJS.ProcessEnv): RunContext {
   return { sha, tag, who: `${user}@${hostname()}`, logContext: { tool: 'cli' } };
 }
 
+/** --json: a failure is printed on stdout as JSON too (the one line stays on stderr). */
+let jsonOutput = false;
+
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2), process.env);
+  jsonOutput = cli.json;
   if (cli.help) {
     process.stdout.write(helpText(process.argv.slice(2).find((a) => !a.startsWith('-')) as never));
     return 0;
@@ -125,6 +129,10 @@ main().then(
   (err: unknown) => {
     const e = asDeployError(err);
     process.stderr.write(`php-deploy: ${e.oneLine()}\n`);
+    if (jsonOutput) {
+      const failed = { ok: false, error: e.oneLine(), host: e.host, phase: e.phase, rolledBack: e.details.rolledBack === true, ...e.details };
+      process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
+    }
     if (process.env.PHP_DEPLOY_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = err instanceof InputError ? 2 : 1;
   },

@@ -52,8 +52,11 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   const now = opts.now?.() ?? new Date();
   const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString('hex').slice(0, 7));
   const ref: DeployRef = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
-  const checkCancel = (): void => {
-    if (opts.signal?.aborted) throw new DeployError('cancelled', { phase: 'cancel' });
+  /** Stops between phases once cancelled: "<phase>: cancelled by SIGINT". */
+  const checkCancel = (phase: string): void => {
+    if (!opts.signal?.aborted) return;
+    const reason = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'cancelled';
+    throw new DeployError(reason, { phase });
   };
 
   // A bad key or passphrase is bad input (exit 2): say so before the scan, which can take a while.
@@ -65,13 +68,13 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     return s;
   });
   const manifestText = formatManifest(scan.entries);
-  checkCancel();
+  checkCancel('scan');
 
   // Checks of the artifact itself, before any connection.
-  const checks: CheckResult[] = await phases.run('check', async () => {
+  const checks: CheckResult[] = await phases.run('artifact-check', async () => {
     const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
     reportChecks(local, reporter);
-    const failed = checksError(local);
+    const failed = checksError(local, 'artifact-check');
     if (failed && !settings.dryRun) throw failed;
     return local;
   });
@@ -80,7 +83,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   let guard: GuardResult = { added: [], refused: false };
   let archive: Promise<ReleaseArchive> | undefined;
   let artifact: Record<string, string | number> | undefined;
-  const sessions = await phases.run('connect', () => connectAll(settings, reporter));
+  const sessions = await phases.run('connect', () => connectAll(settings, reporter, opts.signal));
   const hosts: HostState[] = sessions.map((session) => ({
     session,
     locked: false,
@@ -128,21 +131,26 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   }
 
   try {
-    checkCancel();
+    checkCancel('preflight');
     opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
     await phases.run('lock', () =>
       mapLimit(hosts, settings.maxParallel, async (h) => {
-          h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock' });
+          // Cancelled while waiting for the lock: the server stops waiting; had it just taken the lock,
+          // the abort below (run for locked hosts) releases it.
+          h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock', signal: opts.signal }).catch((err: unknown) => {
+            if (opts.signal?.aborted) h.locked = true;
+            throw err;
+          });
           h.locked = true;
           h.result.previousDeployId = h.begin.result('live') || undefined;
         }),
     );
-    checkCancel();
+    checkCancel('lock');
 
     await phases.run('upload', () =>
       mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal)),
     );
-    checkCancel();
+    checkCancel('upload');
 
     // From here on the server finishes what it started even if we are cancelled or die.
     // The exact archive of the release is built while the servers activate it (off the critical path)
@@ -180,9 +188,13 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     };
     await undoHosts(hosts, settings, ref, failure.oneLine(), reporter);
     for (const h of hosts) {
-      h.result.ok = false;
+      // A host that completed and kept the new release (rolling-failure: keep) stays ok in its result.
+      h.result.ok = h.result.ok && h.done === true && !h.result.rolledBack;
       if (h.result.error === undefined && failure.host === h.session.label) h.result.error = failure.oneLine();
     }
+    // After the undo: it may have switched hosts back too.
+    failure.details.rolledBack = hosts.some((h) => h.result.rolledBack);
+    failure.details.hosts = hosts.map((h) => h.result);
     throw failure;
   } finally {
     if (archive) void archive.then((a) => removeTempDir(a.dir)).catch(() => undefined);

@@ -12,7 +12,7 @@ import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
 import { connectSsh, type SshSession } from '../ssh/session.js';
 
-export async function connectAll(settings: Settings, reporter: Reporter): Promise<SshSession[]> {
+export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal): Promise<SshSession[]> {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
@@ -22,6 +22,7 @@ export async function connectAll(settings: Settings, reporter: Reporter): Promis
         passphrase: settings.ssh.passphrase,
         knownHosts,
         timeoutMs: settings.ssh.timeoutMs,
+        signal,
       });
       reporter.info(`${target.label}: connected`);
       return session;

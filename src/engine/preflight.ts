@@ -79,12 +79,12 @@ export function reportChecks(checks: readonly CheckResult[], reporter: Reporter)
 }
 
 /** The error for failed checks: the first one, and how many more there are. */
-export function checksError(checks: readonly CheckResult[]): DeployError | undefined {
+export function checksError(checks: readonly CheckResult[], phase = 'preflight'): DeployError | undefined {
   const errors = checks.filter((c) => c.severity === 'error');
   const first = errors[0];
   if (!first) return undefined;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed check${errors.length > 2 ? 's' : ''} above)` : '';
-  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase: 'preflight' });
+  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase });
 }
 
 /** composer.lock's platform requirements against the PHP of the php-fpm pool (and of the CLI, when hooks run php). */

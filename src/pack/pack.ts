@@ -238,8 +238,9 @@ export function createPackStream(
         resolve();
       };
       try {
-        if (buf) pack.entry(header, buf, cb);
-        else pack.entry(header, cb);
+        // An entry destroyed with the pack (abort, lost connection) reports through cb; without a
+        // listener its 'error' event would crash the process.
+        (buf ? pack.entry(header, buf, cb) : pack.entry(header, cb)).on('error', () => {});
       } catch (err) {
         cb(err as Error);
       }
@@ -277,6 +278,7 @@ export function createPackStream(
           err ? reject(err) : resolve(),
         );
       });
+      sink.on('error', () => {}); // reported through the entry callback (see addEntry)
       finished.catch(() => {});
       let written = 0;
       try {

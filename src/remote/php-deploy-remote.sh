@@ -72,8 +72,12 @@ emit() { say "@@php-deploy $*"; }
 phase() { CURRENT_PHASE=$1; emit phase "$1"; }
 result() { emit result "$1" "$2"; }
 
+FAIL_REASON=''
 die() {
-  emit fail "$CURRENT_PHASE" "$*"
+  # One protocol line, whatever the message holds (a multi-line reload-command, tar's output).
+  FAIL_REASON=$*
+  FAIL_REASON=${FAIL_REASON//$'\n'/ }
+  emit fail "$CURRENT_PHASE" "$FAIL_REASON"
   exit 1
 }
 
@@ -514,17 +518,36 @@ check_release_through_fpm() {
     php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
 }
 
+# check_live_through_web [release [strict]]: the live site through the web server must answer 200 and
+# (strict) name the release; default: the release being deployed and health-expect-release.
 check_live_through_web() {
+  local want=${1:-$DEPLOY_ID} strict=${2:-$EXPECT_RELEASE}
   retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
   result live_body "$LAST_BODY"
-  # "One release late": the web server still answers from the release that was live before.
-  local prev=${1:-}
-  if [[ -n $prev && $LAST_BODY == *"$prev"* && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
-    LAST_FAILURE="the web server still serves release $prev after the switch to $DEPLOY_ID (one release late): nginx must pass \$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
-    if [[ $EXPECT_RELEASE == 1 ]]; then return 1; fi
+  # "One release late": an answer names another release than the one just switched to. Only some
+  # php-fpm workers may hold the old paths, so a few more answers are sampled.
+  local bodies=("$LAST_BODY") i out d id stale=''
+  for ((i = 0; i < 6; i++)); do
+    out=$(http_get "$HEALTH_URL" 2>/dev/null) || true
+    [[ ${out%%$'\n'*} == 200 ]] && bodies+=("${out#*$'\n'}")
+  done
+  for out in "${bodies[@]}"; do
+    [[ $out == *"$want"* ]] && continue
+    for d in "$RELEASES"/*/; do
+      id=${d%/}
+      id=${id##*/}
+      if [[ -n $id && $id != *.partial && $out == *"$id"* ]]; then stale=$id; fi
+    done
+    [[ -n $stale ]] && break
+    LAST_BODY=$out
+  done
+  [[ -z $stale && $LAST_BODY == *"$want"* ]] && return 0
+  if [[ -n $stale ]]; then
+    LAST_FAILURE="the web server still serves release $stale after the switch to $want (one release late): nginx must pass \$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $strict == 1 ]]; then return 1; fi
     result warning "$LAST_FAILURE"
-  elif [[ $EXPECT_RELEASE == 1 && $LAST_BODY != *"$DEPLOY_ID"* ]]; then
-    LAST_FAILURE="the post-switch response does not name release $DEPLOY_ID (health-expect-release): ${LAST_BODY:0:120}"
+  elif [[ $strict == 1 ]]; then
+    LAST_FAILURE="the post-switch response does not name release $want (health-expect-release): ${LAST_BODY:0:120}"
     return 1
   fi
 }
@@ -577,7 +600,7 @@ switch_back() {
   run_reload || say "warning: reload after switching back failed"
   result rolled_back true
   if [[ -n $HEALTH_URL && -n $prev ]]; then
-    check_live_through_web || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
+    check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
   fi
 }
 
@@ -634,7 +657,13 @@ link_shared() {
     for ((i = 0; i <= depth; i++)); do up+='../'; done
     ln -s "${up}shared/$p" "$link"
   done
+  drop_seed
+}
+
+# Removes this deploy's seed of new shared paths (and the seed directory once it is empty).
+drop_seed() {
   rm -rf "${STATE:?}/seed/$DEPLOY_ID"
+  rmdir "$STATE/seed" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -724,8 +753,8 @@ cmd_upload() {
   dest=$(meta_dir "$DEPLOY_ID")
   [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
   [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
-  trap 'rm -rf "$part" "$part.err" "$dest"; append_log deploy failed "upload did not complete"; release_lock' EXIT
-  trap 'exit 1' HUP INT TERM
+  trap 'rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
+  trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
   head -c "$MANIFEST_BYTES" >"$dest/manifest"
@@ -741,12 +770,12 @@ cmd_upload() {
   else
     mkdir "$part"
   fi
-  if ! tar -xzf - -U --no-same-owner -p -C "$part" 2>"$part.err"; then
-    local err
-    err=$(head -c 300 "$part.err")
-    die "the upload was cut off or corrupted (tar: ${err//$'\n'/ })"
+  # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
+  local err
+  if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
+    die "the upload was cut off or corrupted (tar: ${err:0:300})"
   fi
-  rm -f "$part.err" "$part/.php-deploy-manifest"
+  rm -f "$part/.php-deploy-manifest"
   if [[ -d $part/.php-deploy-seed ]]; then
     mkdir -p "$STATE/seed"
     rm -rf "${STATE:?}/seed/$DEPLOY_ID"
@@ -878,7 +907,7 @@ step_switch() {
 
   phase post-switch-check
   if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web "$prev"; then
+    if ! check_live_through_web; then
       local why=$LAST_FAILURE
       switch_back "$prev" "$why"
       fail_release "$why"
@@ -1044,7 +1073,7 @@ cmd_rollback() {
     die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
   fi
   phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web "$live"; then
+  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
     local why=$LAST_FAILURE
     switch_back "$live" "$why"
     why+=$(switched_back_note)
@@ -1087,6 +1116,11 @@ cmd_note() {
 # Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
 cmd_cancel() {
   [[ -d $STATE ]] || return 0
+  # After the switch a cancel changes nothing (the server finishes its checks): leave no file behind.
+  if [[ $(live_id) == "$DEPLOY_ID" ]]; then
+    say "the activation of $DEPLOY_ID is past its switch: it finishes its checks"
+    return 0
+  fi
   if activation_running; then
     printf '%s\n' "${HOLDER:-cancelled}" >"$(cancel_file)"
     say "asked the activation of $DEPLOY_ID to stop before the switch"
@@ -1128,7 +1162,7 @@ cmd_abort() {
     rm -rf "$(release_dir "$DEPLOY_ID").partial"
     did+="removed the partial upload; "
   fi
-  rm -rf "${STATE:?}/seed/$DEPLOY_ID"
+  drop_seed
   if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\n' >"$md/failed"
@@ -1142,6 +1176,7 @@ cmd_abort() {
   if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
   if [[ -n $did ]]; then append_log deploy aborted "${HOLDER:-aborted}: ${did%; }"; fi
   release_lock
+  did=${did%; }
   say "abort of $DEPLOY_ID: ${did:-nothing left to undo}; live: $(live_id)"
 }
 

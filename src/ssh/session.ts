@@ -15,6 +15,8 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** SSH keepalive interval (default 15 s; 3 unanswered drop the connection). 0 disables. */
   keepaliveIntervalMs?: number;
+  /** Aborting gives up the connection attempt at once and rejects with `signal.reason`'s message. */
+  signal?: AbortSignal;
 }
 
 export interface ExecOptions {
@@ -176,11 +178,15 @@ export async function connectSsh(target: HostTarget, opts: ConnectOptions): Prom
   const early = ssh.connection;
   early?.on('error', () => {});
   connecting.catch(() => {});
+  let onAbort: (() => void) | undefined;
   const hard = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       state.hardTimeout = true;
       reject(new Error('hard timeout'));
     }, opts.timeoutMs + 250);
+    onAbort = () => reject(opts.signal?.reason);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     await Promise.race([connecting, hard]);
@@ -190,9 +196,14 @@ export async function connectSsh(target: HostTarget, opts: ConnectOptions): Prom
     } catch {
       // already gone
     }
+    if (opts.signal?.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'cancelled');
+      throw new DeployError(why, { host: target.label, phase: 'connect', cause: err });
+    }
     throw new DeployError(connectErrorMessage(err, target, opts, state), { host: target.label, phase: 'connect', cause: err });
   } finally {
     clearTimeout(timer);
+    if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
   }
   const conn = ssh.connection;
   if (!conn) {

@@ -450,11 +450,11 @@ export interface HttpResponse {
 }
 
 /** GET http://127.0.0.1:8080<path> with Host <site>.localhost. */
-export function get(site: Site | string, path = '/'): Promise<HttpResponse> {
+export function get(site: Site | string, path = '/', port = stack.httpPort): Promise<HttpResponse> {
   const name = typeof site === 'string' ? site : site.name;
   return new Promise((resolvePromise, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: stack.httpPort, path, method: 'GET', headers: { Host: `${name}.localhost` }, timeout: 10_000 },
+      { host: '127.0.0.1', port, path, method: 'GET', headers: { Host: `${name}.localhost` }, timeout: 10_000 },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
