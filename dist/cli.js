@@ -26780,7 +26780,7 @@ describe_lock() {
 
 take_lock() {
   [[ -n $TOKEN ]] || die "no lock token"
-  local deadline=$(($(now_epoch) + LOCK_WAIT))
+  local deadline=$(($(now_epoch) + LOCK_WAIT)) waiting=0
   while :; do
     lock_mutex
     if ! read_lock; then
@@ -26805,6 +26805,7 @@ take_lock() {
       read_lock || true
       die "deploy-path $DEPLOY_PATH is locked: $(describe_lock). Wait for it (lock-timeout), or if that deploy is dead run 'php-deploy unlock'"
     fi
+    ((waiting++)) || say "waiting up to \${LOCK_WAIT}s for the lock, $(describe_lock)"
     sleep 1
   done
 }
@@ -33027,6 +33028,20 @@ async function runDeploy(settings, reporter, opts = {}) {
   });
   const manifestText = formatManifest(scan.entries);
   checkCancel("scan");
+  const runResult = (facts) => ({
+    command: "deploy",
+    deployId,
+    previousDeployId: "",
+    version: settings.version,
+    rolledBack: false,
+    hosts: hosts.map((h) => h.result),
+    phases: phases.timings,
+    files: scan.files,
+    bytes: scan.bytes,
+    ...facts,
+    releasePath: facts.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
+    durationMs: Date.now() - started
+  });
   const checks = await phases.run("artifact-check", async () => {
     const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
     reportChecks(local, reporter);
@@ -33062,20 +33077,7 @@ async function runDeploy(settings, reporter, opts = {}) {
     });
     if (settings.dryRun) {
       const plan = await phases.run("plan", () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
-      return {
-        command: "deploy",
-        deployId,
-        previousDeployId: plan.hosts[0]?.live ?? "",
-        releasePath: `${settings.deployPath}/releases/${deployId}`,
-        version: settings.version,
-        rolledBack: false,
-        durationMs: Date.now() - started,
-        hosts: hosts.map((h) => h.result),
-        phases: phases.timings,
-        files: scan.files,
-        bytes: scan.bytes,
-        plan
-      };
+      return runResult({ previousDeployId: plan.hosts[0]?.live ?? "", plan });
     }
   } catch (err) {
     for (const h of hosts) h.session.close();
@@ -33141,21 +33143,13 @@ async function runDeploy(settings, reporter, opts = {}) {
     if (hosts.every((h) => !h.locked)) opts.onReleased?.();
   }
   const first = hosts[0]?.result;
-  return {
-    command: "deploy",
-    deployId,
+  return runResult({
     previousDeployId: first?.previousDeployId ?? "",
-    releasePath: first?.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
-    version: settings.version,
+    releasePath: first?.releasePath,
     rolledBack: hosts.some((h) => h.result.rolledBack),
-    durationMs: Date.now() - started,
-    hosts: hosts.map((h) => h.result),
-    phases: phases.timings,
-    files: scan.files,
-    bytes: scan.bytes,
     skewMs,
     artifact
-  };
+  });
 }
 async function keepArchive(store, archive, hosts, settings, deployId, reporter) {
   try {

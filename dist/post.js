@@ -45339,7 +45339,7 @@ describe_lock() {
 
 take_lock() {
   [[ -n $TOKEN ]] || die "no lock token"
-  local deadline=$(($(now_epoch) + LOCK_WAIT))
+  local deadline=$(($(now_epoch) + LOCK_WAIT)) waiting=0
   while :; do
     lock_mutex
     if ! read_lock; then
@@ -45364,6 +45364,7 @@ take_lock() {
       read_lock || true
       die "deploy-path $DEPLOY_PATH is locked: $(describe_lock). Wait for it (lock-timeout), or if that deploy is dead run 'php-deploy unlock'"
     fi
+    ((waiting++)) || say "waiting up to \${LOCK_WAIT}s for the lock, $(describe_lock)"
     sleep 1
   done
 }

@@ -71,6 +71,21 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   checkCancel('scan');
 
   // Checks of the artifact itself, before any connection.
+  const runResult = (facts: Partial<RunResult>): RunResult => ({
+    command: 'deploy',
+    deployId,
+    previousDeployId: '',
+    version: settings.version,
+    rolledBack: false,
+    hosts: hosts.map((h) => h.result),
+    phases: phases.timings,
+    files: scan.files,
+    bytes: scan.bytes,
+    ...facts,
+    releasePath: facts.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
+    durationMs: Date.now() - started,
+  });
+
   const checks: CheckResult[] = await phases.run('artifact-check', async () => {
     const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
     reportChecks(local, reporter);
@@ -108,20 +123,7 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     });
     if (settings.dryRun) {
       const plan = await phases.run('plan', () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
-      return {
-        command: 'deploy',
-        deployId,
-        previousDeployId: plan.hosts[0]?.live ?? '',
-        releasePath: `${settings.deployPath}/releases/${deployId}`,
-        version: settings.version,
-        rolledBack: false,
-        durationMs: Date.now() - started,
-        hosts: hosts.map((h) => h.result),
-        phases: phases.timings,
-        files: scan.files,
-        bytes: scan.bytes,
-        plan,
-      };
+      return runResult({ previousDeployId: plan.hosts[0]?.live ?? '', plan });
     }
   } catch (err) {
     for (const h of hosts) h.session.close();
@@ -204,21 +206,13 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   }
 
   const first = hosts[0]?.result;
-  return {
-    command: 'deploy',
-    deployId,
+  return runResult({
     previousDeployId: first?.previousDeployId ?? '',
-    releasePath: first?.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
-    version: settings.version,
+    releasePath: first?.releasePath,
     rolledBack: hosts.some((h) => h.result.rolledBack),
-    durationMs: Date.now() - started,
-    hosts: hosts.map((h) => h.result),
-    phases: phases.timings,
-    files: scan.files,
-    bytes: scan.bytes,
     skewMs,
     artifact,
-  };
+  });
 }
 
 /** Keeps the archive of the live release; a failure here is a warning: the deploy itself succeeded. */
