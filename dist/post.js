@@ -44932,6 +44932,9 @@ function checkHealthUrl(url) {
   return url;
 }
 function checkFpmSocket(socket) {
+  if (socket.startsWith("/") && socket.split("/").some((part) => part === ".." || part === ".")) {
+    throw new InputError("fpm-socket", `'${socket}' must not contain '.' or '..' segments`);
+  }
   if (/^\/[A-Za-z0-9._@+\/-]+$/.test(socket) || /^[A-Za-z0-9.-]+:\d{1,5}$/.test(socket) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(socket)) {
     return socket;
   }
@@ -45448,9 +45451,16 @@ verify_tree() {
   if [[ -n $diffs ]]; then
     die "release tree does not match its manifest (< expected, > found): \${diffs//$'\\n'/; }"
   fi
-  local bad
-  bad=$(cd "$dir" && awk -F '\\t' 'NR > 1 && $1 == "f" { print $4 "  " $5 }' "$manifest" |
-    sha256sum --check --quiet --strict 2>&1 | head -n 5) || true
+  # Content: every file that arrived in the upload is hashed. A file that is a hard link to the same
+  # path of the base release (optional third argument) is the very file verified when the base was
+  # made, so it is not read again.
+  local bad linked=''
+  if [[ -n \${3:-} ]]; then
+    linked=$(join -t $'\\t' <(cd "$dir" && find . -type f -printf '%P\\t%i\\n' | sort) \\
+      <(cd "$3" && find . -type f -printf '%P\\t%i\\n' | sort) | awk -F '\\t' '$2 == $3 { print $1 }')
+  fi
+  bad=$(cd "$dir" && awk -F '\\t' 'NR == FNR { linked[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in linked) { print $4 "  " $5 }' \\
+    <(printf '%s\\n' "$linked") "$manifest" | sha256sum --check --quiet --strict 2>&1 | head -n 5) || true
   [[ -z $bad ]] || die "checksum mismatch after upload: \${bad//$'\\n'/; }"
 }
 
@@ -45832,7 +45842,7 @@ cmd_upload() {
     mv -T "$part/.php-deploy-seed" "$STATE/seed/$DEPLOY_ID"
   fi
   phase verify
-  verify_tree "$part" "$dest/manifest"
+  verify_tree "$part" "$dest/manifest" "\${BASE_ID:+$(release_dir "$BASE_ID")}"
   tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\\n' "$(json_str "$DEPLOY_ID")" \\
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
@@ -46553,6 +46563,125 @@ function loadPrivateKey(keyText, passphrase) {
   return { keyText: text, type: key.type };
 }
 
+// src/ssh/known-hosts.ts
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+var KEY_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
+var BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+var HOST_PATTERN_RE = /^[A-Za-z0-9._:%[\]*?-]+$/;
+function lineError(n, why) {
+  return new InputError(
+    "known-hosts",
+    `line ${n} is not a known_hosts entry (${why}); expected "host[,host\u2026] key-type base64-key", as printed by ssh-keyscan`
+  );
+}
+function blobKeyType(blob) {
+  if (blob.length < 4) return void 0;
+  const len = blob.readUInt32BE(0);
+  if (len === 0 || len > 64 || 4 + len > blob.length) return void 0;
+  const type = blob.subarray(4, 4 + len).toString("latin1");
+  return KEY_TYPE_RE.test(type) ? type : void 0;
+}
+function parseKnownHosts(text) {
+  const entries = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const n = i + 1;
+    const raw = (lines[i] ?? "").trim();
+    if (raw === "" || raw.startsWith("#")) continue;
+    const fields = raw.split(/[ \t]+/);
+    let marker;
+    if (fields[0]?.startsWith("@")) {
+      const m = fields.shift();
+      if (m === "@revoked") marker = "revoked";
+      else if (m === "@cert-authority") marker = "cert-authority";
+      else throw lineError(n, `unknown marker "${m}"; only @revoked and @cert-authority exist`);
+    }
+    const [hostField, keyType, keyBase64] = fields;
+    if (hostField === void 0 || keyType === void 0 || keyBase64 === void 0) {
+      throw lineError(n, "it has fewer than three fields");
+    }
+    if (!KEY_TYPE_RE.test(keyType)) throw lineError(n, "the key type is not valid");
+    if (!BASE64_RE.test(keyBase64) || keyBase64.length % 4 !== 0) throw lineError(n, "the key is not base64");
+    const keyBlob = Buffer.from(keyBase64, "base64");
+    const inner = blobKeyType(keyBlob);
+    if (inner === void 0) throw lineError(n, "the key is not an SSH public key");
+    if (inner !== keyType) throw lineError(n, `the key is of type ${inner}, not ${keyType}`);
+    const entry = { line: n, marker, patterns: [], keyType, keyBase64: keyBlob.toString("base64"), keyBlob };
+    if (hostField.startsWith("|")) {
+      const parts = hostField.split("|");
+      if (parts.length !== 4 || parts[1] !== "1") throw lineError(n, "the hashed host is not of the form |1|salt|hash");
+      const [, , salt64 = "", hash64 = ""] = parts;
+      if (!BASE64_RE.test(salt64) || !BASE64_RE.test(hash64)) throw lineError(n, "the hashed host is not base64");
+      const salt = Buffer.from(salt64, "base64");
+      const hash = Buffer.from(hash64, "base64");
+      if (salt.length !== 20 || hash.length !== 20) throw lineError(n, "the hashed host has a salt or hash of the wrong length");
+      entry.hashed = { salt, hash };
+    } else {
+      for (const p of hostField.split(",")) {
+        if (p === "" || p === "!") throw lineError(n, "the host list has an empty pattern");
+        const negated = p.startsWith("!");
+        if (!HOST_PATTERN_RE.test(negated ? p.slice(1) : p)) {
+          throw lineError(n, `the host pattern "${p}" may contain only letters, digits and . - _ : % [ ] * ?`);
+        }
+        entry.patterns.push({ negated, pattern: (negated ? p.slice(1) : p).toLowerCase() });
+      }
+    }
+    entries.push(entry);
+  }
+  return { entries };
+}
+function knownHostsName(host, port) {
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+function wildcardMatch(pattern, name) {
+  if (!/[*?]/.test(pattern)) return pattern === name;
+  const re = new RegExp(
+    "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
+    "s"
+  );
+  return re.test(name);
+}
+function entryMatches(entry, host, port) {
+  const names = [knownHostsName(host, port)];
+  if (port === 22) names.push(`[${host.toLowerCase()}]:22`);
+  if (entry.hashed) {
+    const { salt, hash } = entry.hashed;
+    return names.some((name) => timingSafeEqual(createHmac("sha1", salt).update(name).digest(), hash));
+  }
+  let positive = false;
+  for (const name of names) {
+    for (const { negated, pattern } of entry.patterns) {
+      if (!wildcardMatch(pattern, name)) continue;
+      if (negated) return false;
+      positive = true;
+    }
+  }
+  return positive;
+}
+function isRevoked(parsed, keyBlob) {
+  const b64 = keyBlob.toString("base64");
+  return parsed.entries.some((e) => e.marker === "revoked" && e.keyBase64 === b64);
+}
+function lookupHost(parsed, host, port) {
+  const keys = [];
+  let certAuthority = false;
+  for (const e of parsed.entries) {
+    if (!entryMatches(e, host, port)) continue;
+    if (e.marker === "cert-authority") {
+      certAuthority = true;
+      continue;
+    }
+    if (e.marker === "revoked") continue;
+    if (isRevoked(parsed, e.keyBlob)) continue;
+    if (!keys.some((k) => k.keyBase64 === e.keyBase64)) keys.push({ keyType: e.keyType, keyBase64: e.keyBase64 });
+  }
+  return { keys, certAuthority, certAuthorityOnly: certAuthority && keys.length === 0 };
+}
+function fingerprint(keyBlob) {
+  return "SHA256:" + createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
+}
+
 // src/remote/protocol.ts
 var MARK = "@@php-deploy ";
 function parseLine(line) {
@@ -46660,121 +46789,6 @@ var RemoteOutput = class {
     return this.results.get(key) ?? [];
   }
 };
-
-// src/ssh/known-hosts.ts
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-var KEY_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
-var BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
-function lineError(n, why) {
-  return new InputError(
-    "known-hosts",
-    `line ${n} is not a known_hosts entry (${why}); expected "host[,host\u2026] key-type base64-key", as printed by ssh-keyscan`
-  );
-}
-function blobKeyType(blob) {
-  if (blob.length < 4) return void 0;
-  const len = blob.readUInt32BE(0);
-  if (len === 0 || len > 64 || 4 + len > blob.length) return void 0;
-  const type = blob.subarray(4, 4 + len).toString("latin1");
-  return KEY_TYPE_RE.test(type) ? type : void 0;
-}
-function parseKnownHosts(text) {
-  const entries = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const n = i + 1;
-    const raw = (lines[i] ?? "").trim();
-    if (raw === "" || raw.startsWith("#")) continue;
-    const fields = raw.split(/[ \t]+/);
-    let marker;
-    if (fields[0]?.startsWith("@")) {
-      const m = fields.shift();
-      if (m === "@revoked") marker = "revoked";
-      else if (m === "@cert-authority") marker = "cert-authority";
-      else throw lineError(n, `unknown marker "${m}"; only @revoked and @cert-authority exist`);
-    }
-    const [hostField, keyType, keyBase64] = fields;
-    if (hostField === void 0 || keyType === void 0 || keyBase64 === void 0) {
-      throw lineError(n, "it has fewer than three fields");
-    }
-    if (!KEY_TYPE_RE.test(keyType)) throw lineError(n, "the key type is not valid");
-    if (!BASE64_RE.test(keyBase64) || keyBase64.length % 4 !== 0) throw lineError(n, "the key is not base64");
-    const keyBlob = Buffer.from(keyBase64, "base64");
-    const inner = blobKeyType(keyBlob);
-    if (inner === void 0) throw lineError(n, "the key is not an SSH public key");
-    if (inner !== keyType) throw lineError(n, `the key is of type ${inner}, not ${keyType}`);
-    const entry = { line: n, marker, patterns: [], keyType, keyBase64: keyBlob.toString("base64"), keyBlob };
-    if (hostField.startsWith("|")) {
-      const parts = hostField.split("|");
-      if (parts.length !== 4 || parts[1] !== "1") throw lineError(n, "the hashed host is not of the form |1|salt|hash");
-      const [, , salt64 = "", hash64 = ""] = parts;
-      if (!BASE64_RE.test(salt64) || !BASE64_RE.test(hash64)) throw lineError(n, "the hashed host is not base64");
-      const salt = Buffer.from(salt64, "base64");
-      const hash = Buffer.from(hash64, "base64");
-      if (salt.length !== 20 || hash.length !== 20) throw lineError(n, "the hashed host has a salt or hash of the wrong length");
-      entry.hashed = { salt, hash };
-    } else {
-      for (const p of hostField.split(",")) {
-        if (p === "" || p === "!") throw lineError(n, "the host list has an empty pattern");
-        const negated = p.startsWith("!");
-        entry.patterns.push({ negated, pattern: (negated ? p.slice(1) : p).toLowerCase() });
-      }
-    }
-    entries.push(entry);
-  }
-  return { entries };
-}
-function knownHostsName(host, port) {
-  const h = host.toLowerCase();
-  return port === 22 ? h : `[${h}]:${port}`;
-}
-function wildcardMatch(pattern, name) {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  const re = new RegExp(
-    "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
-    "s"
-  );
-  return re.test(name);
-}
-function entryMatches(entry, host, port) {
-  const names = [knownHostsName(host, port)];
-  if (port === 22) names.push(`[${host.toLowerCase()}]:22`);
-  if (entry.hashed) {
-    const { salt, hash } = entry.hashed;
-    return names.some((name) => timingSafeEqual(createHmac("sha1", salt).update(name).digest(), hash));
-  }
-  let positive = false;
-  for (const name of names) {
-    for (const { negated, pattern } of entry.patterns) {
-      if (!wildcardMatch(pattern, name)) continue;
-      if (negated) return false;
-      positive = true;
-    }
-  }
-  return positive;
-}
-function isRevoked(parsed, keyBlob) {
-  const b64 = keyBlob.toString("base64");
-  return parsed.entries.some((e) => e.marker === "revoked" && e.keyBase64 === b64);
-}
-function lookupHost(parsed, host, port) {
-  const keys = [];
-  let certAuthority = false;
-  for (const e of parsed.entries) {
-    if (!entryMatches(e, host, port)) continue;
-    if (e.marker === "cert-authority") {
-      certAuthority = true;
-      continue;
-    }
-    if (e.marker === "revoked") continue;
-    if (isRevoked(parsed, e.keyBlob)) continue;
-    if (!keys.some((k) => k.keyBase64 === e.keyBase64)) keys.push({ keyType: e.keyType, keyBase64: e.keyBase64 });
-  }
-  return { keys, certAuthority, certAuthorityOnly: certAuthority && keys.length === 0 };
-}
-function fingerprint(keyBlob) {
-  return "SHA256:" + createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
-}
 
 // src/ssh/session.ts
 import { Readable, pipeline } from "node:stream";

@@ -290,7 +290,7 @@ describe_lock() {
 
 take_lock() {
   [[ -n $TOKEN ]] || die "no lock token"
-  local deadline=$(($(now_epoch) + LOCK_WAIT))
+  local deadline=$(($(now_epoch) + LOCK_WAIT)) waiting=0
   while :; do
     lock_mutex
     if ! read_lock; then
@@ -315,6 +315,7 @@ take_lock() {
       read_lock || true
       die "deploy-path $DEPLOY_PATH is locked: $(describe_lock). Wait for it (lock-timeout), or if that deploy is dead run 'php-deploy unlock'"
     fi
+    ((waiting++)) || say "waiting up to ${LOCK_WAIT}s for the lock, $(describe_lock)"
     sleep 1
   done
 }
@@ -398,9 +399,16 @@ verify_tree() {
   if [[ -n $diffs ]]; then
     die "release tree does not match its manifest (< expected, > found): ${diffs//$'\n'/; }"
   fi
-  local bad
-  bad=$(cd "$dir" && awk -F '\t' 'NR > 1 && $1 == "f" { print $4 "  " $5 }' "$manifest" |
-    sha256sum --check --quiet --strict 2>&1 | head -n 5) || true
+  # Content: every file that arrived in the upload is hashed. A file that is a hard link to the same
+  # path of the base release (optional third argument) is the very file verified when the base was
+  # made, so it is not read again.
+  local bad linked=''
+  if [[ -n ${3:-} ]]; then
+    linked=$(join -t $'\t' <(cd "$dir" && find . -type f -printf '%P\t%i\n' | sort) \
+      <(cd "$3" && find . -type f -printf '%P\t%i\n' | sort) | awk -F '\t' '$2 == $3 { print $1 }')
+  fi
+  bad=$(cd "$dir" && awk -F '\t' 'NR == FNR { linked[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in linked) { print $4 "  " $5 }' \
+    <(printf '%s\n' "$linked") "$manifest" | sha256sum --check --quiet --strict 2>&1 | head -n 5) || true
   [[ -z $bad ]] || die "checksum mismatch after upload: ${bad//$'\n'/; }"
 }
 
@@ -782,7 +790,7 @@ cmd_upload() {
     mv -T "$part/.php-deploy-seed" "$STATE/seed/$DEPLOY_ID"
   fi
   phase verify
-  verify_tree "$part" "$dest/manifest"
+  verify_tree "$part" "$dest/manifest" "${BASE_ID:+$(release_dir "$BASE_ID")}"
   tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
