@@ -24,6 +24,7 @@ import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
+import { parseKnownHosts } from '../ssh/known-hosts.js';
 import type { SshSession } from '../ssh/session.js';
 import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
@@ -31,6 +32,7 @@ import { Phases } from './phases.js';
 import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
 import { guardMigrations, type GuardResult } from './migration-guard.js';
+import { findMigrationFiles } from '../migrations/index.js';
 import type { ArtifactStore, DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
 
 interface HostState extends ActiveHost {
@@ -59,8 +61,9 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
     throw new DeployError(reason, { phase });
   };
 
-  // A bad key or passphrase is bad input (exit 2): say so before the scan, which can take a while.
+  // A bad key, passphrase or known-hosts is bad input (exit 2): say so before the scan, which can take a while.
   loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
+  parseKnownHosts(settings.ssh.knownHosts);
 
   const scan = await phases.run('scan', async () => {
     const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
@@ -108,8 +111,10 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   // Read-only checks of every server before anything changes (and before the lock).
   try {
     await phases.run('preflight', async () => {
+      // The live manifest is needed only to find the migrations this release adds.
+      const hasMigrations = findMigrationFiles(scan.entries, settings.migrationsPath).length > 0;
       const facts = await mapLimit(sessions, settings.maxParallel, (s, i) =>
-        checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 }),
+        checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 && hasMigrations }),
       );
       const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
       reportChecks(serverChecks, reporter);
