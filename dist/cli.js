@@ -25873,7 +25873,7 @@ function nameProblem(name) {
   return void 0;
 }
 function packError(message, cause) {
-  return new DeployError(message, { phase: "pack", cause });
+  return new DeployError(message, { phase: "scan", cause });
 }
 function ioError(what, rel, err) {
   const e = err;
@@ -33076,10 +33076,11 @@ async function runDeploy(settings, reporter, opts = {}) {
   }));
   try {
     await phases.run("preflight", async () => {
+      const hasMigrations = findMigrationFiles(scan.entries, settings.migrationsPath).length > 0;
       const facts = await mapLimit(
         sessions,
         settings.maxParallel,
-        (s, i) => checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 })
+        (s, i) => checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 && hasMigrations })
       );
       const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
       reportChecks(serverChecks, reporter);

@@ -3,7 +3,7 @@
 // `node scripts/bundle.mjs --check` builds in memory and fails when dist/ or action.yml differ from
 // what is on disk: CI uses it to refuse a stale dist/.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const check = process.argv.includes('--check');
@@ -59,7 +59,15 @@ if (check) {
   }
   console.log('dist/ and action.yml are up to date');
 } else {
-  rmSync('dist', { recursive: true, force: true });
-  mkdirSync('dist');
-  for (const [path, text] of files) writeFileSync(path, text, path.endsWith('cli.js') ? { mode: 0o755 } : {});
+  // File by file, written aside and renamed into place: a CLI started while another test run rebuilds
+  // dist/ (the e2e setup does) never finds a file missing or half-written.
+  mkdirSync('dist', { recursive: true });
+  for (const f of readdirSync('dist')) {
+    if (!files.has(join(process.cwd(), 'dist', f)) && !f.endsWith('.tmp')) rmSync(join('dist', f), { recursive: true, force: true });
+  }
+  for (const [path, text] of files) {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text, path.endsWith('cli.js') ? { mode: 0o755 } : {});
+    renameSync(tmp, path);
+  }
 }

@@ -161,6 +161,9 @@ function checkHealthUrl(url: string): string {
 }
 
 function checkFpmSocket(socket: string): string {
+  if (socket.startsWith('/') && socket.split('/').some((part) => part === '..' || part === '.')) {
+    throw new InputError('fpm-socket', `'${socket}' must not contain '.' or '..' segments`);
+  }
   if (/^\/[A-Za-z0-9._@+\/-]+$/.test(socket) || /^[A-Za-z0-9.-]+:\d{1,5}$/.test(socket) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(socket)) {
     return socket;
   }

@@ -43,8 +43,9 @@ export function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A file the scan refuses: the one line names the phase the user sees running, "scan". */
 function packError(message: string, cause?: unknown): DeployError {
-  return new DeployError(message, { phase: 'pack', cause });
+  return new DeployError(message, { phase: 'scan', cause });
 }
 
 function ioError(what: string, rel: string, err: unknown): DeployError {

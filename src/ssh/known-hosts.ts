@@ -35,6 +35,8 @@ export interface HostLookup {
 
 const KEY_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
 const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A plain host pattern: host name, IP address, [host]:port, IPv6 (with %zone), wildcards. */
+const HOST_PATTERN_RE = /^[A-Za-z0-9._:%[\]*?-]+$/;
 
 function lineError(n: number, why: string): InputError {
   return new InputError(
@@ -95,6 +97,9 @@ export function parseKnownHosts(text: string): ParsedKnownHosts {
       for (const p of hostField.split(',')) {
         if (p === '' || p === '!') throw lineError(n, 'the host list has an empty pattern');
         const negated = p.startsWith('!');
+        if (!HOST_PATTERN_RE.test(negated ? p.slice(1) : p)) {
+          throw lineError(n, `the host pattern "${p}" may contain only letters, digits and . - _ : % [ ] * ?`);
+        }
         entry.patterns.push({ negated, pattern: (negated ? p.slice(1) : p).toLowerCase() });
       }
     }

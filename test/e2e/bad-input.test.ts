@@ -4,8 +4,8 @@
  * phase) and says what to do, and nothing on the server changes.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -22,9 +22,11 @@ import {
   stack,
   stackArgs,
   tempDir,
+  deployUser,
   type ServerState,
   type Site,
 } from './helpers.js';
+import { sshRun } from './faults-helpers.js';
 
 let site: Site;
 let app: string;
@@ -199,5 +201,153 @@ describe('bad input and unreachable servers: one line, right exit code, nothing 
     expect(id).toBeDefined();
     expect(await served(site)).toBe(id);
     live = id as string;
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Shell metacharacters, newlines and '..' in every input whose value reaches a server (or ssh)
+// ---------------------------------------------------------------------------------------------
+
+/** Payloads that create /tmp/pd-pwned-<n> if anything ever runs them through a shell. */
+const PAYLOADS: [label: string, make: (file: string) => string][] = [
+  ['$(…)', (f) => `$(touch ${f})`],
+  ['backticks', (f) => `\`touch ${f}\``],
+  [';', (f) => `;touch ${f}`],
+  ['|', (f) => `|touch ${f}`],
+  ['&&', (f) => `&&touch ${f}`],
+  ['single quotes', (f) => `'$(touch ${f})'`],
+  ['double quotes', (f) => `"$(touch ${f})"`],
+  ['newline', (f) => `\ntouch ${f}`],
+  ['..', (f) => `/../../..${f}`],
+];
+
+const pwnedFiles = (): string[] => readdirSync('/tmp').filter((n) => n.startsWith('pd-pwned-'));
+
+interface Injection {
+  /** The input the one line must name. */
+  input: string;
+  /** The CLI arguments (and environment) with `value` in that input. */
+  run: (value: string) => { args: string[]; env?: Record<string, string> };
+  /** The valid value the payload is appended to. */
+  base: () => string;
+  /** Payloads taken as legitimately free text (never run; a dry run then succeeds). */
+  accepts?: string[];
+}
+
+const dryRun = (over: Record<string, string | undefined>): string[] => ['deploy', '--source', app, '--dry-run', ...argsWith(over)];
+const knownHostsLine = (): string => lines(readFileSync(stack.knownHosts, 'utf8')).find((l) => l.trim() && !l.startsWith('#')) as string;
+const ALL_BUT_NEWLINE = PAYLOADS.map(([label]) => label).filter((l) => l !== 'newline');
+
+const injections: Injection[] = [
+  { input: 'deploy-path', base: () => site.deployPath, run: (v) => ({ args: dryRun({ '--deploy-path': v }) }) },
+  { input: 'deploy-id', base: () => live, run: (v) => ({ args: ['rollback', ...argsWith({ '--deploy-id': v })] }) },
+  { input: 'version', base: () => '1.0.0', run: (v) => ({ args: dryRun({ '--version': v }) }) },
+  { input: 'shared', base: () => 'storage', run: (v) => ({ args: dryRun({ '--shared': v }) }) },
+  { input: 'document-root', base: () => 'public', run: (v) => ({ args: dryRun({ '--document-root': v }) }) },
+  // A URL path may hold '..' (the server normalises it); it only ever is one argument of curl.
+  { input: 'health-url', base: () => site.healthUrl, run: (v) => ({ args: dryRun({ '--health-url': v }) }), accepts: ['..'] },
+  { input: 'fpm-socket', base: () => stack.fpmSocket, run: (v) => ({ args: dryRun({ '--fpm-socket': v }) }) },
+  { input: 'hosts', base: () => stack.host, run: (v) => ({ args: dryRun({ '--hosts': v }) }) },
+  { input: 'ssh-user', base: () => stack.sshUser, run: (v) => ({ args: [...dryRun({ '--hosts': `${stack.sshHost}:${stack.sshPort}` }), '--ssh-user', v] }) },
+  // gitignore patterns are free text, used only locally by the scan; '..' is refused.
+  { input: 'exclude', base: () => 'no-such-dir', run: (v) => ({ args: [...dryRun({}), '--exclude', v] }), accepts: ALL_BUT_NEWLINE.filter((l) => l !== '..').concat('newline') },
+  {
+    input: 'known-hosts',
+    base: () => knownHostsLine().split(/\s+/)[0] as string,
+    run: (v) => ({ args: [...dryRun({ '--known-hosts-file': undefined }), '--known-hosts', knownHostsLine().replace(/^\S+/, () => v)] }),
+  },
+  {
+    // The comment after the key is free text; a newline starts a new (bad) line.
+    input: 'known-hosts',
+    base: () => `${knownHostsLine()} comment`,
+    run: (v) => ({ args: [...dryRun({ '--known-hosts-file': undefined }), '--known-hosts', v] }),
+    accepts: ALL_BUT_NEWLINE,
+  },
+  {
+    input: 'ssh-key',
+    base: () => readFileSync(stack.key, 'utf8'),
+    run: (v) => ({ args: dryRun({ '--ssh-key-file': undefined }), env: { PHP_DEPLOY_SSH_KEY: v } }),
+  },
+];
+
+let pwn = 0;
+const injectionCases = injections.flatMap((inj) =>
+  PAYLOADS.map(([label, make]) => {
+    pwn += 1;
+    const file = `/tmp/pd-pwned-${pwn}`;
+    return { name: `${inj.input} + ${label}${inj.accepts?.includes(label) ? ' (free text)' : ''}`, inj, label, file, make };
+  }),
+);
+
+describe.concurrent('shell metacharacters, newlines and .. in inputs: refused (exit 2, one line naming the input) or inert', () => {
+  beforeAll(() => {
+    for (const f of pwnedFiles()) rmSync(join('/tmp', f), { force: true });
+  });
+
+  test.each(injectionCases)('$name', async ({ inj, label, file, make }) => {
+    const before: ServerState = serverState(site.deployPath);
+    const value = inj.base() + make(file);
+    const { args, env } = inj.run(value);
+    const r = await cli(args, { env });
+    if (inj.accepts?.includes(label)) {
+      // Taken as data: the dry run goes through every check without running it anywhere.
+      expect(r.code, `stderr:\n${r.stderr}`).toBe(0);
+      expect(lines(r.stderr).filter((l) => l.startsWith('php-deploy:'))).toEqual([]);
+    } else {
+      expect(r.code, `stderr:\n${r.stderr}`).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(lines(r.stderr), 'exactly one line, naming the input').toEqual([expect.stringMatching(new RegExp(`^php-deploy: ${inj.input}: `))]);
+    }
+    expect(pwnedFiles()).toEqual([]);
+    expect(serverState(site.deployPath)).toEqual(before);
+  });
+});
+
+describe('free text runs exactly as written, and nothing else ran anywhere', () => {
+  test('before-switch, after-switch and reload-command run as the deploy user, as written; inert free text deploys', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const out = (k: string): string => `/tmp/pd-free-${tag}-${k}`;
+    const beforeSwitch = [
+      'php bin/migrate.php',
+      `printf '%s|%s|%s\\n' "$(id -un)" "$(basename "$PWD")" \`echo tick\` >> ${out('before')}`,
+      `echo 'a;b|c&&d' "it's" > ${out('quotes')}; echo "\\$HOME stays literal: "'$(nothing)' >> ${out('quotes')}`,
+    ];
+    const r = await cli([
+      'deploy',
+      '--source',
+      appCopy((d) => setVersion(d, 'free-text')),
+      ...argsWith({
+        '--health-url': `${site.healthUrl}?probe=a;b|c&&d`,
+        '--reload-command': `${stack.reloadCommand} && echo "reload;$(id -un)" >> ${out('reload')}`,
+        '--known-hosts-file': undefined,
+      }),
+      '--known-hosts',
+      `${knownHostsLine()} $(touch /tmp/pd-pwned-kh);x|y`,
+      ...beforeSwitch.flatMap((c) => ['--before-switch', c]),
+      '--after-switch',
+      `x=$(printf '%s' "$PHP_DEPLOY_ID"); echo "after:$x" >> ${out('after')}`,
+      ...PAYLOADS.filter(([l]) => l !== '..').flatMap(([, make]) => ['--exclude', `no-such-dir${make('/tmp/pd-pwned-exclude')}`]),
+    ]);
+    expect(r.code, `stderr:\n${r.stderr}`).toBe(0);
+    const id = /^deployed (\S+)/.exec(r.stdout)?.[1] as string;
+    expect(await served(site)).toBe(id);
+    live = id;
+    // Each ran once, as written, as the deploy user, in the new release.
+    expect(readFileSync(out('before'), 'utf8')).toBe(`${stack.sshUser}|${id}|tick\n`);
+    expect(readFileSync(out('quotes'), 'utf8')).toBe("a;b|c&&d it's\n$HOME stays literal: $(nothing)\n");
+    expect(readFileSync(out('after'), 'utf8')).toBe(`after:${id}\n`);
+    expect(readFileSync(out('reload'), 'utf8')).toBe(`reload;${stack.sshUser}\n`);
+    const { uid } = deployUser();
+    for (const k of ['before', 'quotes', 'after', 'reload']) {
+      expect(statSync(out(k)).uid).toBe(uid);
+      rmSync(out(k));
+    }
+  });
+
+  test('no /tmp/pd-pwned-* file exists, neither here nor as the deploy user sees it on the server', async () => {
+    expect(pwnedFiles()).toEqual([]);
+    const seen = await sshRun("ls -d /tmp/pd-pwned-* 2>/dev/null; echo \"home: $(ls -d ~/pd-pwned-* 2>/dev/null | wc -l)\"");
+    expect(seen.code, seen.stderr).toBe(0);
+    expect(seen.stdout).toBe('home: 0\n');
   });
 });

@@ -533,7 +533,12 @@ function walk(dir: string, base = dir): string[] {
   const out: string[] = [];
   for (const name of list(dir)) {
     const p = join(dir, name);
-    const st = lstatSync(p);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue; // removed by the server while we looked (a test polling a deploy in progress)
+    }
     if (st.isDirectory()) out.push(...walk(p, base));
     else out.push(relative(base, p));
   }

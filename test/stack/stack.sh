@@ -359,6 +359,11 @@ set -euo pipefail
 pidfile=/home/deploy/run/php-fpm.pid
 timeout_ticks=100 # x 0.05 s = 5 s
 
+# Sites sharing this php-fpm may deploy at the same moment: one reload at a time (a USR2 sent while
+# the master re-executes itself finds no live master, and that reload would fail).
+exec {lockfd}>>/home/deploy/run/reload-php-fpm.lock
+flock -w 30 "$lockfd" || { echo "reload-php-fpm: another reload did not finish within 30 s" >&2; exit 1; }
+
 read_pid() {
   local pid
   pid=$(head -n1 "$pidfile" 2>/dev/null | tr -d '[:space:]') || true

@@ -72,6 +72,7 @@ describe('parseSettings', () => {
     [{ 'health-url': 'localhost/health' }, "health-url: 'localhost/health' is not a URL"],
     [{ 'health-url': 'ftp://x/' }, 'health-url: '],
     [{ 'fpm-socket': 'php-fpm.sock' }, "fpm-socket: 'php-fpm.sock' must be a unix socket path"],
+    [{ 'fpm-socket': '/run/php/../../tmp/x.sock' }, "fpm-socket: '/run/php/../../tmp/x.sock' must not contain '.' or '..' segments"],
     [{ 'keep-releases': '0' }, "keep-releases: must be a whole number from 1 to 1000 (got '0')"],
     [{ 'health-timeout': 'soon' }, 'health-timeout: must be a whole number'],
     [{ 'ssh-timeout': '-1' }, 'ssh-timeout: must be a whole number'],

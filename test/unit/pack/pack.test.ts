@@ -1,7 +1,7 @@
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -183,6 +183,40 @@ describe('createPackStream', () => {
     const pre = new AbortController();
     pre.abort();
     await expect(drain(createPackStream(src, entries, text, { signal: pre.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('a consumer destroyed in the middle of a large file raises no unhandled error (upload cut or cancelled)', async () => {
+    // As the deploy feeds an SSH channel: manifest, then the pack, through an async generator.
+    const src = makeTree(tempDir(), { 'big.bin': randomBytes(8 * 1024 * 1024), 'x.php': 'x' });
+    const { entries, text } = await scanned(src);
+    const unhandled: unknown[] = [];
+    const record = (e: unknown): void => void unhandled.push(e);
+    process.on('uncaughtException', record);
+    try {
+      for (const parallel of [false, true]) {
+        const pack = createPackStream(src, entries, text, { parallel, signal: new AbortController().signal });
+        const stdin = Readable.from(
+          (async function* () {
+            yield Buffer.from('manifest');
+            yield* pack;
+          })(),
+        );
+        await new Promise<void>((resolve) => {
+          let n = 0;
+          stdin.on('data', (c: Buffer) => {
+            n += c.length;
+            if (n > 64 * 1024) stdin.destroy();
+          });
+          stdin.on('error', () => undefined);
+          stdin.on('close', () => resolve());
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(pack.destroyed).toBe(true);
+      }
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(unhandled).toEqual([]);
   });
 
   it('stops reading when the consumer goes away', async () => {

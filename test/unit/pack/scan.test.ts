@@ -62,7 +62,7 @@ describe('scanTree', () => {
     const dir = makeTree(tempDir(), { 'ok.php': 'x', [rel]: 'x' });
     const err = await scanTree(dir, { exclude: [] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeployError);
-    expect((err as DeployError).phase).toBe('pack');
+    expect((err as DeployError).phase).toBe('scan');
     expect((err as DeployError).message).toContain(quoted);
     expect((err as DeployError).message).toContain(why);
     expect((err as DeployError).oneLine()).not.toMatch(/\n/);

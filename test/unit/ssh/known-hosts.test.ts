@@ -152,6 +152,8 @@ describe('parseKnownHosts: malformed lines', () => {
     ['bad hash form', () => `|2|abc|def ${pub.ed.line}\n`, 1, 'the hashed host is not of the form |1|salt|hash'],
     ['short hash', () => `|1|YWJj|ZGVm ${pub.ed.line}\n`, 1, 'the hashed host has a salt or hash of the wrong length'],
     ['empty pattern', () => `web1,,web2 ${pub.ed.line}\n`, 1, 'the host list has an empty pattern'],
+    ['shell characters in a pattern', () => `web1,web2$(id) ${pub.ed.line}\n`, 1, 'the host pattern "web2$(id)" may contain only letters, digits and . - _ : % [ ] * ?'],
+    ['a path in a pattern', () => `[web1]:22/../x ${pub.ed.line}\n`, 1, 'the host pattern "[web1]:22/../x" may contain only letters, digits and . - _ : % [ ] * ?'],
     ['a bare public key line', () => `\n\n${pub.ed.line}\n`, 3, 'it has fewer than three fields'],
   ])('%s', (_name, text, line, why) => expectLine(text(), line, why));
 });
