@@ -92,7 +92,7 @@ export async function undoHosts(hosts: ActiveHost[], s: Settings, ref: DeployRef
           h.locked = false;
         } catch (err) {
           reporter.warn(
-            `${h.session.label}: could not undo the deploy (${asDeployError(err).message}); its lock expires after ${s.lockTtlSec}s and the next deploy removes what is left`,
+            `${h.session.label}: could not reach the server to undo the deploy (${asDeployError(err).message}); the server undoes an interrupted upload by itself, otherwise its lock expires after ${s.lockTtlSec}s and the next deploy removes what is left`,
             { host: h.session.label, phase: 'abort' },
           );
         }
