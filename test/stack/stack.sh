@@ -72,7 +72,7 @@ readonly MEMCACHED_PID=$MEMCACHED_DIR/memcached.pid
 readonly MEMCACHED_LOG=$STACK_DIR/memcached.log
 
 readonly PACKAGES=(openssh-server openssh-client php-fpm php-cli php-mysql php-memcached nginx
-  mariadb-server memcached libfcgi-bin rsync zip unzip wrk iproute2 shellcheck curl procps
+  mariadb-server memcached libfcgi-bin rsync zip unzip wrk iproute2 time socat shellcheck curl procps
   ca-certificates util-linux)
 
 # A clean environment for the daemons (php-fpm has clear_env = no, so its workers see this).
