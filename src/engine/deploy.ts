@@ -312,10 +312,12 @@ async function upload(
     }
   }
   const diff = diffManifests(entries, base);
+  // Progress counts files and symlinks (directories are not "sent" as content).
+  const sendFiles = diff.send.filter((e) => e.type !== 'd').length;
   reporter.info(
     base
-      ? `${label}: sending ${diff.send.length} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed`
-      : `${label}: sending all ${diff.send.length} entries (${formatMB(diff.sendBytes)})`,
+      ? `${label}: sending ${sendFiles} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed`
+      : `${label}: sending all ${sendFiles} files (${formatMB(diff.sendBytes)})`,
   );
   const seeds = await seedEntries(settings.source, h.begin?.all('missing_shared') ?? []);
   if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
@@ -326,9 +328,9 @@ async function upload(
     parallel: true,
     onProgress: (p) => {
       const t = Date.now();
-      if (t - lastReport < 2000 && p.files < diff.send.length) return;
+      if (t - lastReport < 2000 && p.files < sendFiles) return;
       lastReport = t;
-      reporter.info(`${label}: upload ${p.files}/${diff.send.length} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
+      reporter.info(`${label}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
     },
   });
   const stdin = Readable.from(
@@ -343,7 +345,7 @@ async function upload(
     signal,
   });
   h.result.releasePath = out.result('release_path');
-  h.result.sentFiles = diff.send.filter((e) => e.type !== 'd').length;
+  h.result.sentFiles = sendFiles;
   h.result.sentBytes = diff.sendBytes;
   h.result.linkedFiles = diff.unchanged;
 }
