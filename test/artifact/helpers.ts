@@ -1,9 +1,10 @@
 /** Small tree helpers for the artifact tests. */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { formatManifest, type ManifestEntry } from '../../src/pack/manifest.js';
 import { scanTree } from '../../src/pack/scan.js';
+import { makeTree } from '../unit/pack/helpers.js';
 
 const made: string[] = [];
 
@@ -24,23 +25,8 @@ export function cleanupTemp(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export type TreeSpec = Record<string, string | Buffer | { content: string | Buffer; mode: number } | { symlink: string } | { dir: true }>;
-
-/** Writes a tree: `path: content`, `{content, mode}`, `{symlink: target}` or `{dir: true}`. */
-export function makeTree(root: string, spec: TreeSpec): string {
-  for (const [rel, v] of Object.entries(spec)) {
-    const abs = join(root, rel);
-    mkdirSync(dirname(abs), { recursive: true });
-    if (typeof v === 'string' || Buffer.isBuffer(v)) writeFileSync(abs, v);
-    else if ('symlink' in v) symlinkSync(v.symlink, abs);
-    else if ('dir' in v) mkdirSync(abs, { recursive: true });
-    else {
-      writeFileSync(abs, v.content);
-      chmodSync(abs, v.mode);
-    }
-  }
-  return root;
-}
+// One tree writer for every test that builds a source tree.
+export { makeTree, type TreeSpec } from '../unit/pack/helpers.js';
 
 /** A small PHP-app-like tree: nested dirs, an empty dir, an executable, a symlink, a 2 MiB binary file, a non-ASCII name. */
 export function sampleTree(root: string): string {
