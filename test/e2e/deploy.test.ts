@@ -308,3 +308,20 @@ describe('keep-releases', () => {
     expect(s.lock).toBeNull();
   });
 });
+
+describe('the same tree deployed again', () => {
+  test('sends nothing, builds the release from hard links only, and serves it', async () => {
+    const site = newSite('e2e-same');
+    const source = appCopy((d) => setVersion(d, '1.0.0'));
+    const first = await deploy(site, source);
+    expectOk(first);
+    const again = await deploy(site, source);
+    expectOk(again);
+    expect(again.stderr).toMatch(new RegExp(`sending 0 new or changed files .*\\d+ unchanged taken from ${first.id}`));
+    const p = await page(site);
+    expect([p.release, p.partA, p.partB]).toEqual([again.id, again.id, again.id]);
+    const old = join(site.deployPath, 'releases', first.id);
+    const now = join(site.deployPath, 'releases', again.id);
+    expect(inode(join(now, 'config/version.php'))).toBe(inode(join(old, 'config/version.php')));
+  });
+});
