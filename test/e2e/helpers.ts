@@ -140,6 +140,9 @@ export interface Site {
  * then runs test/stack/new-site.sh (shared/.env, an empty database).
  */
 export function newSite(name: string): Site {
+  // Several work trees may run the same e2e file against the one stack at once: a prefix keeps
+  // their sites (and databases) apart.
+  name = `${process.env.PHP_DEPLOY_TEST_SITE_PREFIX ?? ''}${name}`;
   const deployPath = join(stack.sites, name);
   rmSync(deployPath, { recursive: true, force: true });
   const db = `site_${name.replace(/-/g, '_')}`;
