@@ -41,16 +41,16 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/events-universal/default.js
+// ../../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -88,9 +88,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -135,9 +135,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer(value2) {
       return Buffer.isBuffer(value2) || value2 instanceof Uint8Array;
     }
@@ -296,9 +296,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -317,9 +317,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -464,9 +464,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -526,9 +526,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../../main/node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code, fn = StreamError) {
         super(msg);
@@ -568,9 +568,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../../main/node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -1599,9 +1599,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../../main/node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -1861,9 +1861,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable3, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
@@ -2205,9 +2205,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../../main/node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -2225,9 +2225,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
@@ -2459,17 +2459,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/ignore/index.js
+// ../../main/node_modules/ignore/index.js
 var require_ignore = __commonJS({
-  "node_modules/ignore/index.js"(exports, module) {
+  "../../main/node_modules/ignore/index.js"(exports, module) {
     function makeArray(subject) {
       return Array.isArray(subject) ? subject : [subject];
     }
@@ -3331,9 +3331,9 @@ var require_ignore = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/errors.js
+// ../../main/node_modules/asn1/lib/ber/errors.js
 var require_errors2 = __commonJS({
-  "node_modules/asn1/lib/ber/errors.js"(exports, module) {
+  "../../main/node_modules/asn1/lib/ber/errors.js"(exports, module) {
     module.exports = {
       newInvalidAsn1Error: function(msg) {
         var e = new Error();
@@ -3345,9 +3345,9 @@ var require_errors2 = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/types.js
+// ../../main/node_modules/asn1/lib/ber/types.js
 var require_types = __commonJS({
-  "node_modules/asn1/lib/ber/types.js"(exports, module) {
+  "../../main/node_modules/asn1/lib/ber/types.js"(exports, module) {
     module.exports = {
       EOC: 0,
       Boolean: 1,
@@ -3385,9 +3385,9 @@ var require_types = __commonJS({
   }
 });
 
-// node_modules/safer-buffer/safer.js
+// ../../main/node_modules/safer-buffer/safer.js
 var require_safer = __commonJS({
-  "node_modules/safer-buffer/safer.js"(exports, module) {
+  "../../main/node_modules/safer-buffer/safer.js"(exports, module) {
     "use strict";
     var buffer = __require("buffer");
     var Buffer2 = buffer.Buffer;
@@ -3453,9 +3453,9 @@ var require_safer = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/reader.js
+// ../../main/node_modules/asn1/lib/ber/reader.js
 var require_reader = __commonJS({
-  "node_modules/asn1/lib/ber/reader.js"(exports, module) {
+  "../../main/node_modules/asn1/lib/ber/reader.js"(exports, module) {
     var assert = __require("assert");
     var Buffer2 = require_safer().Buffer;
     var ASN1 = require_types();
@@ -3618,9 +3618,9 @@ var require_reader = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/writer.js
+// ../../main/node_modules/asn1/lib/ber/writer.js
 var require_writer = __commonJS({
-  "node_modules/asn1/lib/ber/writer.js"(exports, module) {
+  "../../main/node_modules/asn1/lib/ber/writer.js"(exports, module) {
     var assert = __require("assert");
     var Buffer2 = require_safer().Buffer;
     var ASN1 = require_types();
@@ -3861,9 +3861,9 @@ var require_writer = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/ber/index.js
+// ../../main/node_modules/asn1/lib/ber/index.js
 var require_ber = __commonJS({
-  "node_modules/asn1/lib/ber/index.js"(exports, module) {
+  "../../main/node_modules/asn1/lib/ber/index.js"(exports, module) {
     var errors = require_errors2();
     var types = require_types();
     var Reader = require_reader();
@@ -3885,9 +3885,9 @@ var require_ber = __commonJS({
   }
 });
 
-// node_modules/asn1/lib/index.js
+// ../../main/node_modules/asn1/lib/index.js
 var require_lib = __commonJS({
-  "node_modules/asn1/lib/index.js"(exports, module) {
+  "../../main/node_modules/asn1/lib/index.js"(exports, module) {
     var Ber = require_ber();
     module.exports = {
       Ber,
@@ -3897,9 +3897,9 @@ var require_lib = __commonJS({
   }
 });
 
-// node_modules/tweetnacl/nacl-fast.js
+// ../../main/node_modules/tweetnacl/nacl-fast.js
 var require_nacl_fast = __commonJS({
-  "node_modules/tweetnacl/nacl-fast.js"(exports, module) {
+  "../../main/node_modules/tweetnacl/nacl-fast.js"(exports, module) {
     (function(nacl) {
       "use strict";
       var gf = function(init) {
@@ -6117,9 +6117,9 @@ var require_nacl_fast = __commonJS({
   }
 });
 
-// node_modules/bcrypt-pbkdf/index.js
+// ../../main/node_modules/bcrypt-pbkdf/index.js
 var require_bcrypt_pbkdf = __commonJS({
-  "node_modules/bcrypt-pbkdf/index.js"(exports, module) {
+  "../../main/node_modules/bcrypt-pbkdf/index.js"(exports, module) {
     "use strict";
     var crypto_hash_sha512 = require_nacl_fast().lowlevel.crypto_hash;
     var BLF_J = 0;
@@ -7370,9 +7370,9 @@ var require_bcrypt_pbkdf = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/constants.js
+// ../../main/node_modules/ssh2/lib/protocol/constants.js
 var require_constants2 = __commonJS({
-  "node_modules/ssh2/lib/protocol/constants.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/constants.js"(exports, module) {
     "use strict";
     var crypto = __require("crypto");
     var cpuInfo;
@@ -7762,9 +7762,9 @@ var require_constants2 = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/utils.js
+// ../../main/node_modules/ssh2/lib/protocol/utils.js
 var require_utils = __commonJS({
-  "node_modules/ssh2/lib/protocol/utils.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/utils.js"(exports, module) {
     "use strict";
     var Ber = require_lib().Ber;
     var DISCONNECT_REASON;
@@ -8079,9 +8079,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/crypto/poly1305.js
+// ../../main/node_modules/ssh2/lib/protocol/crypto/poly1305.js
 var require_poly1305 = __commonJS({
-  "node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
     var createPoly1305 = (function() {
       var _scriptDir = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : void 0;
       if (typeof __filename !== "undefined") _scriptDir = _scriptDir || __filename;
@@ -8507,9 +8507,9 @@ var require_poly1305 = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/crypto.js
+// ../../main/node_modules/ssh2/lib/protocol/crypto.js
 var require_crypto = __commonJS({
-  "node_modules/ssh2/lib/protocol/crypto.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/crypto.js"(exports, module) {
     "use strict";
     var {
       createCipheriv,
@@ -9831,9 +9831,9 @@ var require_crypto = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/keyParser.js
+// ../../main/node_modules/ssh2/lib/protocol/keyParser.js
 var require_keyParser = __commonJS({
-  "node_modules/ssh2/lib/protocol/keyParser.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/keyParser.js"(exports, module) {
     "use strict";
     var {
       createDecipheriv,
@@ -11072,9 +11072,9 @@ ${formatted}-----END ${type} KEY-----`;
   }
 });
 
-// node_modules/ssh2/lib/agent.js
+// ../../main/node_modules/ssh2/lib/agent.js
 var require_agent = __commonJS({
-  "node_modules/ssh2/lib/agent.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/agent.js"(exports, module) {
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
@@ -11900,9 +11900,9 @@ var require_agent = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/zlib.js
+// ../../main/node_modules/ssh2/lib/protocol/zlib.js
 var require_zlib = __commonJS({
-  "node_modules/ssh2/lib/protocol/zlib.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/zlib.js"(exports, module) {
     "use strict";
     var { kMaxLength } = __require("buffer");
     var {
@@ -12124,9 +12124,9 @@ var require_zlib = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/handlers.misc.js
+// ../../main/node_modules/ssh2/lib/protocol/handlers.misc.js
 var require_handlers_misc = __commonJS({
-  "node_modules/ssh2/lib/protocol/handlers.misc.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/handlers.misc.js"(exports, module) {
     "use strict";
     var {
       bufferSlice,
@@ -13031,9 +13031,9 @@ var require_handlers_misc = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/handlers.js
+// ../../main/node_modules/ssh2/lib/protocol/handlers.js
 var require_handlers = __commonJS({
-  "node_modules/ssh2/lib/protocol/handlers.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/handlers.js"(exports, module) {
     "use strict";
     var MESSAGE_HANDLERS = new Array(256);
     [
@@ -13050,9 +13050,9 @@ var require_handlers = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/kex.js
+// ../../main/node_modules/ssh2/lib/protocol/kex.js
 var require_kex = __commonJS({
-  "node_modules/ssh2/lib/protocol/kex.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/kex.js"(exports, module) {
     "use strict";
     var {
       createDiffieHellman,
@@ -14637,9 +14637,9 @@ var require_kex = __commonJS({
   }
 });
 
-// node_modules/ssh2/package.json
+// ../../main/node_modules/ssh2/package.json
 var require_package = __commonJS({
-  "node_modules/ssh2/package.json"(exports, module) {
+  "../../main/node_modules/ssh2/package.json"(exports, module) {
     module.exports = {
       name: "ssh2",
       version: "1.17.0",
@@ -14692,9 +14692,9 @@ var require_package = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/Protocol.js
+// ../../main/node_modules/ssh2/lib/protocol/Protocol.js
 var require_Protocol = __commonJS({
-  "node_modules/ssh2/lib/protocol/Protocol.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/Protocol.js"(exports, module) {
     "use strict";
     var { inspect } = __require("util");
     var { bindingAvailable, NullCipher, NullDecipher } = require_crypto();
@@ -16257,9 +16257,9 @@ var require_Protocol = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/protocol/node-fs-compat.js
+// ../../main/node_modules/ssh2/lib/protocol/node-fs-compat.js
 var require_node_fs_compat = __commonJS({
-  "node_modules/ssh2/lib/protocol/node-fs-compat.js"(exports) {
+  "../../main/node_modules/ssh2/lib/protocol/node-fs-compat.js"(exports) {
     "use strict";
     var assert = __require("assert");
     var { inspect } = __require("util");
@@ -16354,9 +16354,9 @@ ${suffix}`;
   }
 });
 
-// node_modules/ssh2/lib/protocol/SFTP.js
+// ../../main/node_modules/ssh2/lib/protocol/SFTP.js
 var require_SFTP = __commonJS({
-  "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
     var fs4 = __require("fs");
@@ -17078,7 +17078,7 @@ var require_SFTP = __commonJS({
         if (!Buffer.isBuffer(where) && typeof where !== "string")
           throw new Error("missing directory handle or path");
         if (typeof where === "string") {
-          const entries = [];
+          const entries2 = [];
           let e = 0;
           const reread = (err, handle) => {
             if (err)
@@ -17091,11 +17091,11 @@ var require_SFTP = __commonJS({
                 return this.close(handle, (err3) => {
                   if (err3)
                     return cb(err3);
-                  cb(void 0, entries);
+                  cb(void 0, entries2);
                 });
               }
               for (let i = 0; i < list.length; ++i, ++e)
-                entries[e] = list[i];
+                entries2[e] = list[i];
               reread(void 0, handle);
             });
           };
@@ -19408,9 +19408,9 @@ var require_SFTP = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/Channel.js
+// ../../main/node_modules/ssh2/lib/Channel.js
 var require_Channel = __commonJS({
-  "node_modules/ssh2/lib/Channel.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/Channel.js"(exports, module) {
     "use strict";
     var {
       Duplex: DuplexStream,
@@ -19644,9 +19644,9 @@ var require_Channel = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/utils.js
+// ../../main/node_modules/ssh2/lib/utils.js
 var require_utils2 = __commonJS({
-  "node_modules/ssh2/lib/utils.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/utils.js"(exports, module) {
     "use strict";
     var { SFTP } = require_SFTP();
     var MAX_CHANNEL = 2 ** 32 - 1;
@@ -19924,9 +19924,9 @@ var require_utils2 = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/client.js
+// ../../main/node_modules/ssh2/lib/client.js
 var require_client = __commonJS({
-  "node_modules/ssh2/lib/client.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
       createHash: createHash6,
@@ -21733,9 +21733,9 @@ var require_client = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/http-agents.js
+// ../../main/node_modules/ssh2/lib/http-agents.js
 var require_http_agents = __commonJS({
-  "node_modules/ssh2/lib/http-agents.js"(exports) {
+  "../../main/node_modules/ssh2/lib/http-agents.js"(exports) {
     "use strict";
     var { Agent: HttpAgent } = __require("http");
     var { Agent: HttpsAgent } = __require("https");
@@ -21805,9 +21805,9 @@ var require_http_agents = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/server.js
+// ../../main/node_modules/ssh2/lib/server.js
 var require_server = __commonJS({
-  "node_modules/ssh2/lib/server.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/server.js"(exports, module) {
     "use strict";
     var { Server: netServer } = __require("net");
     var EventEmitter = __require("events");
@@ -22981,9 +22981,9 @@ var require_server = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/keygen.js
+// ../../main/node_modules/ssh2/lib/keygen.js
 var require_keygen = __commonJS({
-  "node_modules/ssh2/lib/keygen.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/keygen.js"(exports, module) {
     "use strict";
     var {
       createCipheriv,
@@ -23403,9 +23403,9 @@ var require_keygen = __commonJS({
   }
 });
 
-// node_modules/ssh2/lib/index.js
+// ../../main/node_modules/ssh2/lib/index.js
 var require_lib2 = __commonJS({
-  "node_modules/ssh2/lib/index.js"(exports, module) {
+  "../../main/node_modules/ssh2/lib/index.js"(exports, module) {
     "use strict";
     var {
       AgentProtocol,
@@ -23451,9 +23451,9 @@ var require_lib2 = __commonJS({
   }
 });
 
-// node_modules/is-stream/index.js
+// ../../main/node_modules/is-stream/index.js
 var require_is_stream = __commonJS({
-  "node_modules/is-stream/index.js"(exports, module) {
+  "../../main/node_modules/is-stream/index.js"(exports, module) {
     "use strict";
     var isStream2 = (stream) => stream !== null && typeof stream === "object" && typeof stream.pipe === "function";
     isStream2.writable = (stream) => isStream2(stream) && stream.writable !== false && typeof stream._write === "function" && typeof stream._writableState === "object";
@@ -23464,9 +23464,9 @@ var require_is_stream = __commonJS({
   }
 });
 
-// node_modules/semver/semver.js
+// ../../main/node_modules/semver/semver.js
 var require_semver = __commonJS({
-  "node_modules/semver/semver.js"(exports, module) {
+  "../../main/node_modules/semver/semver.js"(exports, module) {
     exports = module.exports = SemVer;
     var debug;
     if (typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG)) {
@@ -24800,9 +24800,9 @@ var require_semver = __commonJS({
   }
 });
 
-// node_modules/make-dir/index.js
+// ../../main/node_modules/make-dir/index.js
 var require_make_dir = __commonJS({
-  "node_modules/make-dir/index.js"(exports, module) {
+  "../../main/node_modules/make-dir/index.js"(exports, module) {
     "use strict";
     var fs4 = __require("fs");
     var path = __require("path");
@@ -24925,9 +24925,9 @@ var require_make_dir = __commonJS({
   }
 });
 
-// node_modules/shell-escape/shell-escape.js
+// ../../main/node_modules/shell-escape/shell-escape.js
 var require_shell_escape = __commonJS({
-  "node_modules/shell-escape/shell-escape.js"(exports, module) {
+  "../../main/node_modules/shell-escape/shell-escape.js"(exports, module) {
     module.exports = shellescape;
     function shellescape(a) {
       var ret = [];
@@ -24965,9 +24965,9 @@ var DeployError = class _DeployError extends Error {
     return ((where ? `${where}: ` : "") + this.message.replace(/\s*\n\s*/g, " ")).trim();
   }
   /** The same error, placed at a host and phase unless it already names them. */
-  at(host, phase) {
-    if ((this.host ?? host) === this.host && (this.phase ?? phase) === this.phase) return this;
-    const e = new _DeployError(this.message, { host: this.host ?? host, phase: this.phase ?? phase, cause: this.cause });
+  at(host, phase2) {
+    if ((this.host ?? host) === this.host && (this.phase ?? phase2) === this.phase) return this;
+    const e = new _DeployError(this.message, { host: this.host ?? host, phase: this.phase ?? phase2, cause: this.cause });
     e.details = this.details;
     return e;
   }
@@ -24984,10 +24984,10 @@ var InputError = class extends DeployError {
     return this;
   }
 };
-function asDeployError(err, host, phase) {
-  if (err instanceof DeployError) return err.at(host, phase);
+function asDeployError(err, host, phase2) {
+  if (err instanceof DeployError) return err.at(host, phase2);
   const message = err instanceof Error ? err.message : String(err);
-  return new DeployError(message, { host, phase, cause: err });
+  return new DeployError(message, { host, phase: phase2, cause: err });
 }
 
 // src/migrations/glob.ts
@@ -25105,10 +25105,10 @@ function sortMigrationPaths(paths) {
   const base = (p) => p.slice(p.lastIndexOf("/") + 1);
   return [...paths].sort((a, b) => naturalCompare(base(a), base(b)) || naturalCompare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
 }
-function findMigrationFiles(entries, globs = DEFAULT_MIGRATION_GLOBS) {
+function findMigrationFiles(entries2, globs = DEFAULT_MIGRATION_GLOBS) {
   const res = globs.map(globToRegExp);
   const found = /* @__PURE__ */ new Set();
-  for (const e of entries) {
+  for (const e of entries2) {
     if (e.type !== void 0 && e.type !== "f") continue;
     const p = e.path.replace(/^(?:\.\/)+/, "");
     if (res.some((re) => re.test(p))) found.add(p);
@@ -25149,13 +25149,13 @@ function parseHosts(value2, defaultUser) {
     const problem = userProblem(fallbackUser);
     if (problem) throw new InputError("ssh-user", `${problem}`);
   }
-  const entries = value2.split(/[\r\n,]+/).map((e) => e.trim()).filter((e) => e !== "");
-  if (entries.length === 0) {
+  const entries2 = value2.split(/[\r\n,]+/).map((e) => e.trim()).filter((e) => e !== "");
+  if (entries2.length === 0) {
     throw new InputError("hosts", `empty; ${FORM} (one per line or comma-separated)`);
   }
   const seen = /* @__PURE__ */ new Map();
   const targets = [];
-  for (const entry of entries) {
+  for (const entry of entries2) {
     const target = parseEntry(entry, fallbackUser);
     const key = `${target.user}@${target.host.toLowerCase()}:${target.port}`;
     const previous = seen.get(key);
@@ -25599,8 +25599,8 @@ function compareBytes(a, b) {
   }
   return a.length - b.length;
 }
-function sortEntries(entries) {
-  return [...entries].sort((a, b) => compareBytes(a.path, b.path));
+function sortEntries(entries2) {
+  return [...entries2].sort((a, b) => compareBytes(a.path, b.path));
 }
 function octal4(mode) {
   return (mode & 4095).toString(8).padStart(4, "0");
@@ -25618,9 +25618,9 @@ function badPath(path) {
   }
   return void 0;
 }
-function formatManifest(entries) {
+function formatManifest(entries2) {
   const lines = [MANIFEST_HEADER];
-  for (const e of sortEntries(entries)) {
+  for (const e of sortEntries(entries2)) {
     const isFile = e.type === "f";
     const fields = [e.type, octal4(e.mode), String(isFile ? e.size : 0), isFile ? e.sha256 ?? "" : "-", e.path];
     const why = badPath(e.path);
@@ -25647,7 +25647,7 @@ function parseManifest(text) {
   if (lines[0] !== MANIFEST_HEADER) {
     fail(1, `expected ${JSON.stringify(MANIFEST_HEADER)}, found ${JSON.stringify((lines[0] ?? "").slice(0, 60))}`);
   }
-  const entries = [];
+  const entries2 = [];
   const seen = /* @__PURE__ */ new Set();
   for (let i = 1; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -25671,9 +25671,9 @@ function parseManifest(text) {
       if (target === "" || new RegExp("\\p{Cc}", "u").test(target)) fail(lineNo, `bad link target ${JSON.stringify(target)}`);
       entry.linkTarget = target;
     }
-    entries.push(entry);
+    entries2.push(entry);
   }
-  return entries;
+  return entries2;
 }
 function diffManifests(local, base) {
   if (base === void 0) {
@@ -25920,11 +25920,11 @@ async function scanTree(sourceDir, opts) {
   await checkSource(sourceDir);
   const isExcluded = await createExcludeFilter(sourceDir, opts.exclude ?? []);
   const concurrency = Math.max(1, opts.concurrency ?? 16);
-  const entries = [];
+  const entries2 = [];
   let files = 0;
   let bytes = 0;
   const addFile = (rel, mode, r) => {
-    entries.push({ type: "f", mode: normalizeFileMode(mode), size: r.size, sha256: r.sha256, path: rel });
+    entries2.push({ type: "f", mode: normalizeFileMode(mode), size: r.size, sha256: r.sha256, path: rel });
     files++;
     bytes += r.size;
   };
@@ -25976,7 +25976,7 @@ async function scanTree(sourceDir, opts) {
         }
         switch (kind) {
           case "d":
-            entries.push({ type: "d", mode: DIR_MODE, size: 0, path: childRel });
+            entries2.push({ type: "d", mode: DIR_MODE, size: 0, path: childRel });
             stack.push(childRel);
             break;
           case "f": {
@@ -26001,7 +26001,7 @@ async function scanTree(sourceDir, opts) {
             if (bad) {
               throw packError(`cannot deploy symlink ${quotePath(childRel)}: its target ${quotePath(target)} ${bad}; fix it or exclude it`);
             }
-            entries.push({ type: "l", mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
+            entries2.push({ type: "l", mode: SYMLINK_MODE, size: 0, path: childRel, linkTarget: target });
             break;
           }
           default:
@@ -26020,7 +26020,7 @@ async function scanTree(sourceDir, opts) {
     await Promise.all(running);
   }
   if (bigError) throw bigError;
-  return { entries: sortEntries(entries), files, bytes };
+  return { entries: sortEntries(entries2), files, bytes };
 }
 
 // src/pack/pack.ts
@@ -26357,14 +26357,14 @@ var Tap = class extends Transform2 {
     cb(null, chunk);
   }
 };
-async function createReleaseArchive(sourceDir, entries, manifestText, opts = {}) {
+async function createReleaseArchive(sourceDir, entries2, manifestText, opts = {}) {
   const { fileName = "release.tar.gz", tmpRoot = tmpdir(), ...packOpts } = opts;
   if (!FILE_NAME_RE.test(fileName)) throw new RangeError(`bad archive file name ${JSON.stringify(fileName)}`);
   const dir = await mkdtemp(join5(tmpRoot, "php-deploy-archive-"));
   const path = join5(dir, fileName);
   try {
     const tap = new Tap();
-    await pipeline(createPackStream(sourceDir, entries, manifestText, packOpts), tap, createWriteStream(path, { flags: "wx" }));
+    await pipeline(createPackStream(sourceDir, entries2, manifestText, packOpts), tap, createWriteStream(path, { flags: "wx" }));
     return { path, dir, bytes: tap.bytes, sha256: tap.hash.digest("hex") };
   } catch (err) {
     await removeTempDir(dir);
@@ -26398,12 +26398,12 @@ async function listTree(dir, rel = "", out = []) {
   }
   return out;
 }
-async function verifyTree(dir, entries) {
+async function verifyTree(dir, entries2) {
   const bad = (path, why) => {
     throw artifactError(`the release archive does not match its manifest: ${JSON.stringify(path)} ${why}`);
   };
   const listed = /* @__PURE__ */ new Set();
-  for (const e of entries) {
+  for (const e of entries2) {
     listed.add(e.path);
     const abs = join5(dir, e.path);
     const st = await lstat2(abs).catch(() => void 0);
@@ -26441,14 +26441,14 @@ async function extractArchive(archivePath, destDir, opts = {}) {
       throw artifactError(`the release archive ${archivePath} has no ${MANIFEST_NAME}; it was not made by php-deploy`);
     }
     await unlink(manifestPath);
-    let entries;
+    let entries2;
     try {
-      entries = parseManifest(manifestText);
+      entries2 = parseManifest(manifestText);
     } catch (err) {
       throw artifactError(`the release archive's ${MANIFEST_NAME} is damaged: ${err.message}`, err);
     }
-    if (opts.verify ?? true) await verifyTree(dir, entries);
-    return { dir, manifestText, entries };
+    if (opts.verify ?? true) await verifyTree(dir, entries2);
+    return { dir, manifestText, entries: entries2 };
   } catch (err) {
     await rm(dir, { recursive: true, force: true }).catch(() => {
     });
@@ -28130,7 +28130,7 @@ function blobKeyType(blob) {
   return KEY_TYPE_RE.test(type) ? type : void 0;
 }
 function parseKnownHosts(text) {
-  const entries = [];
+  const entries2 = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
@@ -28174,9 +28174,9 @@ function parseKnownHosts(text) {
         entry.patterns.push({ negated, pattern: (negated ? p.slice(1) : p).toLowerCase() });
       }
     }
-    entries.push(entry);
+    entries2.push(entry);
   }
-  return { entries };
+  return { entries: entries2 };
 }
 function knownHostsName(host, port) {
   const h = host.toLowerCase();
@@ -28245,8 +28245,8 @@ function parseLine(line) {
       return { kind: "result", key, value: v.join(" ") };
     }
     case "fail": {
-      const [phase = "", ...m] = tail;
-      return { kind: "fail", phase, message: m.join(" ") };
+      const [phase2 = "", ...m] = tail;
+      return { kind: "fail", phase: phase2, message: m.join(" ") };
     }
     case "release": {
       const [id = "", status = "", ...m] = tail;
@@ -28342,14 +28342,14 @@ var RemoteOutput = class {
 import { Readable, pipeline as pipeline2 } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
-// node_modules/node-ssh/lib/esm/index.mjs
+// ../../main/node_modules/node-ssh/lib/esm/index.mjs
 var import_is_stream = __toESM(require_is_stream(), 1);
 var import_make_dir = __toESM(require_make_dir(), 1);
 import invariant2, { AssertionError } from "assert";
 import fs3 from "fs";
 import fsPath2 from "path";
 
-// node_modules/sb-promise-queue/lib/esm/index.mjs
+// ../../main/node_modules/sb-promise-queue/lib/esm/index.mjs
 var PromiseQueue = class {
   constructor({ concurrency = 1 } = {}) {
     this.options = { concurrency };
@@ -28417,7 +28417,7 @@ var PromiseQueue = class {
   }
 };
 
-// node_modules/sb-scandir/lib/esm/index.mjs
+// ../../main/node_modules/sb-scandir/lib/esm/index.mjs
 import fs2 from "fs";
 import fsPath from "path";
 import invariant from "assert";
@@ -28504,7 +28504,7 @@ async function scanDirectory(path, { recursive = true, validate = null, concurre
 }
 var esm_default = scanDirectory;
 
-// node_modules/node-ssh/lib/esm/index.mjs
+// ../../main/node_modules/node-ssh/lib/esm/index.mjs
 var import_shell_escape = __toESM(require_shell_escape(), 1);
 var import_ssh22 = __toESM(require_lib2(), 1);
 var DEFAULT_CONCURRENCY = 1;
@@ -30266,12 +30266,12 @@ function reportChecks(checks, reporter) {
     else reporter.info(`${where}: ${c.message}`);
   }
 }
-function checksError(checks, phase = "preflight") {
+function checksError(checks, phase2 = "preflight") {
   const errors = checks.filter((c) => c.severity === "error");
   const first = errors[0];
   if (!first) return void 0;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed check${errors.length > 2 ? "s" : ""} above)` : "";
-  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase });
+  return new DeployError(`${first.id}: ${first.message}${more}`, { host: first.host, phase: phase2 });
 }
 function platformChecks(settings, facts) {
   let lock;
@@ -30370,11 +30370,11 @@ function resolveInRelease(rel, byPath, shared) {
   }
   return { kind: "loop" };
 }
-function checkSymlinks(sourceDir, entries, shared, isLaravel) {
+function checkSymlinks(sourceDir, entries2, shared, isLaravel) {
   const checks = [];
-  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const byPath = new Map(entries2.map((e) => [e.path, e]));
   const absSource = resolve(sourceDir);
-  for (const e of entries) {
+  for (const e of entries2) {
     if (e.type !== "l") continue;
     const target = e.linkTarget ?? "";
     const shown = `${e.path} -> ${target}`;
@@ -30440,7 +30440,7 @@ function pkgRefs(v) {
 var isDevVersion = (v) => v.startsWith("dev-") || v.endsWith("-dev");
 var sameVersion = (a, b) => a.version.replace(/^v/i, "") === b.version.replace(/^v/i, "") && (!isDevVersion(a.version) || a.reference === void 0 || b.reference === void 0 || a.reference === b.reference);
 var showVersion = (p) => isDevVersion(p.version) && p.reference ? `${p.version}#${p.reference.slice(0, 7)}` : p.version;
-async function checkComposer(sourceDir, entries, shared, byPath) {
+async function checkComposer(sourceDir, entries2, shared, byPath) {
   const checks = [];
   const lockNames = /* @__PURE__ */ new Set();
   const json = await readJson(sourceDir, "composer.json");
@@ -30471,7 +30471,7 @@ async function checkComposer(sourceDir, entries, shared, byPath) {
   const lockedDev = pkgRefs(lock.value["packages-dev"]);
   for (const p of [...locked, ...lockedDev]) lockNames.add(p.name);
   if (!vendorOk || underAny(vendorDir, shared)) return { checks, vendorDir, lockNames };
-  const vendorShipped = byPath.get(vendorDir)?.type === "d" || entries.some((e) => e.path.startsWith(`${vendorDir}/`));
+  const vendorShipped = byPath.get(vendorDir)?.type === "d" || entries2.some((e) => e.path.startsWith(`${vendorDir}/`));
   if (!vendorShipped) {
     if (locked.length > 0) {
       checks.push({
@@ -30605,9 +30605,9 @@ var FORBIDDEN = [
     message: (p) => `${p} holds an npm registry token and would ship with the release; exclude it (in CI use NODE_AUTH_TOKEN)`
   }
 ];
-async function checkForbidden(sourceDir, entries, ctx, skipDirs) {
+async function checkForbidden(sourceDir, entries2, ctx, skipDirs) {
   const checks = [];
-  for (const e of entries) {
+  for (const e of entries2) {
     if (e.type !== "f") continue;
     if (underAny(e.path, skipDirs) || /(^|\/)node_modules\//.test(e.path)) continue;
     const base = posix.basename(e.path);
@@ -30624,13 +30624,13 @@ async function checkForbidden(sourceDir, entries, ctx, skipDirs) {
   }
   return checks;
 }
-function totals(entries) {
+function totals(entries2) {
   let files = 0;
   let dirs = 0;
   let links = 0;
   let bytes = 0;
   const largest = [];
-  for (const e of entries) {
+  for (const e of entries2) {
     if (e.type === "d") dirs++;
     else if (e.type === "l") links++;
     else {
@@ -30648,9 +30648,9 @@ function totals(entries) {
     message: `release holds ${plural(files, "file")} (${formatBytes(bytes)}), ${plural(dirs, "directory").replace(/directorys$/, "directories")}, ${plural(links, "symlink")}${top}`
   };
 }
-async function checkArtifact(sourceDir, entries, shared = []) {
+async function checkArtifact(sourceDir, entries2, shared = []) {
   const sharedPaths = cleanShared(shared);
-  const release = entries.filter((e) => !underAny(e.path, sharedPaths));
+  const release = entries2.filter((e) => !underAny(e.path, sharedPaths));
   const byPath = new Map(release.map((e) => [e.path, e]));
   const composer = await checkComposer(sourceDir, release, sharedPaths, byPath);
   const isLaravel = byPath.has("artisan") || composer.lockNames.has("laravel/framework");
@@ -32997,8 +32997,8 @@ function guardError(verdict) {
 }
 
 // src/engine/migration-guard.ts
-async function guardMigrations(settings, entries, live, reporter) {
-  const files = findMigrationFiles(entries, settings.migrationsPath);
+async function guardMigrations(settings, entries2, live, reporter) {
+  const files = findMigrationFiles(entries2, settings.migrationsPath);
   if (files.length === 0) return { added: [], refused: false };
   if (!live.id) {
     reporter.info(`migrations: ${files.length} found; first deploy, so there is no release to stay compatible with`);
@@ -33035,174 +33035,217 @@ function formatMB(bytes) {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 async function runDeploy(settings, reporter, opts = {}) {
-  const started = Date.now();
-  const phases = new Phases(reporter);
-  const now = opts.now?.() ?? /* @__PURE__ */ new Date();
-  const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString("hex").slice(0, 7));
-  const ref = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
-  const checkCancel = (phase) => {
-    if (!opts.signal?.aborted) return;
-    const reason = opts.signal.reason instanceof Error ? opts.signal.reason.message : "cancelled";
-    throw new DeployError(reason, { phase });
-  };
+  const ctx = newContext(settings, reporter, opts);
   loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   parseKnownHosts(settings.ssh.knownHosts);
-  const scan = await phases.run("scan", async () => {
-    const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
-    reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
-    return s;
-  });
-  const manifestText = formatManifest(scan.entries);
-  checkCancel("scan");
-  const runResult = (facts) => ({
-    command: "deploy",
-    deployId,
-    previousDeployId: "",
-    version: settings.version,
-    rolledBack: false,
-    hosts: hosts.map((h) => h.result),
-    phases: phases.timings,
-    files: scan.files,
-    bytes: scan.bytes,
-    ...facts,
-    releasePath: facts.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
-    durationMs: Date.now() - started
-  });
-  const checks = await phases.run("artifact-check", async () => {
-    const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
-    reportChecks(local, reporter);
-    const failed = checksError(local, "artifact-check");
-    if (failed && !settings.dryRun) throw failed;
-    return local;
-  });
-  let skewMs;
-  let guard = { added: [], refused: false };
-  let archive;
-  let artifact;
-  const sessions = await phases.run("connect", () => connectAll(settings, reporter, opts.signal));
-  const hosts = sessions.map((session) => ({
-    session,
-    locked: false,
-    result: { host: session.label, ok: false, rolledBack: false, deployId }
-  }));
+  await phase(ctx, "scan", scanSource);
+  await phase(ctx, "artifact-check", checkTree);
   try {
-    await phases.run("preflight", async () => {
-      const hasMigrations = findMigrationFiles(scan.entries, settings.migrationsPath).length > 0;
-      const facts = await mapLimit(
-        sessions,
-        settings.maxParallel,
-        (s, i) => checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 && hasMigrations })
-      );
-      const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
-      reportChecks(serverChecks, reporter);
-      checks.push(...serverChecks);
-      const failed = checksError(serverChecks);
-      if (failed && !settings.dryRun) throw failed;
-      const first2 = facts[0];
-      guard = await guardMigrations(settings, scan.entries, { id: first2?.live ?? "", manifest: first2?.liveManifest }, reporter);
-      if (guard.refused) checks.push({ id: "migration-guard", severity: "error", message: "destructive migrations (see above)" });
-    });
-    if (settings.dryRun) {
-      const plan = await phases.run("plan", () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
-      return runResult({ previousDeployId: plan.hosts[0]?.live ?? "", plan });
-    }
+    await phase(ctx, "connect", connectHosts);
+    await phase(ctx, "preflight", preflightHosts);
   } catch (err) {
-    for (const h of hosts) h.session.close();
+    closeSessions(ctx);
     throw err;
-  } finally {
-    if (settings.dryRun) for (const h of hosts) h.session.close();
   }
+  return settings.dryRun ? dryRun(ctx) : changeServers(ctx);
+}
+function newContext(settings, reporter, opts) {
+  const now = opts.now?.() ?? /* @__PURE__ */ new Date();
+  const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString("hex").slice(0, 7));
+  return {
+    settings,
+    reporter,
+    opts,
+    phases: new Phases(reporter),
+    started: Date.now(),
+    deployId,
+    ref: { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` },
+    manifestText: "",
+    checks: [],
+    hosts: [],
+    guard: { added: [], refused: false }
+  };
+}
+async function phase(ctx, name, fn) {
+  await ctx.phases.run(name, () => fn(ctx));
+  const signal = ctx.opts.signal;
+  if (!signal?.aborted) return;
+  const reason = signal.reason instanceof Error ? signal.reason.message : "cancelled";
+  throw new DeployError(reason, { phase: name });
+}
+async function changeServers(ctx) {
   try {
-    checkCancel("preflight");
-    opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
-    await phases.run(
-      "lock",
-      () => mapLimit(hosts, settings.maxParallel, async (h) => {
-        h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: "lock", signal: opts.signal }).catch((err) => {
-          if (opts.signal?.aborted) h.locked = true;
-          throw err;
-        });
-        h.locked = true;
-        h.result.previousDeployId = h.begin.result("live") || void 0;
-      })
-    );
-    checkCancel("lock");
-    await phases.run(
-      "upload",
-      () => mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal))
-    );
-    checkCancel("upload");
-    archive = opts.artifacts ? createReleaseArchive(settings.source, scan.entries, manifestText, { fileName: `php-deploy-${deployId}.tar.gz` }) : void 0;
-    archive?.catch(() => void 0);
-    const onCancel = () => {
-      const reason = String(opts.signal?.reason?.message ?? "cancelled");
-      for (const h of hosts) {
-        if (h.session.isConnected) void h.session.exec(cancelCommand(ref, reason)).catch(() => void 0);
-      }
-    };
-    opts.signal?.addEventListener("abort", onCancel, { once: true });
-    const activation = await phases.run("activate", () => activateHosts(hosts, settings, ref, reporter, { backup: guard.added.length > 0 })).finally(() => opts.signal?.removeEventListener("abort", onCancel));
-    skewMs = activation.skewMs;
-    if (archive && opts.artifacts) {
-      const store = opts.artifacts;
-      const built = archive;
-      artifact = await phases.run("artifact", () => keepArchive(store, built, hosts, settings, deployId, reporter));
-    }
+    await phase(ctx, "lock", lockHosts);
+    await phase(ctx, "upload", uploadRelease);
+    await ctx.phases.run("activate", () => activateRelease(ctx));
+    if (ctx.archive && ctx.opts.artifacts) await ctx.phases.run("artifact", () => keepArchive(ctx));
   } catch (err) {
-    const failure = asDeployError(err);
-    failure.details = {
-      ...failure.details,
-      deployId,
-      previousDeployId: hosts[0]?.result.previousDeployId,
-      rolledBack: hosts.some((h) => h.result.rolledBack)
-    };
-    await undoHosts(hosts, settings, ref, failure.oneLine(), reporter);
-    for (const h of hosts) {
-      h.result.ok = h.result.ok && h.done === true && !h.result.rolledBack;
-      if (h.result.error === void 0 && failure.host === h.session.label) h.result.error = failure.oneLine();
-    }
-    failure.details.rolledBack = hosts.some((h) => h.result.rolledBack);
-    failure.details.hosts = hosts.map((h) => h.result);
-    throw failure;
+    throw await failDeploy(ctx, err);
   } finally {
-    if (archive) void archive.then((a) => removeTempDir(a.dir)).catch(() => void 0);
-    for (const h of hosts) h.session.close();
-    if (hosts.every((h) => !h.locked)) opts.onReleased?.();
+    if (ctx.archive) void ctx.archive.then((a) => removeTempDir(a.dir)).catch(() => void 0);
+    closeSessions(ctx);
+    if (ctx.hosts.every((h) => !h.locked)) ctx.opts.onReleased?.();
   }
-  const first = hosts[0]?.result;
-  return runResult({
+  const first = ctx.hosts[0]?.result;
+  return deployResult(ctx, {
     previousDeployId: first?.previousDeployId ?? "",
     releasePath: first?.releasePath,
-    rolledBack: hosts.some((h) => h.result.rolledBack),
-    skewMs,
-    artifact
+    rolledBack: ctx.hosts.some((h) => h.result.rolledBack),
+    skewMs: ctx.skewMs,
+    artifact: ctx.artifact
   });
 }
-async function keepArchive(store, archive, hosts, settings, deployId, reporter) {
+function closeSessions(ctx) {
+  for (const h of ctx.hosts) void h.session.close();
+}
+function deployResult(ctx, facts) {
+  return {
+    command: "deploy",
+    deployId: ctx.deployId,
+    previousDeployId: "",
+    version: ctx.settings.version,
+    rolledBack: false,
+    hosts: ctx.hosts.map((h) => h.result),
+    phases: ctx.phases.timings,
+    files: ctx.scan?.files,
+    bytes: ctx.scan?.bytes,
+    ...facts,
+    releasePath: facts.releasePath ?? `${ctx.settings.deployPath}/releases/${ctx.deployId}`,
+    durationMs: Date.now() - ctx.started
+  };
+}
+async function scanSource(ctx) {
+  const { settings, reporter } = ctx;
+  const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
+  reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
+  ctx.scan = s;
+  ctx.manifestText = formatManifest(s.entries);
+}
+async function checkTree(ctx) {
+  const local = (await checkArtifact(ctx.settings.source, entries(ctx), ctx.settings.shared)).map((c) => ({ ...c }));
+  reportChecks(local, ctx.reporter);
+  ctx.checks.push(...local);
+  const failed = checksError(local, "artifact-check");
+  if (failed && !ctx.settings.dryRun) throw failed;
+}
+async function connectHosts(ctx) {
+  const connect = ctx.opts.connect ?? connectAll;
+  const sessions = await connect(ctx.settings, ctx.reporter, ctx.opts.signal);
+  ctx.hosts = sessions.map((session) => ({
+    session,
+    locked: false,
+    result: { host: session.label, ok: false, rolledBack: false, deployId: ctx.deployId }
+  }));
+}
+async function preflightHosts(ctx) {
+  const { settings, reporter } = ctx;
+  const hasMigrations = findMigrationFiles(entries(ctx), settings.migrationsPath).length > 0;
+  const facts = await mapLimit(
+    ctx.hosts.map((h) => h.session),
+    settings.maxParallel,
+    (s, i) => checkServer(s, settings, ctx.scan?.bytes ?? 0, reporter, { wantManifest: i === 0 && hasMigrations })
+  );
+  const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
+  reportChecks(serverChecks, reporter);
+  ctx.checks.push(...serverChecks);
+  const failed = checksError(serverChecks);
+  if (failed && !settings.dryRun) throw failed;
+  const first = facts[0];
+  ctx.guard = await guardMigrations(settings, entries(ctx), { id: first?.live ?? "", manifest: first?.liveManifest }, reporter);
+  if (ctx.guard.refused) ctx.checks.push({ id: "migration-guard", severity: "error", message: "destructive migrations (see above)" });
+}
+async function dryRun(ctx) {
   try {
-    const a = await archive;
+    const plan = await ctx.phases.run("plan", () => planDeploy(ctx));
+    return deployResult(ctx, { previousDeployId: plan.hosts[0]?.live ?? "", plan });
+  } finally {
+    closeSessions(ctx);
+  }
+}
+async function lockHosts(ctx) {
+  const { settings, reporter, ref, opts } = ctx;
+  opts.onLockTaking?.({ deployPath: settings.deployPath, deployId: ctx.deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
+  await mapLimit(ctx.hosts, settings.maxParallel, async (h) => {
+    h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: "lock", signal: opts.signal }).catch((err) => {
+      if (opts.signal?.aborted) h.locked = true;
+      throw err;
+    });
+    h.locked = true;
+    h.result.previousDeployId = h.begin.result("live") || void 0;
+  });
+}
+async function uploadRelease(ctx) {
+  await mapLimit(ctx.hosts, ctx.settings.maxParallel, (h) => uploadTo(ctx, h));
+  if (ctx.opts.artifacts) {
+    ctx.archive = createReleaseArchive(ctx.settings.source, entries(ctx), ctx.manifestText, { fileName: `php-deploy-${ctx.deployId}.tar.gz` });
+    ctx.archive.catch(() => void 0);
+  }
+}
+async function activateRelease(ctx) {
+  const { opts } = ctx;
+  const onCancel = () => {
+    const reason = String(opts.signal?.reason?.message ?? "cancelled");
+    for (const h of ctx.hosts) {
+      if (h.session.isConnected) void h.session.exec(cancelCommand(ctx.ref, reason)).catch(() => void 0);
+    }
+  };
+  opts.signal?.addEventListener("abort", onCancel, { once: true });
+  try {
+    const activation = await activateHosts(ctx.hosts, ctx.settings, ctx.ref, ctx.reporter, { backup: ctx.guard.added.length > 0 });
+    ctx.skewMs = activation.skewMs;
+  } finally {
+    opts.signal?.removeEventListener("abort", onCancel);
+  }
+}
+async function failDeploy(ctx, err) {
+  const { hosts } = ctx;
+  const failure = asDeployError(err);
+  failure.details = {
+    ...failure.details,
+    deployId: ctx.deployId,
+    previousDeployId: hosts[0]?.result.previousDeployId,
+    rolledBack: hosts.some((h) => h.result.rolledBack)
+  };
+  await undoHosts(hosts, ctx.settings, ctx.ref, failure.oneLine(), ctx.reporter);
+  for (const h of hosts) {
+    h.result.ok = h.result.ok && h.done === true && !h.result.rolledBack;
+    if (h.result.error === void 0 && failure.host === h.session.label) h.result.error = failure.oneLine();
+  }
+  failure.details.rolledBack = hosts.some((h) => h.result.rolledBack);
+  failure.details.hosts = hosts.map((h) => h.result);
+  return failure;
+}
+function entries(ctx) {
+  return ctx.scan?.entries ?? [];
+}
+async function keepArchive(ctx) {
+  const { reporter, settings, deployId } = ctx;
+  const store = ctx.opts.artifacts;
+  if (!store || !ctx.archive) return;
+  try {
+    const a = await ctx.archive;
     const facts = await store.keep(deployId, a.path);
     reporter.info(`kept the release archive (${(a.bytes / 1e6).toFixed(1)} MB): ${Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(" ")}`);
     await Promise.all(
-      hosts.map(
+      ctx.hosts.map(
         (h) => runRemote(h.session, noteCommand({ deployPath: settings.deployPath, deployId }, "artifact", facts), reporter, { phase: "artifact" }).catch(
           (err) => reporter.warn(`${h.session.label}: could not record the artifact in the deploy log: ${asDeployError(err).message}`)
         )
       )
     );
-    return facts;
+    ctx.artifact = facts;
   } catch (err) {
     reporter.warn(`the release is live, but its archive was not kept: ${asDeployError(err).message}`, { phase: "artifact" });
-    return void 0;
   }
 }
-async function planDeploy(hosts, settings, deployId, entries, checks, reporter) {
+async function planDeploy(ctx) {
+  const { settings, reporter, deployId, checks } = ctx;
   const planned = await Promise.all(
-    hosts.map(async (h) => {
+    ctx.hosts.map(async (h) => {
       const out = await runRemote(h.session, inspectCommand(settings), reporter, { phase: "plan" });
       let base;
       if (out.result("base") && out.manifest) base = parseManifest(out.manifest);
-      const diff = diffManifests(entries, base);
+      const diff = diffManifests(entries(ctx), base);
       return {
         host: h.session.label,
         live: out.result("live") ?? "",
@@ -33232,7 +33275,9 @@ async function planDeploy(hosts, settings, deployId, entries, checks, reporter) 
     refused
   };
 }
-async function upload(h, settings, ref, entries, manifestText, reporter, signal) {
+async function uploadTo(ctx, h) {
+  const { settings, ref, reporter } = ctx;
+  const signal = ctx.opts.signal;
   const label = h.session.label;
   const baseId = h.begin?.result("base") || void 0;
   let base;
@@ -33243,14 +33288,14 @@ async function upload(h, settings, ref, entries, manifestText, reporter, signal)
       reporter.warn(`${label}: the live release's manifest is unreadable; sending everything`);
     }
   }
-  const diff = diffManifests(entries, base);
+  const diff = diffManifests(entries(ctx), base);
   const sendFiles = diff.send.filter((e) => e.type !== "d").length;
   reporter.info(
     base ? `${label}: sending ${sendFiles} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed` : `${label}: sending all ${sendFiles} files (${formatMB(diff.sendBytes)})`
   );
   const seeds = await seedEntries(settings.source, h.begin?.all("missing_shared") ?? []);
   if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all("missing_shared").join(", ")}`);
-  const manifest = Buffer.from(manifestText);
+  const manifest = Buffer.from(ctx.manifestText);
   let lastReport = 0;
   const pack = createPackStream(settings.source, [...diff.send, ...seeds], "", {
     signal,
@@ -33281,8 +33326,9 @@ async function upload(h, settings, ref, entries, manifestText, reporter, signal)
 
 // src/engine/manage.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
-async function withSessions(settings, reporter, phases, fn) {
-  const sessions = await phases.run("connect", () => connectAll(settings, reporter));
+async function withSessions(settings, reporter, phases, fn, opts = {}) {
+  const connect = opts.connect ?? connectAll;
+  const sessions = await phases.run("connect", () => connect(settings, reporter));
   try {
     return await fn(sessions);
   } finally {
@@ -33351,7 +33397,7 @@ async function rollbackOnServers(settings, reporter, opts) {
         })
       )
     );
-  });
+  }, opts);
   opts.onReleased?.();
   const first = hosts[0];
   return {

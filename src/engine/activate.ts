@@ -12,12 +12,12 @@ import type { Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
 import { abortCommand, activateCommand, rollbackCommand, type ActivationStep, type DeployRef } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
-import type { SshSession } from '../ssh/session.js';
+import type { RemoteSession } from '../ssh/session.js';
 import { runRemote } from './hosts.js';
 import type { HostResult } from './types.js';
 
 export interface ActiveHost {
-  session: SshSession;
+  session: RemoteSession;
   result: HostResult;
   /** We hold this host's lock (it must be released by finish, abort or the remote script). */
   locked: boolean;

@@ -1,15 +1,19 @@
 /**
- * deploy: scan → connect → lock → upload → activate, each a named phase.
+ * deploy, as a list of named phases over one DeployContext:
  *
- *   scan      hash the source tree into a manifest (nothing remote yet; bad files stop here)
- *   connect   one SSH connection per host, host keys checked against known-hosts
- *   lock      take the lease lock, clean leftovers, learn the live release and its manifest
- *   upload    stream manifest + tar.gz of new/changed files; the server hard-links the rest and verifies
- *   activate  on the server, in one round trip: link shared, before-switch, check through php-fpm,
- *             switch, reload, check through the web server (switch back on failure), after-switch, prune
+ *   scan            hash the source tree into a manifest (nothing remote yet; bad files stop here)
+ *   artifact-check  checks of the tree itself (symlinks, vendor vs composer.lock, secrets)
+ *   connect         one SSH connection per host, host keys checked against known-hosts
+ *   preflight       one read-only round trip per host (tools, layout, disk, fpm, platform, migrations)
+ *   plan            dry run only: what would happen; nothing changes, and the deploy ends here
+ *   lock            take the lease lock, clean leftovers, learn the live release and its manifest
+ *   upload          stream manifest + tar.gz of new/changed files; the server hard-links the rest and verifies
+ *   activate        on the server: link shared, before-switch, check through php-fpm, switch, reload,
+ *                   check through the web server (switch back on failure), after-switch, prune
+ *   artifact        keep the exact archive of the live release (when the front end gives a store)
  *
- * Any failure after `lock` runs the remote `abort`, which leaves `current` on a checked release, removes
- * the new one and releases the lock.
+ * One failure handler (failDeploy) runs the remote `abort` on every host still locked, which leaves
+ * `current` on a checked release, removes the new one and releases the lock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -18,14 +22,13 @@ import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
 import { seedEntries } from '../pack/seed.js';
-import { scanTree } from '../pack/scan.js';
+import { scanTree, type ScanResult } from '../pack/scan.js';
 import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
 import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import type { SshSession } from '../ssh/session.js';
 import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { Phases } from './phases.js';
@@ -33,10 +36,29 @@ import { checkServer, checksError, platformChecks, reportChecks, type CheckResul
 import { checkArtifact } from '../preflight/artifact.js';
 import { guardMigrations, type GuardResult } from './migration-guard.js';
 import { findMigrationFiles } from '../migrations/index.js';
-import type { ArtifactStore, DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
+import type { DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
 
 interface HostState extends ActiveHost {
   begin?: RemoteOutput;
+}
+
+/** Everything the phases of one deploy share; each phase reads what earlier phases left here. */
+interface DeployContext {
+  readonly settings: Settings;
+  readonly reporter: Reporter;
+  readonly opts: EngineOptions;
+  readonly phases: Phases;
+  readonly started: number;
+  readonly deployId: string;
+  readonly ref: DeployRef;
+  scan?: ScanResult;
+  manifestText: string;
+  checks: CheckResult[];
+  hosts: HostState[];
+  guard: GuardResult;
+  archive?: Promise<ReleaseArchive>;
+  artifact?: Record<string, string | number>;
+  skewMs?: number;
 }
 
 /** Shared paths belong to the server: never shipped in a release. */
@@ -49,219 +71,261 @@ function formatMB(bytes: number): string {
 }
 
 export async function runDeploy(settings: Settings, reporter: Reporter, opts: EngineOptions = {}): Promise<RunResult> {
-  const started = Date.now();
-  const phases = new Phases(reporter);
-  const now = opts.now?.() ?? new Date();
-  const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString('hex').slice(0, 7));
-  const ref: DeployRef = { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` };
-  /** Stops between phases once cancelled: "<phase>: cancelled by SIGINT". */
-  const checkCancel = (phase: string): void => {
-    if (!opts.signal?.aborted) return;
-    const reason = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'cancelled';
-    throw new DeployError(reason, { phase });
-  };
-
+  const ctx = newContext(settings, reporter, opts);
   // A bad key, passphrase or known-hosts is bad input (exit 2): say so before the scan, which can take a while.
   loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   parseKnownHosts(settings.ssh.knownHosts);
 
-  const scan = await phases.run('scan', async () => {
-    const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
-    reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
-    return s;
-  });
-  const manifestText = formatManifest(scan.entries);
-  checkCancel('scan');
-
-  // Checks of the artifact itself, before any connection.
-  const runResult = (facts: Partial<RunResult>): RunResult => ({
-    command: 'deploy',
-    deployId,
-    previousDeployId: '',
-    version: settings.version,
-    rolledBack: false,
-    hosts: hosts.map((h) => h.result),
-    phases: phases.timings,
-    files: scan.files,
-    bytes: scan.bytes,
-    ...facts,
-    releasePath: facts.releasePath ?? `${settings.deployPath}/releases/${deployId}`,
-    durationMs: Date.now() - started,
-  });
-
-  const checks: CheckResult[] = await phases.run('artifact-check', async () => {
-    const local = (await checkArtifact(settings.source, scan.entries, settings.shared)).map((c) => ({ ...c }));
-    reportChecks(local, reporter);
-    const failed = checksError(local, 'artifact-check');
-    if (failed && !settings.dryRun) throw failed;
-    return local;
-  });
-
-  let skewMs: number | undefined;
-  let guard: GuardResult = { added: [], refused: false };
-  let archive: Promise<ReleaseArchive> | undefined;
-  let artifact: Record<string, string | number> | undefined;
-  const sessions = await phases.run('connect', () => connectAll(settings, reporter, opts.signal));
-  const hosts: HostState[] = sessions.map((session) => ({
-    session,
-    locked: false,
-    result: { host: session.label, ok: false, rolledBack: false, deployId },
-  }));
-
-  // Read-only checks of every server before anything changes (and before the lock).
+  await phase(ctx, 'scan', scanSource);
+  await phase(ctx, 'artifact-check', checkTree);
   try {
-    await phases.run('preflight', async () => {
-      // The live manifest is needed only to find the migrations this release adds.
-      const hasMigrations = findMigrationFiles(scan.entries, settings.migrationsPath).length > 0;
-      const facts = await mapLimit(sessions, settings.maxParallel, (s, i) =>
-        checkServer(s, settings, scan.bytes, reporter, { wantManifest: i === 0 && hasMigrations }),
-      );
-      const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
-      reportChecks(serverChecks, reporter);
-      checks.push(...serverChecks);
-      const failed = checksError(serverChecks);
-      if (failed && !settings.dryRun) throw failed;
-      // The migrations this release adds, checked against the live release (first host's).
-      const first = facts[0];
-      guard = await guardMigrations(settings, scan.entries, { id: first?.live ?? '', manifest: first?.liveManifest }, reporter);
-      if (guard.refused) checks.push({ id: 'migration-guard', severity: 'error', message: 'destructive migrations (see above)' });
-    });
-    if (settings.dryRun) {
-      const plan = await phases.run('plan', () => planDeploy(hosts, settings, deployId, scan.entries, checks, reporter));
-      return runResult({ previousDeployId: plan.hosts[0]?.live ?? '', plan });
-    }
+    await phase(ctx, 'connect', connectHosts);
+    await phase(ctx, 'preflight', preflightHosts);
   } catch (err) {
-    for (const h of hosts) h.session.close();
+    closeSessions(ctx);
     throw err;
-  } finally {
-    if (settings.dryRun) for (const h of hosts) h.session.close();
   }
+  return settings.dryRun ? dryRun(ctx) : changeServers(ctx);
+}
 
+function newContext(settings: Settings, reporter: Reporter, opts: EngineOptions): DeployContext {
+  const now = opts.now?.() ?? new Date();
+  const deployId = opts.fixedDeployId ?? newDeployId(now, settings.gitSha, () => randomBytes(4).toString('hex').slice(0, 7));
+  return {
+    settings,
+    reporter,
+    opts,
+    phases: new Phases(reporter),
+    started: Date.now(),
+    deployId,
+    ref: { deployPath: settings.deployPath, deployId, token: `${deployId}.${randomUUID()}` },
+    manifestText: '',
+    checks: [],
+    hosts: [],
+    guard: { added: [], refused: false },
+  };
+}
+
+/** Runs one named phase, then stops if the deploy was cancelled meanwhile ("<phase>: cancelled by SIGINT"). */
+async function phase(ctx: DeployContext, name: string, fn: (ctx: DeployContext) => Promise<void>): Promise<void> {
+  await ctx.phases.run(name, () => fn(ctx));
+  const signal = ctx.opts.signal;
+  if (!signal?.aborted) return;
+  const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+  throw new DeployError(reason, { phase: name });
+}
+
+/** Lock, upload, activate, keep the archive; any failure goes through failDeploy. */
+async function changeServers(ctx: DeployContext): Promise<RunResult> {
   try {
-    checkCancel('preflight');
-    opts.onLockTaking?.({ deployPath: settings.deployPath, deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
-    await phases.run('lock', () =>
-      mapLimit(hosts, settings.maxParallel, async (h) => {
-          // Cancelled while waiting for the lock: the server stops waiting; had it just taken the lock,
-          // the abort below (run for locked hosts) releases it.
-          h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock', signal: opts.signal }).catch((err: unknown) => {
-            if (opts.signal?.aborted) h.locked = true;
-            throw err;
-          });
-          h.locked = true;
-          h.result.previousDeployId = h.begin.result('live') || undefined;
-        }),
-    );
-    checkCancel('lock');
-
-    await phases.run('upload', () =>
-      mapLimit(hosts, settings.maxParallel, (h) => upload(h, settings, ref, scan.entries, manifestText, reporter, opts.signal)),
-    );
-    checkCancel('upload');
-
-    // From here on the server finishes what it started even if we are cancelled or die.
-    // The exact archive of the release is built while the servers activate it (off the critical path)
-    // and kept only once it is live.
-    archive = opts.artifacts
-      ? createReleaseArchive(settings.source, scan.entries, manifestText, { fileName: `php-deploy-${deployId}.tar.gz` })
-      : undefined;
-    archive?.catch(() => undefined);
-
-    // A cancel during activation asks each server to stop before its switch; after the switch the
-    // server finishes its checks (or switches back) whatever we do.
-    const onCancel = (): void => {
-      const reason = String((opts.signal?.reason as Error | undefined)?.message ?? 'cancelled');
-      for (const h of hosts) {
-        if (h.session.isConnected) void h.session.exec(cancelCommand(ref, reason)).catch(() => undefined);
-      }
-    };
-    opts.signal?.addEventListener('abort', onCancel, { once: true });
-    const activation = await phases
-      .run('activate', () => activateHosts(hosts, settings, ref, reporter, { backup: guard.added.length > 0 }))
-      .finally(() => opts.signal?.removeEventListener('abort', onCancel));
-    skewMs = activation.skewMs;
-    if (archive && opts.artifacts) {
-      const store = opts.artifacts;
-      const built = archive;
-      artifact = await phases.run('artifact', () => keepArchive(store, built, hosts, settings, deployId, reporter));
-    }
+    await phase(ctx, 'lock', lockHosts);
+    await phase(ctx, 'upload', uploadRelease);
+    // From here on the server finishes what it started even if we are cancelled or die, so the
+    // activation runs to its end (a cancel only asks the servers to stop before their switch).
+    await ctx.phases.run('activate', () => activateRelease(ctx));
+    if (ctx.archive && ctx.opts.artifacts) await ctx.phases.run('artifact', () => keepArchive(ctx));
   } catch (err) {
-    const failure = asDeployError(err);
-    failure.details = {
-      ...failure.details,
-      deployId,
-      previousDeployId: hosts[0]?.result.previousDeployId,
-      rolledBack: hosts.some((h) => h.result.rolledBack),
-    };
-    await undoHosts(hosts, settings, ref, failure.oneLine(), reporter);
-    for (const h of hosts) {
-      // A host that completed and kept the new release (rolling-failure: keep) stays ok in its result.
-      h.result.ok = h.result.ok && h.done === true && !h.result.rolledBack;
-      if (h.result.error === undefined && failure.host === h.session.label) h.result.error = failure.oneLine();
-    }
-    // After the undo: it may have switched hosts back too.
-    failure.details.rolledBack = hosts.some((h) => h.result.rolledBack);
-    failure.details.hosts = hosts.map((h) => h.result);
-    throw failure;
+    throw await failDeploy(ctx, err);
   } finally {
-    if (archive) void archive.then((a) => removeTempDir(a.dir)).catch(() => undefined);
-    for (const h of hosts) h.session.close();
+    if (ctx.archive) void ctx.archive.then((a) => removeTempDir(a.dir)).catch(() => undefined);
+    closeSessions(ctx);
     // Only when nothing is held any more: otherwise the action's post step must try again.
-    if (hosts.every((h) => !h.locked)) opts.onReleased?.();
+    if (ctx.hosts.every((h) => !h.locked)) ctx.opts.onReleased?.();
   }
-
-  const first = hosts[0]?.result;
-  return runResult({
+  const first = ctx.hosts[0]?.result;
+  return deployResult(ctx, {
     previousDeployId: first?.previousDeployId ?? '',
     releasePath: first?.releasePath,
-    rolledBack: hosts.some((h) => h.result.rolledBack),
-    skewMs,
-    artifact,
+    rolledBack: ctx.hosts.some((h) => h.result.rolledBack),
+    skewMs: ctx.skewMs,
+    artifact: ctx.artifact,
   });
 }
 
-/** Keeps the archive of the live release; a failure here is a warning: the deploy itself succeeded. */
-async function keepArchive(
-  store: ArtifactStore,
-  archive: Promise<ReleaseArchive>,
-  hosts: HostState[],
-  settings: Settings,
-  deployId: string,
-  reporter: Reporter,
-): Promise<Record<string, string | number> | undefined> {
+function closeSessions(ctx: DeployContext): void {
+  for (const h of ctx.hosts) void h.session.close();
+}
+
+function deployResult(ctx: DeployContext, facts: Partial<RunResult>): RunResult {
+  return {
+    command: 'deploy',
+    deployId: ctx.deployId,
+    previousDeployId: '',
+    version: ctx.settings.version,
+    rolledBack: false,
+    hosts: ctx.hosts.map((h) => h.result),
+    phases: ctx.phases.timings,
+    files: ctx.scan?.files,
+    bytes: ctx.scan?.bytes,
+    ...facts,
+    releasePath: facts.releasePath ?? `${ctx.settings.deployPath}/releases/${ctx.deployId}`,
+    durationMs: Date.now() - ctx.started,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The phases, in order
+// ---------------------------------------------------------------------------------------------
+
+async function scanSource(ctx: DeployContext): Promise<void> {
+  const { settings, reporter } = ctx;
+  const s = await scanTree(settings.source, { exclude: [...settings.exclude, ...sharedExcludes(settings.shared)] });
+  reporter.info(`${s.files} files, ${formatMB(s.bytes)} in ${settings.source}`);
+  ctx.scan = s;
+  ctx.manifestText = formatManifest(s.entries);
+}
+
+/** Checks of the artifact itself, before any connection (a dry run reports them and goes on). */
+async function checkTree(ctx: DeployContext): Promise<void> {
+  const local = (await checkArtifact(ctx.settings.source, entries(ctx), ctx.settings.shared)).map((c) => ({ ...c }));
+  reportChecks(local, ctx.reporter);
+  ctx.checks.push(...local);
+  const failed = checksError(local, 'artifact-check');
+  if (failed && !ctx.settings.dryRun) throw failed;
+}
+
+async function connectHosts(ctx: DeployContext): Promise<void> {
+  const connect = ctx.opts.connect ?? connectAll;
+  const sessions = await connect(ctx.settings, ctx.reporter, ctx.opts.signal);
+  ctx.hosts = sessions.map((session) => ({
+    session,
+    locked: false,
+    result: { host: session.label, ok: false, rolledBack: false, deployId: ctx.deployId },
+  }));
+}
+
+/** Read-only checks of every server before anything changes (and before the lock). */
+async function preflightHosts(ctx: DeployContext): Promise<void> {
+  const { settings, reporter } = ctx;
+  // The live manifest is needed only to find the migrations this release adds.
+  const hasMigrations = findMigrationFiles(entries(ctx), settings.migrationsPath).length > 0;
+  const facts = await mapLimit(
+    ctx.hosts.map((h) => h.session),
+    settings.maxParallel,
+    (s, i) => checkServer(s, settings, ctx.scan?.bytes ?? 0, reporter, { wantManifest: i === 0 && hasMigrations }),
+  );
+  const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
+  reportChecks(serverChecks, reporter);
+  ctx.checks.push(...serverChecks);
+  const failed = checksError(serverChecks);
+  if (failed && !settings.dryRun) throw failed;
+  // The migrations this release adds, checked against the live release (first host's).
+  const first = facts[0];
+  ctx.guard = await guardMigrations(settings, entries(ctx), { id: first?.live ?? '', manifest: first?.liveManifest }, reporter);
+  if (ctx.guard.refused) ctx.checks.push({ id: 'migration-guard', severity: 'error', message: 'destructive migrations (see above)' });
+}
+
+/** The dry run's own path: one more read-only round trip per host, then the plan. Changes nothing. */
+async function dryRun(ctx: DeployContext): Promise<RunResult> {
   try {
-    const a = await archive;
+    const plan = await ctx.phases.run('plan', () => planDeploy(ctx));
+    return deployResult(ctx, { previousDeployId: plan.hosts[0]?.live ?? '', plan });
+  } finally {
+    closeSessions(ctx);
+  }
+}
+
+async function lockHosts(ctx: DeployContext): Promise<void> {
+  const { settings, reporter, ref, opts } = ctx;
+  opts.onLockTaking?.({ deployPath: settings.deployPath, deployId: ctx.deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
+  await mapLimit(ctx.hosts, settings.maxParallel, async (h) => {
+    // Cancelled while waiting for the lock: the server stops waiting; had it just taken the lock,
+    // the abort (run for locked hosts) releases it.
+    h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock', signal: opts.signal }).catch((err: unknown) => {
+      if (opts.signal?.aborted) h.locked = true;
+      throw err;
+    });
+    h.locked = true;
+    h.result.previousDeployId = h.begin.result('live') || undefined;
+  });
+}
+
+async function uploadRelease(ctx: DeployContext): Promise<void> {
+  await mapLimit(ctx.hosts, ctx.settings.maxParallel, (h) => uploadTo(ctx, h));
+  // The exact archive of the release is built while the servers activate it (off the critical path)
+  // and kept only once it is live.
+  if (ctx.opts.artifacts) {
+    ctx.archive = createReleaseArchive(ctx.settings.source, entries(ctx), ctx.manifestText, { fileName: `php-deploy-${ctx.deployId}.tar.gz` });
+    ctx.archive.catch(() => undefined);
+  }
+}
+
+/** A cancel during activation asks each server to stop before its switch; after the switch the server
+ *  finishes its checks (or switches back) whatever we do. */
+async function activateRelease(ctx: DeployContext): Promise<void> {
+  const { opts } = ctx;
+  const onCancel = (): void => {
+    const reason = String((opts.signal?.reason as Error | undefined)?.message ?? 'cancelled');
+    for (const h of ctx.hosts) {
+      if (h.session.isConnected) void h.session.exec(cancelCommand(ctx.ref, reason)).catch(() => undefined);
+    }
+  };
+  opts.signal?.addEventListener('abort', onCancel, { once: true });
+  try {
+    const activation = await activateHosts(ctx.hosts, ctx.settings, ctx.ref, ctx.reporter, { backup: ctx.guard.added.length > 0 });
+    ctx.skewMs = activation.skewMs;
+  } finally {
+    opts.signal?.removeEventListener('abort', onCancel);
+  }
+}
+
+/** The one failure handler after the lock: undo every host still locked, and say what each host did. */
+async function failDeploy(ctx: DeployContext, err: unknown): Promise<DeployError> {
+  const { hosts } = ctx;
+  const failure = asDeployError(err);
+  failure.details = {
+    ...failure.details,
+    deployId: ctx.deployId,
+    previousDeployId: hosts[0]?.result.previousDeployId,
+    rolledBack: hosts.some((h) => h.result.rolledBack),
+  };
+  await undoHosts(hosts, ctx.settings, ctx.ref, failure.oneLine(), ctx.reporter);
+  for (const h of hosts) {
+    // A host that completed and kept the new release (rolling-failure: keep) stays ok in its result.
+    h.result.ok = h.result.ok && h.done === true && !h.result.rolledBack;
+    if (h.result.error === undefined && failure.host === h.session.label) h.result.error = failure.oneLine();
+  }
+  // After the undo: it may have switched hosts back too.
+  failure.details.rolledBack = hosts.some((h) => h.result.rolledBack);
+  failure.details.hosts = hosts.map((h) => h.result);
+  return failure;
+}
+
+function entries(ctx: DeployContext): ManifestEntry[] {
+  return ctx.scan?.entries ?? [];
+}
+
+/** Keeps the archive of the live release; a failure here is a warning: the deploy itself succeeded. */
+async function keepArchive(ctx: DeployContext): Promise<void> {
+  const { reporter, settings, deployId } = ctx;
+  const store = ctx.opts.artifacts;
+  if (!store || !ctx.archive) return;
+  try {
+    const a = await ctx.archive;
     const facts = await store.keep(deployId, a.path);
     reporter.info(`kept the release archive (${(a.bytes / 1e6).toFixed(1)} MB): ${Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     await Promise.all(
-      hosts.map((h) =>
+      ctx.hosts.map((h) =>
         runRemote(h.session, noteCommand({ deployPath: settings.deployPath, deployId }, 'artifact', facts), reporter, { phase: 'artifact' }).catch(
           (err: unknown) => reporter.warn(`${h.session.label}: could not record the artifact in the deploy log: ${asDeployError(err).message}`),
         ),
       ),
     );
-    return facts;
+    ctx.artifact = facts;
   } catch (err) {
     reporter.warn(`the release is live, but its archive was not kept: ${asDeployError(err).message}`, { phase: 'artifact' });
-    return undefined;
   }
 }
 
 /** Dry run: what the deploy would do on each host, from one read-only round trip. Changes nothing. */
-async function planDeploy(
-  hosts: HostState[],
-  settings: Settings,
-  deployId: string,
-  entries: ManifestEntry[],
-  checks: CheckResult[],
-  reporter: Reporter,
-): Promise<DeployPlan> {
+async function planDeploy(ctx: DeployContext): Promise<DeployPlan> {
+  const { settings, reporter, deployId, checks } = ctx;
   const planned: HostPlan[] = await Promise.all(
-    hosts.map(async (h): Promise<HostPlan> => {
+    ctx.hosts.map(async (h): Promise<HostPlan> => {
       const out = await runRemote(h.session, inspectCommand(settings), reporter, { phase: 'plan' });
       let base: ManifestEntry[] | undefined;
       if (out.result('base') && out.manifest) base = parseManifest(out.manifest);
-      const diff = diffManifests(entries, base);
+      const diff = diffManifests(entries(ctx), base);
       return {
         host: h.session.label,
         live: out.result('live') ?? '',
@@ -292,15 +356,9 @@ async function planDeploy(
   };
 }
 
-async function upload(
-  h: HostState,
-  settings: Settings,
-  ref: DeployRef,
-  entries: ManifestEntry[],
-  manifestText: string,
-  reporter: Reporter,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
+  const { settings, ref, reporter } = ctx;
+  const signal = ctx.opts.signal;
   const label = h.session.label;
   const baseId = h.begin?.result('base') || undefined;
   let base: ManifestEntry[] | undefined;
@@ -311,7 +369,7 @@ async function upload(
       reporter.warn(`${label}: the live release's manifest is unreadable; sending everything`);
     }
   }
-  const diff = diffManifests(entries, base);
+  const diff = diffManifests(entries(ctx), base);
   // Progress counts files and symlinks (directories are not "sent" as content).
   const sendFiles = diff.send.filter((e) => e.type !== 'd').length;
   reporter.info(
@@ -321,7 +379,7 @@ async function upload(
   );
   const seeds = await seedEntries(settings.source, h.begin?.all('missing_shared') ?? []);
   if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
-  const manifest = Buffer.from(manifestText);
+  const manifest = Buffer.from(ctx.manifestText);
   let lastReport = 0;
   const pack = createPackStream(settings.source, [...diff.send, ...seeds], '', {
     signal,

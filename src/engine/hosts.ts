@@ -10,9 +10,9 @@ import { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import { connectSsh, type SshSession } from '../ssh/session.js';
+import { connectSsh, type RemoteSession } from '../ssh/session.js';
 
-export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal): Promise<SshSession[]> {
+export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal): Promise<RemoteSession[]> {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
@@ -34,7 +34,7 @@ export async function connectAll(settings: Settings, reporter: Reporter, signal?
     const i = results.indexOf(failed);
     throw asDeployError(failed.reason, settings.hosts[i]?.label, 'connect');
   }
-  return results.map((r) => (r as PromiseFulfilledResult<SshSession>).value);
+  return results.map((r) => (r as PromiseFulfilledResult<RemoteSession>).value);
 }
 
 export interface RunOptions {
@@ -47,7 +47,7 @@ export interface RunOptions {
 }
 
 /** Runs one remote command; resolves with its output, rejects with a DeployError naming host and phase. */
-export async function runRemote(session: SshSession, command: string, reporter: Reporter, opts: RunOptions): Promise<RemoteOutput> {
+export async function runRemote(session: RemoteSession, command: string, reporter: Reporter, opts: RunOptions): Promise<RemoteOutput> {
   const out = new RemoteOutput(
     (text) => reporter.info(`${session.label}: ${text}`),
     (name) => opts.onPhase?.(name),

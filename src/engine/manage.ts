@@ -6,15 +6,22 @@ import type { Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
 import { listCommand, rollbackCommand, unlockCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
-import type { SshSession } from '../ssh/session.js';
+import type { RemoteSession } from '../ssh/session.js';
 import { extractArchive, removeTempDir } from '../artifact/archive.js';
 import { runDeploy } from './deploy.js';
 import { connectAll, runRemote } from './hosts.js';
 import { Phases } from './phases.js';
 import type { ArtifactStore, EngineOptions, HostListing, HostResult, RunResult } from './types.js';
 
-async function withSessions<T>(settings: Settings, reporter: Reporter, phases: Phases, fn: (s: SshSession[]) => Promise<T>): Promise<T> {
-  const sessions = await phases.run('connect', () => connectAll(settings, reporter));
+async function withSessions<T>(
+  settings: Settings,
+  reporter: Reporter,
+  phases: Phases,
+  fn: (s: RemoteSession[]) => Promise<T>,
+  opts: EngineOptions = {},
+): Promise<T> {
+  const connect = opts.connect ?? connectAll;
+  const sessions = await phases.run('connect', () => connect(settings, reporter));
   try {
     return await fn(sessions);
   } finally {
@@ -90,7 +97,7 @@ async function rollbackOnServers(settings: Settings, reporter: Reporter, opts: E
         }),
       ),
     );
-  });
+  }, opts);
   opts.onReleased?.();
   const first = hosts[0];
   return {
@@ -107,7 +114,7 @@ async function rollbackOnServers(settings: Settings, reporter: Reporter, opts: E
 }
 
 /** The rollback target for several hosts: the one asked for, else the first host's previous release. */
-async function agreeOnTarget(sessions: SshSession[], settings: Settings, reporter: Reporter): Promise<string> {
+async function agreeOnTarget(sessions: RemoteSession[], settings: Settings, reporter: Reporter): Promise<string> {
   const listings = await Promise.all(
     sessions.map(async (session) => ({ session, out: await runRemote(session, listCommand(settings), reporter, { phase: 'check' }) })),
   );

@@ -10,7 +10,7 @@ import { checkPlatform, platformOverrides, platformRequirements } from '../prefl
 import { DeployError } from '../errors.js';
 import { preflightCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
-import type { SshSession } from '../ssh/session.js';
+import type { RemoteSession } from '../ssh/session.js';
 import { runRemote } from './hosts.js';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
@@ -51,7 +51,7 @@ function parseRuntime(json: string | undefined): PhpRuntime | undefined {
 
 /** One read-only round trip: tools, layout, permissions, disk, php-fpm and CLI platform, reload command. */
 export async function checkServer(
-  session: SshSession,
+  session: RemoteSession,
   settings: Settings,
   needBytes: number,
   reporter: Reporter,

@@ -1,4 +1,7 @@
 import type { Command } from '../config/options.js';
+import type { Settings } from '../config/settings.js';
+import type { Reporter } from '../report/reporter.js';
+import type { RemoteSession } from '../ssh/session.js';
 
 export interface PhaseTiming {
   name: string;
@@ -120,4 +123,6 @@ export interface EngineOptions {
   /** Called once nothing is held on any server any more (success or handled failure). */
   onReleased?: () => void;
   now?: () => Date;
+  /** Opens one session per host (default: SSH with the settings' key and known-hosts; engine tests script one). */
+  connect?: (settings: Settings, reporter: Reporter, signal?: AbortSignal) => Promise<RemoteSession[]>;
 }

@@ -287,8 +287,16 @@ function sendSignal(channel: ClientChannel, name: string): void {
   }
 }
 
+/** What the engine needs of a connection to a server (the SSH session, or a scripted stand-in in engine tests). */
+export interface RemoteSession {
+  readonly label: string;
+  readonly isConnected: boolean;
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
 /** One SSH connection to one host; several exec calls may run on it at once (one channel each). */
-export class SshSession {
+export class SshSession implements RemoteSession {
   readonly label: string;
   readonly target: HostTarget;
   private readonly ssh: NodeSSH;

@@ -70,7 +70,7 @@ describe('deploy, delta, list and rollback', () => {
     }
     expect(lstatSync(join(site.deployPath, 'shared/storage')).isDirectory()).toBe(true);
     // The shared .env written by new-site.sh is the one the release reads.
-    expect(readFileSync(join(rel, '.env'), 'utf8')).toContain('DB_NAME=site_e2e_deploy');
+    expect(readFileSync(join(rel, '.env'), 'utf8')).toContain(`DB_NAME=site_${site.name.replace(/-/g, '_')}`);
 
     // before-switch ran the migrations: /health checks that none is pending; the log says what ran.
     expect(r.stderr).toMatch(/applied 0001_create_visits\.sql/);
