@@ -1,11 +1,12 @@
 /**
- * Remote commands as text. Each is `bash -c '<php-deploy-remote.sh>' php-deploy <command> key=value…`:
- * the script travels with every command (nothing is installed on the server) and every value is one
- * single-quoted argument, so no value is ever parsed by the remote shell.
+ * Remote commands as text. Each is `bash -c '<remote script>' php-deploy <command> key=value…` (the
+ * script: src/remote/script.ts joins src/remote/modules): the script travels with every command (nothing
+ * is installed on the server) and every value is one single-quoted argument, so no value is ever parsed
+ * by the remote shell.
  */
 import type { Settings } from '../config/settings.js';
 import { globsToEre } from '../migrations/ere.js';
-import REMOTE_SCRIPT from './php-deploy-remote.sh';
+import { REMOTE_SCRIPT } from './script.js';
 
 export { REMOTE_SCRIPT };
 
