@@ -20,7 +20,6 @@ set -euo pipefail
 umask 022
 export LC_ALL=C
 
-readonly PROTOCOL_VERSION=1
 readonly ID_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'
 
 CURRENT_PHASE='start'

@@ -1,6 +1,8 @@
-# Arguments and configuration: key=value pairs, parsed and validated.
+# Arguments and configuration: key=value pairs parsed and validated once, then read-only.
 # shellcheck shell=bash
 
+# Defaults. parse_args sets them from the command line (src/remote/contract.ts declares which keys each
+# command takes) and then makes every one of them, and the paths derived from them, read-only.
 DEPLOY_PATH=''
 DEPLOY_ID=''
 TOKEN=''
@@ -23,11 +25,9 @@ TARGET_ID=''
 LOCK_TTL=300
 LOCK_WAIT=0
 KEEP_RELEASES=5
-GRACE_SECONDS=60
 HEALTH_URL=''
 HEALTH_TIMEOUT=20
 FPM_SOCKET=''
-FPM_SCRIPT=''
 FPM_URI='/'
 FPM_HOST='localhost'
 DOCUMENT_ROOT='public'
@@ -36,12 +36,11 @@ SHARED=()
 BEFORE_SWITCH=()
 ONCE=()
 AFTER_SWITCH=()
-SEEDS=()
 
-# ---------------------------------------------------------------------------------------------
+# A release switched away from less than this long ago is never pruned (requests may still run in it).
+readonly GRACE_SECONDS=60
+
 # Arguments: key=value pairs; repeated keys build lists. Values are re-validated here.
-# ---------------------------------------------------------------------------------------------
-
 parse_args() {
   local arg key val
   for arg in "$@"; do
@@ -71,17 +70,14 @@ parse_args() {
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
       keep) KEEP_RELEASES=$val ;;
-      grace) GRACE_SECONDS=$val ;;
       health_url) HEALTH_URL=$val ;;
       health_timeout) HEALTH_TIMEOUT=$val ;;
       fpm_socket) FPM_SOCKET=$val ;;
-      fpm_script) FPM_SCRIPT=$val ;;
       fpm_uri) FPM_URI=$val ;;
       fpm_host) FPM_HOST=$val ;;
       document_root) DOCUMENT_ROOT=$val ;;
       reload) RELOAD_COMMAND=$val ;;
       shared) SHARED+=("$val") ;;
-      seed) SEEDS+=("$val") ;;
       before) BEFORE_SWITCH+=("$val") ;;
       once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
@@ -94,7 +90,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -107,6 +103,10 @@ parse_args() {
   SHARED_DIR=$DEPLOY_PATH/shared
   CURRENT=$DEPLOY_PATH/current
   STATE=$DEPLOY_PATH/.php-deploy
+  readonly DEPLOY_PATH DEPLOY_ID TOKEN HOLDER VERSION GIT_SHA LOG_CONTEXT BASE_ID MANIFEST_BYTES NEED_BYTES \
+    NEED_PHP_CLI EXPECT_RELEASE NOTE_EVENT WANT_MANIFEST MIGRATION_RE GUARD_MODE BACKUP_COMMAND BACKUP_KEEP \
+    TARGET_ID LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_URL HEALTH_TIMEOUT FPM_SOCKET FPM_URI FPM_HOST \
+    DOCUMENT_ROOT RELOAD_COMMAND SHARED BEFORE_SWITCH ONCE AFTER_SWITCH RELEASES SHARED_DIR CURRENT STATE
 }
 
 check_id() {

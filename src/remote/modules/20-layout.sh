@@ -53,6 +53,8 @@ remove_tree() {
   rm -rf "$trash"
 }
 
+# The release the deploy log names: the deploy's own, or the target of a rollback.
+LOG_ID=''
 append_log() {
   # append_log <event> <result> [reason] — one JSON line per event, appended atomically.
   local event=$1 res=$2 reason=${3:-} line ctx
@@ -60,7 +62,7 @@ append_log() {
   [[ $ctx == '{'*'}' ]] || ctx='{}'
   ctx=${ctx#\{}
   ctx=${ctx%\}}
-  line="{\"time\":$(json_str "$(now_iso)"),\"event\":$(json_str "$event"),\"id\":$(json_str "$DEPLOY_ID"),\"result\":$(json_str "$res")"
+  line="{\"time\":$(json_str "$(now_iso)"),\"event\":$(json_str "$event"),\"id\":$(json_str "${LOG_ID:-$DEPLOY_ID}"),\"result\":$(json_str "$res")"
   [[ -n $reason ]] && line+=",\"reason\":$(json_str "$reason")"
   [[ -n $CURRENT_PHASE ]] && line+=",\"phase\":$(json_str "$CURRENT_PHASE")"
   line+=",\"live\":$(json_str "$(live_id)")"

@@ -29,7 +29,6 @@ cmd_begin() {
   phase lock
   ensure_layout
   take_lock
-  result locked "$TOKEN"
   phase inspect
   recover_leftovers
   if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
@@ -54,7 +53,6 @@ report_live_and_base() {
   prev=$(previous_ok_release "$live")
   result live "$live"
   result previous "$prev"
-  result protocol "$PROTOCOL_VERSION"
   for p in "${SHARED[@]}"; do
     [[ -e $SHARED_DIR/${p%/} || -L $SHARED_DIR/${p%/} ]] || result missing_shared "${p%/}"
   done

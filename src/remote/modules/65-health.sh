@@ -43,7 +43,7 @@ retry_check() {
 check_release_through_fpm() {
   local rel=$1 docroot script
   docroot=$rel/$DOCUMENT_ROOT
-  script=$docroot/${FPM_SCRIPT:-index.php}
+  script=$docroot/index.php
   [[ -f $script ]] || { LAST_FAILURE="$script does not exist (document-root '$DOCUMENT_ROOT')"; return 1; }
   command -v php >/dev/null 2>&1 || { LAST_FAILURE="php (the CLI) is not installed on the server; it runs the FastCGI check"; return 1; }
   retry_check "pre-switch check via php-fpm $FPM_SOCKET ($FPM_URI)" \

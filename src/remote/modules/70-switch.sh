@@ -48,3 +48,35 @@ switch_back() {
     check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
   fi
 }
+
+# switch_and_check <id> <prev>: the switch of a deploy and of a rollback. Points current at <id>,
+# reloads, checks the live site through the web server; on a failure switches back to <prev> and
+# returns 1 with LAST_FAILURE saying why (the caller logs, cleans up and fails).
+switch_and_check() {
+  local id=$1 prev=$2 t0 why
+  phase switch
+  t0=$(now_ms)
+  switch_to "$id"
+  result switch_at_ms "$t0"
+  result switch_ms "$(($(now_ms) - t0))"
+  say "current -> releases/$id (was ${prev:-nothing})"
+
+  phase reload
+  if ! run_reload; then
+    switch_back "$prev" "reload-command failed"
+    LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+    return 1
+  fi
+
+  phase post-switch-check
+  if [[ -z $HEALTH_URL ]]; then
+    say "no health-url: the live site is not checked after the switch"
+    return 0
+  fi
+  if ! check_live_through_web "$id"; then
+    why=$LAST_FAILURE
+    switch_back "$prev" "$why"
+    LAST_FAILURE=$why
+    return 1
+  fi
+}

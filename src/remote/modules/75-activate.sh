@@ -63,33 +63,11 @@ stop_if_cancelled() {
 }
 
 step_switch() {
-  local prev t0
+  local prev
   prev=$(prepared_prev)
   hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
   stop_if_cancelled
-  phase switch
-  t0=$(now_ms)
-  switch_to "$DEPLOY_ID"
-  result switch_at_ms "$t0"
-  result switch_ms "$(($(now_ms) - t0))"
-  say "current -> releases/$DEPLOY_ID (was ${prev:-nothing})"
-
-  phase reload
-  if ! run_reload; then
-    switch_back "$prev" "reload-command failed"
-    fail_release "reload-command failed: $RELOAD_COMMAND"
-  fi
-
-  phase post-switch-check
-  if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web; then
-      local why=$LAST_FAILURE
-      switch_back "$prev" "$why"
-      fail_release "$why"
-    fi
-  else
-    say "no health-url: the live site is not checked after the switch"
-  fi
+  switch_and_check "$DEPLOY_ID" "$prev" || fail_release "$LAST_FAILURE"
   now_iso >"$(meta_dir "$DEPLOY_ID")/checked"
 }
 
@@ -102,7 +80,6 @@ step_finish() {
   now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
   rm -f "$(cancel_file)"
   append_log deploy ok
-  result deployed "$DEPLOY_ID"
 
   phase after-switch
   local after_failed=''
@@ -132,7 +109,6 @@ cmd_prepare() {
   start_renewer
   step_prepare
   stop_renewer
-  result prepared "$DEPLOY_ID"
 }
 
 cmd_switch() {
@@ -140,7 +116,6 @@ cmd_switch() {
   start_renewer
   step_switch
   stop_renewer
-  result switched "$DEPLOY_ID"
 }
 
 cmd_finish() {

@@ -35,5 +35,4 @@ prune_releases() {
     say "prune: removed $id"
   done < <(prune_plan "$prev" 0)
   say "prune: removed $removed, keeping up to $KEEP_RELEASES completed releases"
-  result pruned "$removed"
 }

@@ -29,7 +29,7 @@ cmd_rollback() {
   take_lock
   start_renewer
   phase rollback
-  local live target t0
+  local live target
   live=$(live_id)
   target=$TARGET_ID
   if [[ -z $target ]]; then
@@ -46,33 +46,18 @@ cmd_rollback() {
     die "release $target never completed a deploy; refusing to make it live"
   fi
   [[ $target != "$live" ]] || { release_lock; die "release $target is already live"; }
-  DEPLOY_ID=$target
+  LOG_ID=$target
   result previous "$live"
   result target "$target"
   warn_schema_on_rollback "$target" "$live"
-  phase switch
-  t0=$(now_ms)
-  switch_to "$target"
-  result switch_ms "$(($(now_ms) - t0))"
-  say "current -> releases/$target (was ${live:-nothing})"
-  phase reload
-  if ! run_reload; then
-    switch_back "$live" "reload-command failed"
-    append_log rollback failed "reload-command failed$(switched_back_note)"
-    release_lock
-    die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
-  fi
-  phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
+  if ! switch_and_check "$target" "$live"; then
     local why=$LAST_FAILURE
-    switch_back "$live" "$why"
     why+=$(switched_back_note)
     append_log rollback failed "$why"
     release_lock
     die "$why"
   fi
   append_log rollback ok
-  result deployed "$target"
   stop_renewer
   release_lock
 }
