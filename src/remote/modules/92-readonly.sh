@@ -3,8 +3,19 @@
 
 check() { emit check "$1" "$2" "$3"; }
 
+# Can this server take the release? Each preflight_* prints its `check` lines; nothing changes.
 cmd_preflight() {
   phase preflight
+  preflight_tools
+  preflight_space
+  if [[ -n $FPM_SOCKET ]]; then preflight_fpm; fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then preflight_php_cli; fi
+  if [[ $WANT_MANIFEST == 1 ]]; then report_live_manifest; fi
+  if [[ -n $RELOAD_COMMAND ]]; then preflight_reload; fi
+}
+
+# The tools the other commands use, in their GNU versions, and bash 4.
+preflight_tools() {
   local t missing=()
   for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
@@ -19,8 +30,10 @@ cmd_preflight() {
   else
     check tools ok "bash ${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
   fi
+}
 
-  # Where the release will be written, and whether we may.
+# Where the release will be written, and whether we may: layout, permissions, free space.
+preflight_space() {
   local dir=$DEPLOY_PATH
   while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
   if [[ -e $CURRENT && ! -L $CURRENT ]]; then
@@ -39,66 +52,71 @@ cmd_preflight() {
   else
     check disk ok "$((${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
   fi
+}
 
-  # The PHP that will run the release: the php-fpm pool itself, probed with a request.
-  if [[ -n $FPM_SOCKET ]]; then
-    if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
-      check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
-    elif ! command -v php >/dev/null 2>&1; then
-      check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
-    elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
-      check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+# The PHP that will run the release: the php-fpm pool itself, probed with a request.
+preflight_fpm() {
+  if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
+    check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
+  elif ! command -v php >/dev/null 2>&1; then
+    check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
+  elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
+    check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+  else
+    # The probe script must be a file the pool can read: it lives in the deploy path for the
+    # duration of one request, and the directory's mtime is put back so nothing shows a change.
+    local probe out status stamp
+    stamp=$(mktemp)
+    touch -r "$DEPLOY_PATH" "$stamp"
+    probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
+    (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
+    out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+    rm -f "$probe"
+    touch -m -r "$stamp" "$DEPLOY_PATH"
+    rm -f "$stamp"
+    status=${out%%$'\n'*}
+    if [[ $status == 200 ]]; then
+      result fpm_platform "${out#*$'\n'}"
+      check fpm ok "php-fpm at $FPM_SOCKET answers"
     else
-      # The probe script must be a file the pool can read: it lives in the deploy path for the
-      # duration of one request, and the directory's mtime is put back so nothing shows a change.
-      local probe out status stamp
-      stamp=$(mktemp)
-      touch -r "$DEPLOY_PATH" "$stamp"
-      probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
-      (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
-      out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
-      rm -f "$probe"
-      touch -m -r "$stamp" "$DEPLOY_PATH"
-      rm -f "$stamp"
-      status=${out%%$'\n'*}
-      if [[ $status == 200 ]]; then
-        result fpm_platform "${out#*$'\n'}"
-        check fpm ok "php-fpm at $FPM_SOCKET answers"
-      else
-        check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
-      fi
+      check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
     fi
   fi
-  if [[ $NEED_PHP_CLI == 1 ]]; then
-    if command -v php >/dev/null 2>&1; then
-      result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\n')"
+}
+
+# The PHP CLI that hooks running php will use.
+preflight_php_cli() {
+  if command -v php >/dev/null 2>&1; then
+    result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\n')"
+  else
+    check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+  fi
+}
+
+# The live release's file list: the engine finds the migrations this release adds.
+report_live_manifest() {
+  local live
+  live=$(live_id)
+  result live "$live"
+  if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+    say "@@php-deploy manifest-begin"
+    cat "$(meta_dir "$live")/manifest"
+    say "@@php-deploy manifest-end"
+  fi
+}
+
+# The reload command's program exists (sudo, options and VAR=value words skipped).
+preflight_reload() {
+  local word
+  for word in $RELOAD_COMMAND; do
+    [[ $word == sudo || $word == -* || $word == *=* ]] && continue
+    if ! command -v "$word" >/dev/null 2>&1; then
+      check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
     else
-      check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+      check reload ok "reload-command $word exists"
     fi
-  fi
-  if [[ $WANT_MANIFEST == 1 ]]; then
-    # The live release's file list: the engine finds the migrations this release adds.
-    local live
-    live=$(live_id)
-    result live "$live"
-    if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
-      say "@@php-deploy manifest-begin"
-      cat "$(meta_dir "$live")/manifest"
-      say "@@php-deploy manifest-end"
-    fi
-  fi
-  if [[ -n $RELOAD_COMMAND ]]; then
-    local word
-    for word in $RELOAD_COMMAND; do
-      [[ $word == sudo || $word == -* || $word == *=* ]] && continue
-      if ! command -v "$word" >/dev/null 2>&1; then
-        check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
-      else
-        check reload ok "reload-command $word exists"
-      fi
-      break
-    done
-  fi
+    break
+  done
 }
 
 # What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
