@@ -385,7 +385,7 @@ async function runPhpDeploy(app, attribute = false) {
 /**
  * The server-side pieces of a delta upload, timed one by one on the deployed next-version release
  * (as the deploy user, warm cache, median of 3): what php-deploy's remote script does after the
- * last byte arrives. Commands mirror src/remote/php-deploy-remote.sh (cmd_upload, verify_tree,
+ * last byte arrives. Commands mirror src/remote/modules (cmd_upload, verify_tree,
  * tree_snapshot); they are measured here, not taken from the script.
  */
 function serverAttribution(site, id) {

@@ -326,7 +326,7 @@ Rollback:
 
 ${rbTable}
 ${attr ? `
-Server-side pieces of the next-version upload, timed separately on the deployed release (as the deploy user, warm cache, median of 3; the commands mirror what \`src/remote/php-deploy-remote.sh\` runs after the data arrives — measured here, not reported by php-deploy):
+Server-side pieces of the next-version upload, timed separately on the deployed release (as the deploy user, warm cache, median of 3; the commands mirror what \`src/remote/modules/50-upload.sh\` runs after the data arrives — measured here, not reported by php-deploy):
 
 ${md(['piece', 's'], [
     [`cp -al of the live release (${attr.files} files, ${attr.dirs} directories)`, s(attr.cpal)],

@@ -1,11 +1,13 @@
 /**
- * Remote commands as text. Each is `bash -c '<php-deploy-remote.sh>' php-deploy <command> key=value…`:
- * the script travels with every command (nothing is installed on the server) and every value is one
- * single-quoted argument, so no value is ever parsed by the remote shell.
+ * Remote commands as text. Each is `bash -c '<remote script>' php-deploy <command> key=value…` (the
+ * script: src/remote/script.ts joins src/remote/modules): the script travels with every command (nothing
+ * is installed on the server) and every value is one single-quoted argument, so no value is ever parsed
+ * by the remote shell.
  */
 import type { Settings } from '../config/settings.js';
 import { globsToEre } from '../migrations/ere.js';
-import REMOTE_SCRIPT from './php-deploy-remote.sh';
+import { REMOTE_COMMANDS, type ArgKey, type RemoteCommandName } from './contract.js';
+import { REMOTE_SCRIPT } from './script.js';
 
 export { REMOTE_SCRIPT };
 
@@ -16,13 +18,15 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export type RemoteArg = readonly [key: string, value: string | number | undefined];
+export type RemoteArg = readonly [key: ArgKey, value: string | number | undefined];
 
-export function remoteCommand(command: string, args: readonly RemoteArg[], script = REMOTE_SCRIPT): string {
+/** A command line for one remote command; only the arguments src/remote/contract.ts declares for it. */
+export function remoteCommand(command: RemoteCommandName, args: readonly RemoteArg[], script = REMOTE_SCRIPT): string {
+  const takes: readonly string[] = REMOTE_COMMANDS[command].args;
   const words = args
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => {
-      if (!/^[a-z_]+$/.test(k)) throw new Error(`bad remote argument name ${k}`);
+      if (!takes.includes(k)) throw new Error(`remote command ${command} takes no argument ${k} (see src/remote/contract.ts)`);
       return shellQuote(`${k}=${v}`);
     });
   return ['bash', '-c', shellQuote(script), 'php-deploy', command, ...words].join(' ');

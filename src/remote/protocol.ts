@@ -2,6 +2,8 @@
  * Reads what the remote script prints: `@@php-deploy …` lines are events for the engine, every other
  * line is log text for the user.
  */
+import type { ResultKey } from './contract.js';
+
 export const MARK = '@@php-deploy ';
 
 export type RemoteEvent =
@@ -114,11 +116,12 @@ export class RemoteOutput {
     }
   }
 
-  result(key: string): string | undefined {
+  /** The last value of a result (src/remote/contract.ts declares the keys). */
+  result(key: ResultKey): string | undefined {
     return this.results.get(key)?.at(-1);
   }
 
-  all(key: string): string[] {
+  all(key: ResultKey): string[] {
     return this.results.get(key) ?? [];
   }
 }

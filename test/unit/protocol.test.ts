@@ -10,7 +10,7 @@ describe('RemoteOutput', () => {
       '@@php-deploy phase lock',
       'removing leftover releases/x.partial',
       '@@php-deploy result live 20261122T101530Z-a1b2c3d',
-      '@@php-deploy result live_body {"status":"ok", "release": "x"}',
+      '@@php-deploy result warning {"status":"ok", "release": "x"}',
       '@@php-deploy manifest-begin',
       '# php-deploy manifest v1',
       'f\t0644\t3\tabc\tpublic/@@php-deploy fail',
@@ -23,7 +23,7 @@ describe('RemoteOutput', () => {
     expect(phases).toEqual(['lock']);
     expect(logs).toEqual(['removing leftover releases/x.partial']);
     expect(out.result('live')).toBe('20261122T101530Z-a1b2c3d');
-    expect(out.result('live_body')).toBe('{"status":"ok", "release": "x"}');
+    expect(out.result('warning')).toBe('{"status":"ok", "release": "x"}');
     expect(out.manifest).toBe('# php-deploy manifest v1\nf\t0644\t3\tabc\tpublic/@@php-deploy fail\n');
     expect(out.releases[0]).toMatchObject({ id: '20261122T101530Z-a1b2c3d', status: 'live', meta: { version: 'v1' } });
     expect(out.failure).toEqual({ phase: 'pre-switch-check', message: 'pre-switch check answered 500 after 3 tries' });

@@ -38,21 +38,25 @@ describe('remoteCommand', () => {
   it('hands every key=value to the script as exactly one argument', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pd-cmd-'));
     const script = 'printf "%s\\0" "$0" "$@"';
-    const cmd = remoteCommand('begin', [
+    const cmd = remoteCommand('activate', [
       ['path', '/srv/app'],
       ['holder', NASTY.join(' | ')],
       ['before', 'php artisan migrate --force && echo "done $HOME"'],
-      ['empty', ''],
+      ['version', ''],
     ], script);
     const args = viaShell(cmd, dir).split('\0').slice(0, -1);
     expect(args).toEqual([
       'php-deploy',
-      'begin',
+      'activate',
       'path=/srv/app',
       `holder=${NASTY.join(' | ')}`,
       'before=php artisan migrate --force && echo "done $HOME"',
     ]);
     expect(existsSync(join(dir, 'PWNED'))).toBe(false);
+  });
+
+  it('refuses an argument the command does not take (src/remote/contract.ts)', () => {
+    expect(() => remoteCommand('list', [['path', '/srv/app'], ['token', 't1']])).toThrow(/list takes no argument token/);
   });
 
   it('builds the activation with every setting the server needs', () => {

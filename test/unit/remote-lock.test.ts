@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { remoteCommand, type RemoteArg } from '../../src/remote/commands.js';
+import type { RemoteCommandName } from '../../src/remote/contract.js';
 
-function remote(command: string, args: RemoteArg[]): { code: number; out: string } {
+function remote(command: RemoteCommandName, args: RemoteArg[]): { code: number; out: string } {
   const r = spawnSync('/bin/sh', ['-c', remoteCommand(command, args)], { encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout + r.stderr };
 }

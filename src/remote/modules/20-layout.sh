@@ -1,0 +1,79 @@
+# Layout and state: the directories under the deploy path, release ids, the deploy log (and note).
+# shellcheck shell=bash
+
+ensure_layout() {
+  if [[ -e $CURRENT || -L $CURRENT ]] && [[ ! -L $CURRENT ]]; then
+    die "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ yourself (e.g. mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  mkdir -p "$RELEASES" "$SHARED_DIR" "$STATE/releases" "$STATE/runs" \
+    || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
+}
+
+# The release id `current` points to, or nothing.
+live_id() {
+  local target
+  target=$(readlink "$CURRENT" 2>/dev/null) || return 0
+  target=${target%/}
+  printf '%s' "${target##*/}"
+}
+
+release_dir() { printf '%s/%s' "$RELEASES" "$1"; }
+meta_dir() { printf '%s/releases/%s' "$STATE" "$1"; }
+is_ok_release() { [[ -n $1 && -d $(release_dir "$1") && -f $(meta_dir "$1")/ok && ! -f $(meta_dir "$1")/failed ]]; }
+
+# Completed releases, oldest first (ids sort by time).
+ok_releases() {
+  local d id
+  for d in "$RELEASES"/*/; do
+    [[ -d $d ]] || continue
+    id=${d%/}
+    id=${id##*/}
+    [[ $id == *.partial ]] && continue
+    is_ok_release "$id" && printf '%s\n' "$id"
+  done | sort
+}
+
+# The completed release before the live one (the default rollback target).
+previous_ok_release() {
+  local live=$1 id prev=''
+  while IFS= read -r id; do
+    [[ -n $live && ! $id < $live ]] && break
+    [[ $id == "$live" ]] && continue
+    prev=$id
+  done < <(ok_releases)
+  printf '%s' "$prev"
+}
+
+# Removes a directory without ever leaving a half-deleted one under its name.
+remove_tree() {
+  local dir=$1 trash
+  [[ -e $dir || -L $dir ]] || return 0
+  trash="$RELEASES/.trash-${dir##*/}-$$-$RANDOM"
+  mv -T "$dir" "$trash"
+  rm -rf "$trash"
+}
+
+# The release the deploy log names: the deploy's own, or the target of a rollback.
+LOG_ID=''
+append_log() {
+  # append_log <event> <result> [reason] — one JSON line per event, appended atomically.
+  local event=$1 res=$2 reason=${3:-} line ctx
+  ctx=$LOG_CONTEXT
+  [[ $ctx == '{'*'}' ]] || ctx='{}'
+  ctx=${ctx#\{}
+  ctx=${ctx%\}}
+  line="{\"time\":$(json_str "$(now_iso)"),\"event\":$(json_str "$event"),\"id\":$(json_str "${LOG_ID:-$DEPLOY_ID}"),\"result\":$(json_str "$res")"
+  [[ -n $reason ]] && line+=",\"reason\":$(json_str "$reason")"
+  [[ -n $CURRENT_PHASE ]] && line+=",\"phase\":$(json_str "$CURRENT_PHASE")"
+  line+=",\"live\":$(json_str "$(live_id)")"
+  [[ -n $ctx ]] && line+=",$ctx"
+  line+="}"
+  printf '%s\n' "$line" >>"$STATE/log.jsonl" 2>/dev/null || say "warning: could not append to $STATE/log.jsonl"
+}
+
+# Appends an event to the deploy log (e.g. where the release's archive is kept).
+cmd_note() {
+  [[ -d $STATE && $NOTE_EVENT =~ ^[a-z-]+$ ]] || return 0
+  CURRENT_PHASE=''
+  append_log "$NOTE_EVENT" ok
+}

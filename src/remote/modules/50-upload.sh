@@ -1,0 +1,122 @@
+# Begin and upload: lock and inspect the deploy path, then receive, verify and place a release.
+# shellcheck shell=bash
+
+# Removes leftovers of dead deploys: partial uploads, releases marked failed, trash.
+recover_leftovers() {
+  local d id live
+  live=$(live_id)
+  rm -f "$STATE"/cancel-*
+  for d in "$RELEASES"/*.partial "$RELEASES"/.trash-*; do
+    [[ -e $d ]] || continue
+    say "removing leftover ${d#"$DEPLOY_PATH"/}"
+    rm -rf "$d"
+  done
+  for d in "$RELEASES"/*/; do
+    [[ -d $d ]] || continue
+    id=${d%/}
+    id=${id##*/}
+    [[ $id == "$live" ]] && continue
+    if [[ ! -f $(meta_dir "$id")/ok ]] || [[ -f $(meta_dir "$id")/failed ]]; then
+      say "removing release $id (it never went live)"
+      remove_tree "$(release_dir "$id")"
+      rm -rf "$(meta_dir "$id")"
+    fi
+  done
+  rm -rf "${STATE:?}/seed"
+}
+
+cmd_begin() {
+  phase lock
+  ensure_layout
+  take_lock
+  phase inspect
+  recover_leftovers
+  if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
+    # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
+    mkdir -p "$(meta_dir "$(live_id)")"
+    printf '{"id":%s,"version":"adopted"}\n' "$(json_str "$(live_id)")" >"$(meta_dir "$(live_id)")/meta"
+    now_iso >"$(meta_dir "$(live_id)")/ok"
+    say "adopted the live release $(live_id)"
+  fi
+  report_live_and_base
+}
+
+# Reports the live release, the previous one, shared paths still missing, and — when the live
+# release is still exactly what was verified — its manifest, the base of a delta.
+report_live_and_base() {
+  local live prev p md
+  live=$(live_id)
+  if [[ -n $live && ! -d $(release_dir "$live") ]]; then
+    say "warning: current points to missing release $live"
+    live=''
+  fi
+  prev=$(previous_ok_release "$live")
+  result live "$live"
+  result previous "$prev"
+  for p in "${SHARED[@]}"; do
+    [[ -e $SHARED_DIR/${p%/} || -L $SHARED_DIR/${p%/} ]] || result missing_shared "${p%/}"
+  done
+  md=$(meta_dir "$live")
+  if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
+    if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
+      result base "$live"
+      say "@@php-deploy manifest-begin"
+      cat "$md/manifest"
+      say "@@php-deploy manifest-end"
+    else
+      say "the live release $live was changed on the server since it was verified; sending everything"
+    fi
+  fi
+}
+
+# stdin: the manifest (manifest_bytes long), then a tar.gz of the files to send. With a base release
+# the new one starts as hard links to it, minus everything the manifest does not list with the same
+# type (so tar never writes through an old symlink), and tar replaces changed files (unlinking first:
+# the base's files are never written to).
+cmd_upload() {
+  phase upload
+  assert_lock
+  local part final dest
+  final=$(release_dir "$DEPLOY_ID")
+  part=$final.partial
+  dest=$(meta_dir "$DEPLOY_ID")
+  [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
+  [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
+  trap 'rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
+  trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
+  rm -rf "$part" "$dest"
+  mkdir -p "$dest"
+  head -c "$MANIFEST_BYTES" >"$dest/manifest"
+  [[ $(wc -c <"$dest/manifest") -eq $MANIFEST_BYTES ]] || die "the upload was cut off (in the manifest)"
+  head -n 1 "$dest/manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
+  if [[ -n $BASE_ID ]]; then
+    [[ -d $(release_dir "$BASE_ID") ]] || die "base release $BASE_ID is gone"
+    cp -al "$(release_dir "$BASE_ID")" "$part"
+    comm -23 <(cd "$part" && find . -mindepth 1 -printf '%y\t%P\n' | sort) \
+      <(awk -F '\t' 'NR > 1 { print $1 "\t" $5 }' "$dest/manifest" | sort) |
+      cut -f 2- | sort -r | (cd "$part" && xargs -r -d '\n' rm -rf --)
+    awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir -p --)
+  else
+    mkdir "$part"
+  fi
+  # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
+  local err
+  if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
+    die "the upload was cut off or corrupted (tar: ${err:0:300})"
+  fi
+  rm -f "$part/.php-deploy-manifest"
+  if [[ -d $part/.php-deploy-seed ]]; then
+    mkdir -p "$STATE/seed"
+    rm -rf "${STATE:?}/seed/$DEPLOY_ID"
+    mv -T "$part/.php-deploy-seed" "$STATE/seed/$DEPLOY_ID"
+  fi
+  phase verify
+  verify_tree "$part" "$dest/manifest" "${BASE_ID:+$(release_dir "$BASE_ID")}"
+  tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
+  printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
+    "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
+  mv -T "$part" "$final"
+  trap - EXIT HUP INT TERM
+  result release_path "$final"
+  say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
+}

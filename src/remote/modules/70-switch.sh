@@ -1,0 +1,82 @@
+# Switch: point current at a release atomically, reload, check, and switch back on failure.
+# shellcheck shell=bash
+
+# Points `current` at a release by renaming a new symlink over it: atomic, never rm + ln.
+# An empty id removes `current` (only when a first deploy fails after its switch).
+switch_to() {
+  local id=$1 tmp="$DEPLOY_PATH/.current.$$.$RANDOM" old
+  old=$(live_id)
+  if [[ -z $id ]]; then
+    rm -f "$CURRENT"
+  else
+    ln -s "releases/$id" "$tmp"
+    mv -T "$tmp" "$CURRENT"
+  fi
+  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
+    now_epoch >"$(meta_dir "$old")/retired"
+  fi
+}
+
+run_reload() {
+  [[ -n $RELOAD_COMMAND ]] || return 0
+  say "reload: $RELOAD_COMMAND"
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
+}
+
+# The failure message's tail after a switch back, so the one line says what is live now.
+SWITCHED_BACK=''
+SWITCHED_BACK_TO=''
+switched_back_note() {
+  [[ -n $SWITCHED_BACK ]] || return 0
+  if [[ -n $SWITCHED_BACK_TO ]]; then
+    printf '; switched back to %s' "$SWITCHED_BACK_TO"
+  else
+    printf '; switched back: no release is live (it was the first deploy)'
+  fi
+}
+
+# Switch back after a failed post-switch step; never fails the caller's error report.
+switch_back() {
+  local prev=$1 reason=$2
+  say "switching back to ${prev:-nothing (first deploy)}: $reason"
+  switch_to "$prev"
+  SWITCHED_BACK=1
+  SWITCHED_BACK_TO=$prev
+  run_reload || say "warning: reload after switching back failed"
+  result rolled_back true
+  if [[ -n $HEALTH_URL && -n $prev ]]; then
+    check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
+  fi
+}
+
+# switch_and_check <id> <prev>: the switch of a deploy and of a rollback. Points current at <id>,
+# reloads, checks the live site through the web server; on a failure switches back to <prev> and
+# returns 1 with LAST_FAILURE saying why (the caller logs, cleans up and fails).
+switch_and_check() {
+  local id=$1 prev=$2 t0 why
+  phase switch
+  t0=$(now_ms)
+  switch_to "$id"
+  result switch_at_ms "$t0"
+  result switch_ms "$(($(now_ms) - t0))"
+  say "current -> releases/$id (was ${prev:-nothing})"
+
+  phase reload
+  if ! run_reload; then
+    switch_back "$prev" "reload-command failed"
+    LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+    return 1
+  fi
+
+  phase post-switch-check
+  if [[ -z $HEALTH_URL ]]; then
+    say "no health-url: the live site is not checked after the switch"
+    return 0
+  fi
+  if ! check_live_through_web "$id"; then
+    why=$LAST_FAILURE
+    switch_back "$prev" "$why"
+    LAST_FAILURE=$why
+    return 1
+  fi
+}

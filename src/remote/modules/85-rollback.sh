@@ -1,0 +1,63 @@
+# Rollback: make an earlier completed release live again, warning about newer migrations.
+# shellcheck shell=bash
+
+# Migration files listed in a release's manifest (paths matching migration_re), sorted.
+release_migrations() {
+  local manifest=$1
+  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
+  awk -F '\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
+}
+
+# Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
+warn_schema_on_rollback() {
+  local target=$1 live=$2 newer count
+  [[ -n $MIGRATION_RE && -n $live ]] || return 0
+  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
+  [[ -n $newer ]] || return 0
+  count=$(wc -l <<<"$newer")
+  local names=${newer//$'\n'/, }
+  if [[ $GUARD_MODE == forbid ]]; then
+    result warning "release $target predates $count migration(s) applied since: ${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
+  else
+    result warning "release $target predates $count migration(s) applied since: ${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
+  fi
+}
+
+cmd_rollback() {
+  phase lock
+  ensure_layout
+  take_lock
+  start_renewer
+  phase rollback
+  local live target
+  live=$(live_id)
+  target=$TARGET_ID
+  if [[ -z $target ]]; then
+    target=$(previous_ok_release "$live")
+    [[ -n $target ]] || { release_lock; die "there is no completed release before ${live:-the live one} to roll back to"; }
+  fi
+  if [[ ! -d $(release_dir "$target") ]]; then
+    release_lock
+    result missing "$target"
+    die "release $target does not exist on this server (see 'php-deploy list')"
+  fi
+  if ! is_ok_release "$target"; then
+    release_lock
+    die "release $target never completed a deploy; refusing to make it live"
+  fi
+  [[ $target != "$live" ]] || { release_lock; die "release $target is already live"; }
+  LOG_ID=$target
+  result previous "$live"
+  result target "$target"
+  warn_schema_on_rollback "$target" "$live"
+  if ! switch_and_check "$target" "$live"; then
+    local why=$LAST_FAILURE
+    why+=$(switched_back_note)
+    append_log rollback failed "$why"
+    release_lock
+    die "$why"
+  fi
+  append_log rollback ok
+  stop_renewer
+  release_lock
+}

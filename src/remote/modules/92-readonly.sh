@@ -1,0 +1,155 @@
+# Read-only commands: preflight, inspect and list; none takes the lock or leaves anything behind.
+# shellcheck shell=bash
+
+check() { emit check "$1" "$2" "$3"; }
+
+# Can this server take the release? Each preflight_* prints its `check` lines; nothing changes.
+cmd_preflight() {
+  phase preflight
+  preflight_tools
+  preflight_space
+  if [[ -n $FPM_SOCKET ]]; then preflight_fpm; fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then preflight_php_cli; fi
+  if [[ $WANT_MANIFEST == 1 ]]; then report_live_manifest; fi
+  if [[ -n $RELOAD_COMMAND ]]; then preflight_reload; fi
+}
+
+# The tools the other commands use, in their GNU versions, and bash 4.
+preflight_tools() {
+  local t missing=()
+  for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if ((${#missing[@]})); then
+    check tools error "the server lacks ${missing[*]}; install GNU coreutils, findutils, tar, gzip and util-linux"
+  elif ! mv --version 2>/dev/null | grep -q 'GNU coreutils' || ! tar --version 2>/dev/null | grep -q 'GNU tar' ||
+    ! find . -maxdepth 0 -version 2>/dev/null | grep -q 'GNU findutils'; then
+    check tools error "mv, tar or find are not the GNU versions (mv -T, tar -U, find -printf are needed); install coreutils, tar and findutils"
+  elif ((BASH_VERSINFO[0] < 4)); then
+    check tools error "bash ${BASH_VERSION} is too old; bash 4 or newer is needed"
+  else
+    check tools ok "bash ${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
+  fi
+}
+
+# Where the release will be written, and whether we may: layout, permissions, free space.
+preflight_space() {
+  local dir=$DEPLOY_PATH
+  while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
+  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
+    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  if [[ ! -w $dir ]]; then
+    check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
+  else
+    check writable ok "$DEPLOY_PATH is writable by $(id -un)"
+  fi
+  local free_kb need_kb
+  free_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  need_kb=$((NEED_BYTES * 11 / 10 / 1024 + 10240))
+  if [[ -n $free_kb ]] && ((free_kb < need_kb)); then
+    check disk error "the filesystem of $DEPLOY_PATH has $((free_kb / 1024)) MB free; the release needs $((need_kb / 1024)) MB (its size + 10 % + 10 MB); free space or lower keep-releases"
+  else
+    check disk ok "$((${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
+  fi
+}
+
+# The PHP that will run the release: the php-fpm pool itself, probed with a request.
+preflight_fpm() {
+  if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
+    check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
+  elif ! command -v php >/dev/null 2>&1; then
+    check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
+  elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
+    check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+  else
+    # The probe script must be a file the pool can read: it lives in the deploy path for the
+    # duration of one request, and the directory's mtime is put back so nothing shows a change.
+    local probe out status stamp
+    stamp=$(mktemp)
+    touch -r "$DEPLOY_PATH" "$stamp"
+    probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
+    (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
+    out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+    rm -f "$probe"
+    touch -m -r "$stamp" "$DEPLOY_PATH"
+    rm -f "$stamp"
+    status=${out%%$'\n'*}
+    if [[ $status == 200 ]]; then
+      result fpm_platform "${out#*$'\n'}"
+      check fpm ok "php-fpm at $FPM_SOCKET answers"
+    else
+      check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+    fi
+  fi
+}
+
+# The PHP CLI that hooks running php will use.
+preflight_php_cli() {
+  if command -v php >/dev/null 2>&1; then
+    result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\n')"
+  else
+    check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+  fi
+}
+
+# The live release's file list: the engine finds the migrations this release adds.
+report_live_manifest() {
+  local live
+  live=$(live_id)
+  result live "$live"
+  if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+    say "@@php-deploy manifest-begin"
+    cat "$(meta_dir "$live")/manifest"
+    say "@@php-deploy manifest-end"
+  fi
+}
+
+# The reload command's program exists (sudo, options and VAR=value words skipped).
+preflight_reload() {
+  local word
+  for word in $RELOAD_COMMAND; do
+    [[ $word == sudo || $word == -* || $word == *=* ]] && continue
+    if ! command -v "$word" >/dev/null 2>&1; then
+      check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
+    else
+      check reload ok "reload-command $word exists"
+    fi
+    break
+  done
+}
+
+# What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
+# do not exist yet, the lock, and the releases a prune would remove.
+cmd_inspect() {
+  phase inspect
+  [[ -d $DEPLOY_PATH ]] || { result live ''; return 0; }
+  report_live_and_base
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+  local action id why
+  while read -r action id why; do
+    [[ $action == remove ]] && result would_prune "$id"
+  done < <(prune_plan "$(live_id)" 1)
+  return 0
+}
+
+
+cmd_list() {
+  local live id md status
+  live=$(live_id)
+  result live "$live"
+  for d in "$RELEASES"/*/; do
+    [[ -d $d ]] || continue
+    id=${d%/}
+    id=${id##*/}
+    md=$(meta_dir "$id")
+    status=incomplete
+    [[ -f $md/ok ]] && status=ok
+    [[ -f $md/failed ]] && status=failed
+    [[ $id == *.partial ]] && status=partial
+    [[ $id == "$live" ]] && status=live
+    printf '@@php-deploy release %s %s ' "$id" "$status"
+    if [[ -f $md/meta ]]; then head -n 1 "$md/meta"; else printf '{}\n'; fi
+  done
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+}
