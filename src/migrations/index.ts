@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeployError, InputError } from '../errors.js';
+import { driverSequence } from './discover.js';
 import { sortMigrationPaths } from './glob.js';
 import { applyMarkers, FILE_MARKER, FILE_MARKER_LINES, MARKER } from './markers.js';
 import { evaluate, type EvalContext } from './rules.js';
@@ -19,6 +20,7 @@ import { LineIndex, type Finding, type LocatedHit } from './types.js';
 
 export { DEFAULT_MIGRATION_GLOBS, findMigrationFiles, globToRegExp, matchesGlob, sortMigrationPaths } from './glob.js';
 export { FILE_MARKER, MARKER } from './markers.js';
+export { describeDiscovery, discoverMigrations, driverSequence, migrationClass, type Discovery } from './discover.js';
 export { RULES, type RuleId } from './rules.js';
 export { SchemaModel } from './schema.js';
 export type { Finding } from './types.js';
@@ -70,18 +72,26 @@ export interface ScanManyOptions {
    * they only tell the schema model the current column definitions and which tables exist.
    */
   inRelease?: (path: string) => boolean;
+  /**
+   * The sequence a file belongs to (default: per-driver SQL folders such as `SQL/mysql/` are
+   * their own sequences, everything else is one): each sequence runs against its own schema model.
+   */
+  sequence?: (path: string) => string;
 }
 
 /**
  * The findings of several migrations, run in framework order (sortMigrationPaths) against one
- * schema model, so that a column change is judged against the definition earlier migrations gave
- * it, and tables/columns created by this release may be changed freely.
+ * schema model per sequence, so that a column change is judged against the definition earlier
+ * migrations gave it, and tables/columns created by this release may be changed freely.
  */
 export function scanMigrations(files: readonly { path: string; text: string }[], opts: ScanManyOptions = {}): Finding[] {
   const byPath = new Map(files.map((f) => [f.path, f.text]));
-  const schema = new SchemaModel();
+  const schemas = new Map<string, SchemaModel>();
   const findings: Finding[] = [];
   for (const path of sortMigrationPaths([...byPath.keys()])) {
+    const seq = (opts.sequence ?? driverSequence)(path);
+    let schema = schemas.get(seq);
+    if (!schema) schemas.set(seq, (schema = new SchemaModel()));
     findings.push(...scanMigration(path, byPath.get(path)!, schema, { inRelease: opts.inRelease?.(path) ?? true }));
   }
   return findings;
