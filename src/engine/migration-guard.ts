@@ -84,6 +84,7 @@ export async function guardMigrations(
     if (verdict.refused) reporter.error(line, { phase: 'migration-guard' });
     else reporter.warn(line, { phase: 'migration-guard' });
   }
+  for (const line of verdict.unknownLines) reporter.warn(line, { phase: 'migration-guard' });
   const err = guardError(verdict);
   if (err && !settings.dryRun) throw err.at(undefined, 'migration-guard');
   return { added, refused: verdict.refused };

@@ -21,7 +21,7 @@ import { LineIndex, type Finding, type LocatedHit } from './types.js';
 export { DEFAULT_MIGRATION_GLOBS, findMigrationFiles, globToRegExp, matchesGlob, sortMigrationPaths } from './glob.js';
 export { FILE_MARKER, MARKER } from './markers.js';
 export { describeDiscovery, discoverMigrations, driverSequence, migrationClass, type Discovery } from './discover.js';
-export { RULES, type RuleId } from './rules.js';
+export { RULES, verdictOf, type RuleId, type Verdict } from './rules.js';
 export { SchemaModel } from './schema.js';
 export type { Finding } from './types.js';
 
@@ -121,12 +121,16 @@ export function parseGuardMode(value: string | undefined, input = 'migration-gua
 }
 
 export interface GuardVerdict {
-  /** Some finding is not allowed and the mode is forbid. */
+  /** Some destructive finding is not allowed and the mode is forbid. */
   refused: boolean;
-  /** Ready to print, one message per line. */
+  /** Destructive findings and what to do, ready to print, one message per line. */
   lines: string[];
-  /** Findings not allowed by a marker. */
+  /** Findings php-deploy cannot vouch for (printed as warnings; they never refuse). */
+  unknownLines: string[];
+  /** Destructive findings not allowed by a marker. */
   blocking: number;
+  /** Cannot-vouch findings not allowed by a marker. */
+  unknown: number;
 }
 
 export const EXPAND_CONTRACT =
@@ -136,27 +140,42 @@ export const HOW_TO_ALLOW =
   `To allow one statement anyway, put a comment "${MARKER} <reason>" on its line or on the line right above it (// or # in PHP, -- in SQL); ` +
   `for a whole file, "${FILE_MARKER} <reason>" in its first ${FILE_MARKER_LINES} lines.`;
 
+export const CANNOT_VOUCH_NOTE =
+  `php-deploy cannot tell whether these are safe (the column's previous definition is unknown, or the SQL is built at run time), so they do not stop the deploy; ` +
+  `check them, and say you did with "${MARKER} <reason>" next to each.`;
+
+function findingLines(f: Finding): string[] {
+  return [`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ''}: ${f.statement}`, `    ${f.message}`];
+}
+
 /**
  * What to print and whether to stop. Each finding is `path:line: rule: statement` followed by an
- * indented line with why; allowed ones say so and do not refuse.
+ * indented line with why; allowed ones say so and do not refuse. Destructive findings refuse in
+ * forbid mode; the ones php-deploy cannot vouch for are listed separately and never refuse.
  */
 export function guardVerdict(findings: readonly Finding[], mode: GuardMode): GuardVerdict {
-  if (mode === 'off' || findings.length === 0) return { refused: false, lines: [], blocking: 0 };
-  const lines: string[] = [];
-  for (const f of findings) {
-    lines.push(`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ''}: ${f.statement}`);
-    lines.push(`    ${f.message}`);
+  const none: GuardVerdict = { refused: false, lines: [], unknownLines: [], blocking: 0, unknown: 0 };
+  if (mode === 'off' || findings.length === 0) return none;
+  const destructive = findings.filter((f) => f.verdict !== 'cannot-vouch');
+  const unsure = findings.filter((f) => f.verdict === 'cannot-vouch');
+  const lines = destructive.flatMap(findingLines);
+  const unknown = unsure.filter((f) => !f.allowed).length;
+  const unknownLines: string[] = [];
+  if (unsure.length > 0) {
+    unknownLines.push(`cannot vouch for ${unsure.length} migration statement${unsure.length > 1 ? 's' : ''}${unknown < unsure.length ? ` (${unsure.length - unknown} checked and marked)` : ''}:`);
+    unknownLines.push(...unsure.flatMap(findingLines));
+    if (unknown > 0) unknownLines.push(CANNOT_VOUCH_NOTE);
   }
-  const blocking = findings.filter((f) => !f.allowed).length;
-  if (blocking === 0) return { refused: false, lines, blocking };
+  const blocking = destructive.filter((f) => !f.allowed).length;
+  if (blocking === 0) return { ...none, lines, unknownLines, unknown };
   const what = `${blocking} migration statement${blocking > 1 ? 's' : ''} would break the live release and a rollback to it`;
   if (mode === 'warn') {
     lines.push(`${what}; deploying anyway (migration guard: warn).`);
-    return { refused: false, lines, blocking };
+    return { refused: false, lines, unknownLines, blocking, unknown };
   }
   lines.push(`${what}. ${EXPAND_CONTRACT}`);
   lines.push(HOW_TO_ALLOW);
-  return { refused: true, lines, blocking };
+  return { refused: true, lines, unknownLines, blocking, unknown };
 }
 
 /** The error to stop a deploy with when the verdict refuses (its lines go to the log first). */

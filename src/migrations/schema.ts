@@ -172,6 +172,7 @@ export function narrowing(old: ColumnDef, nw: ColumnDef): string | undefined {
     }
   }
   // widening across families
+  if (old.family === 'date' && nw.family === 'datetime') return undefined; // a date is a datetime at midnight
   if (old.family === 'int' && nw.family === 'decimal') {
     return (nw.precision ?? 10) - (nw.scale ?? 0) >= intDigits(old.size ?? 4, !!old.unsigned) && !(nw.unsigned && !old.unsigned) ? undefined : what;
   }
@@ -337,6 +338,35 @@ export class SchemaModel {
   private readonly newTables = new Set<string>();
   /** `table.column` added by a migration of this release. */
   private readonly newColumns = new Set<string>();
+  /** `table.column` the live release had and a migration of this release dropped → its definition. */
+  private readonly dropped = new Map<string, ColumnDef | null>();
+  /** Tables (and SET columns) overwritten without WHERE by constants: version stamps. */
+  private readonly stamps = new Set<string>();
+
+  /** The table exists and was not created by this release. */
+  isLiveTable(table: string | undefined): boolean {
+    return table !== undefined && this.tables.has(table) && !this.newTables.has(table);
+  }
+
+  /** The column exists (a migration that ran before created it) and was not added by this release. */
+  isLiveColumn(table: string | undefined, column: string | undefined): boolean {
+    if (table === undefined || column === undefined) return false;
+    return this.isLiveTable(table) && this.tables.get(table)!.has(column) && !this.newColumns.has(`${table}.${column}`);
+  }
+
+  /** The definition (null: unknown) of a live column this release dropped, or undefined. */
+  droppedLive(table: string | undefined, column: string | undefined): ColumnDef | null | undefined {
+    return this.dropped.get(`${table}.${column}`);
+  }
+
+  noteStamp(table: string | undefined, columns: readonly string[]): void {
+    if (table !== undefined) this.stamps.add(`${table}:${[...columns].sort().join(',')}`);
+  }
+
+  /** An earlier migration overwrote the same columns of this table with constants (a stamp). */
+  isStamp(table: string | undefined, columns: readonly string[]): boolean {
+    return table !== undefined && this.stamps.has(`${table}:${[...columns].sort().join(',')}`);
+  }
 
   isNewTable(table: string | undefined): boolean {
     return table !== undefined && this.newTables.has(table);
@@ -384,8 +414,9 @@ export class SchemaModel {
     else if (added) this.newColumns.delete(`${table}.${column}`);
   }
 
-  dropColumn(table: string | undefined, column: string | undefined): void {
+  dropColumn(table: string | undefined, column: string | undefined, by?: { inRelease: boolean }): void {
     if (table === undefined || column === undefined) return;
+    if (by?.inRelease && !this.isNewColumn(table, column)) this.dropped.set(`${table}.${column}`, this.column(table, column) ?? null);
     this.tables.get(table)?.delete(column);
     this.newColumns.delete(`${table}.${column}`);
   }
