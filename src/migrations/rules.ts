@@ -358,7 +358,8 @@ function alter(op: Extract<Op, { kind: 'alter-column' }>, schema: SchemaModel, c
   const { table, column, set } = op;
   const name = col(table, column);
   const isNew = schema.isNewColumn(table, column);
-  const old = schema.column(table, column) ?? ctx.downDef(table, column);
+  const unreadable = [set.size, set.precision, set.scale].some((n) => n !== undefined && Number.isNaN(n));
+  const old = unreadable ? undefined : (schema.column(table, column) ?? ctx.downDef(table, column));
   const typeChange = set.type !== undefined || set.size !== undefined || set.precision !== undefined || set.scale !== undefined || set.unsigned !== undefined;
   if (old) {
     const next = applyPartial(old, set);
@@ -372,8 +373,8 @@ function alter(op: Extract<Op, { kind: 'alter-column' }>, schema: SchemaModel, c
     hit('not-null', `makes ${name} NOT NULL (setNotnull(true)) without a default: inserts from the live release that leave it out or set NULL fail`);
   }
   if (typeChange) {
-    const what = set.type ? `its type to ${describeType(set.type)}` : set.size !== undefined ? `its length to ${set.size}` : 'its precision or sign';
-    hit('modify-column', `changes ${what} of ${name}, whose current definition no earlier migration or down() shows: if this narrows it, the live release breaks; if it only widens, allow it with the marker`);
+    const what = set.type ? `the type of ${name} to ${describeType(set.type)}` : set.size !== undefined ? `the length of ${name} to ${Number.isNaN(set.size) ? 'a computed value' : set.size}` : `the precision or sign of ${name}`;
+    hit('modify-column', `changes ${what}, whose current definition no earlier migration or down() shows: if this narrows it, the live release breaks; if it only widens, allow it with the marker`);
   }
   schema.setColumn(table, column, null);
 }

@@ -209,6 +209,14 @@ function deleteStatement(t: readonly SqlToken[]): LocatedOp[] {
   return [{ op: { kind: 'delete-all', table }, at: t[0]!.s }];
 }
 
+/** A value that is the same for every row: literals (and values computed in PHP). */
+function isConstant(rhs: readonly SqlToken[]): boolean {
+  return (
+    rhs.length > 0 &&
+    rhs.every((x) => x.type === 'string' || x.type === 'number' || x.type === 'ph' || ['NULL', 'TRUE', 'FALSE'].includes(x.up) || (x.type === 'punct' && (x.text === '-' || x.text === '+')))
+  );
+}
+
 function updateStatement(t: readonly SqlToken[]): LocatedOp[] {
   const set = findTop(t, ['SET']);
   if (set < 0) return [];
@@ -219,13 +227,15 @@ function updateStatement(t: readonly SqlToken[]): LocatedOp[] {
   let end = findTop(t, ['FROM', 'ORDER', 'LIMIT', 'RETURNING'], set + 1);
   if (end < 0) end = t.length;
   const columns: string[] = [];
+  let constant = true;
   for (const a of splitTop(t.slice(set + 1, end))) {
     const eq = a.findIndex((x) => isPunct(x, '='));
     const lhs = a.slice(0, eq < 0 ? a.length : eq).filter(isName);
     const last = lhs.at(-1);
     if (last) columns.push(normName(last.text)!);
+    if (eq < 0 || !isConstant(a.slice(eq + 1))) constant = false;
   }
-  return [{ op: { kind: 'update-all', table, columns }, at: t[0]!.s }];
+  return [{ op: { kind: 'update-all', table, columns, ...(constant ? { constant } : {}) }, at: t[0]!.s }];
 }
 
 /** The operations of one statement. */
