@@ -13,7 +13,7 @@ import { DeployError, InputError } from '../errors.js';
 import { driverSequence } from './discover.js';
 import { sortMigrationPaths } from './glob.js';
 import { applyMarkers, FILE_MARKER, FILE_MARKER_LINES, MARKER } from './markers.js';
-import { evaluate, type EvalContext } from './rules.js';
+import { evaluate, relaxes, tightens, type EvalContext, type Op } from './rules.js';
 import { scanPhpMigration, scanSqlMigration } from './scan-php.js';
 import { SchemaModel, type ColumnDef } from './schema.js';
 import { LineIndex, type Finding, type LocatedHit } from './types.js';
@@ -33,6 +33,44 @@ export interface ScanOptions {
    * (it is part of the live release); it only teaches the schema model, and yields no findings.
    */
   inRelease?: boolean;
+}
+
+const NULLABILITY = new Set(['not-null', 'drop-default', 'add-column-not-null']);
+
+/**
+ * A later statement of the same migration gives the column a default or makes it nullable again
+ * (`SET NOT NULL` then `SET DEFAULT ''`): inserts that leave it out work once the migration is done.
+ */
+function laterRelaxed(later: readonly Op[], target: { table?: string; column?: string } | undefined): boolean {
+  if (!target || target.table === undefined || target.column === undefined) return false;
+  return later.some((op) => {
+    const r = relaxes(op);
+    return r !== undefined && r.table === target.table && r.column === target.column;
+  });
+}
+
+/**
+ * Marks the tables a migration drops only to rebuild them: re-created under the same name (or a
+ * new table renamed into place) later in the same migration, with rows copied in.
+ */
+function markRebuilds<T extends { op: Op }>(ops: readonly T[]): T[] {
+  return ops.map((o, i) => {
+    if (o.op.kind !== 'drop-table' || o.op.view) return o;
+    const later = ops.slice(i + 1).map((x) => x.op);
+    const all = ops.map((x) => x.op);
+    const copies = (t: string | undefined) => all.filter((x): x is Extract<Op, { kind: 'copy-into' }> => x.kind === 'copy-into' && x.table === t);
+    const rebuild: { table: string; copied?: string[] }[] = [];
+    for (const t of o.op.tables) {
+      if (t === undefined) continue;
+      const into = later.find((x) => (x.kind === 'create-table' && x.table === t) || (x.kind === 'rename-table' && x.to === t));
+      const target = into?.kind === 'rename-table' ? into.from : t;
+      const cs = into ? copies(target) : [];
+      if (cs.length === 0) continue;
+      const named = cs.every((c) => c.columns !== undefined) ? cs.flatMap((c) => c.columns!) : undefined;
+      rebuild.push({ table: t, ...(named ? { copied: named } : {}) });
+    }
+    return rebuild.length > 0 ? { ...o, op: { ...o.op, rebuild } } : o;
+  });
 }
 
 function isSql(path: string, text: string): boolean {
@@ -58,10 +96,14 @@ export function scanMigration(path: string, text: string, schema: SchemaModel = 
   }
   const ctx: EvalContext = { inRelease, downDef: (t, c) => downDefs.get(`${t}.${c}`) };
   const hits: LocatedHit[] = [];
-  for (const o of scan.ops) {
-    if (o.inDown) continue;
-    for (const h of evaluate(o.op, schema, ctx)) hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
-  }
+  const up = markRebuilds(scan.ops.filter((o) => !o.inDown));
+  up.forEach((o, i) => {
+    for (const h of evaluate(o.op, schema, ctx)) {
+      if (NULLABILITY.has(h.rule) && laterRelaxed(up.slice(i + 1).map((x) => x.op), tightens(o.op))) continue;
+      hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
+    }
+  });
+  schema.endRebuilds();
   if (!inRelease) return [];
   return applyMarkers(path, hits, scan.comments, scan.layers);
 }

@@ -74,7 +74,10 @@ export interface PartialDef {
 export type Op =
   /** temporary: CREATE TEMPORARY TABLE (never used by the live release). */
   | { kind: 'create-table'; table?: string; columns: [string, ColumnDef | null][]; temporary?: boolean }
-  | { kind: 'drop-table'; tables: (string | undefined)[]; view?: boolean }
+  /** rebuild: tables re-created (or renamed into place) later in the same migration with their rows copied over. */
+  | { kind: 'drop-table'; tables: (string | undefined)[]; view?: boolean; rebuild?: { table: string; copied?: string[] }[] }
+  /** INSERT INTO … SELECT / insertUsing: rows copied into a table (columns: the list it names). */
+  | { kind: 'copy-into'; table?: string; columns?: string[] }
   | { kind: 'drop-database'; schema: boolean; name?: string }
   | { kind: 'truncate'; tables: (string | undefined)[] }
   | { kind: 'rename-table'; from?: string; to?: string }
@@ -85,7 +88,7 @@ export type Op =
    * define: a full new definition (MODIFY, CHANGE, ->change()); type: only the type (ALTER
    * COLUMN … TYPE); set-not-null / drop-default: only that.
    */
-  | { kind: 'modify-column'; table?: string; column?: string; newName?: string; how: 'define' | 'type' | 'set-not-null' | 'drop-default'; def?: ColumnDef }
+  | { kind: 'modify-column'; table?: string; column?: string; newName?: string; how: 'define' | 'type' | 'set-not-null' | 'drop-default' | 'set-default' | 'drop-not-null'; def?: ColumnDef }
   /** Some attributes of a column set (Doctrine's Column setters and changeColumn options). */
   | { kind: 'alter-column'; table?: string; column?: string; set: PartialDef }
   | { kind: 'delete-all'; table?: string }
@@ -97,6 +100,20 @@ export type Op =
 export interface Hit {
   rule: RuleId;
   message: string;
+}
+
+/** The column an operation gives a default or makes nullable (so inserts that leave it out work again), if any. */
+export function relaxes(op: Op): { table?: string; column?: string } | undefined {
+  if (op.kind === 'modify-column' && (op.how === 'set-default' || op.how === 'drop-not-null')) return op;
+  if (op.kind === 'modify-column' && op.how === 'define' && op.def && (op.def.hasDefault || op.def.nullable)) return op;
+  if (op.kind === 'alter-column' && (op.set.hasDefault === true || op.set.nullable === true)) return op;
+  return undefined;
+}
+
+/** The column a NOT NULL finding is about. */
+export function tightens(op: Op): { table?: string; column?: string } | undefined {
+  if (op.kind === 'modify-column' || op.kind === 'alter-column' || op.kind === 'add-column') return op;
+  return undefined;
 }
 
 export interface EvalContext {
@@ -146,6 +163,39 @@ function replaces(table: string | undefined, from: string | undefined, to: strin
   if (nb) hit('not-null', `replaces ${name} with ${col(table, from)} (${nb}): inserts from the live release that leave it out fail`);
 }
 
+/**
+ * A table rebuilt in one migration (SQLite's way to change a column: create the new shape, copy
+ * the rows, drop the old table, put the new one in its place): judged column by column against
+ * what the live release had, as if each change were an ALTER.
+ */
+function rebuilt(
+  table: string,
+  rebuild: { before?: Map<string, ColumnDef | null>; copied?: string[] },
+  after: ReadonlyMap<string, ColumnDef | null>,
+  schema: SchemaModel,
+  ctx: EvalContext,
+  hit: (rule: RuleId, message: string) => void,
+): void {
+  const { before, copied } = rebuild;
+  if (!before) {
+    hit('modify-column', `rebuilds table ${table}, whose current definition no earlier migration shows: if a column is left out, narrowed or made NOT NULL, the live release breaks`);
+  } else {
+    const dropped = [...before.keys()].filter((c) => !after.has(c));
+    if (dropped.length > 0) {
+      hit('drop-column', `rebuilds table ${table} without ${dropped.map((c) => `${table}.${c}`).join(', ')}: the live release still reads and writes ${dropped.length > 1 ? 'them' : 'it'}, and ${LOST}`);
+    }
+    for (const [c, d] of after) {
+      const was = before.get(c);
+      if (d && was) judge(col(table, c), was, d, hit);
+      else if (d && !before.has(c) && copied !== undefined && !copied.includes(c) && !d.nullable && !d.hasDefault && !d.auto) {
+        hit('add-column-not-null', `rebuilds table ${table} with a new NOT NULL column ${c} without a default: inserts from the live release, which does not know the column, fail`);
+      }
+    }
+  }
+  schema.createTable(table, after, false);
+  for (const c of after.keys()) if (before && !before.has(c)) schema.setColumn(table, c, after.get(c) ?? null, { inRelease: ctx.inRelease });
+}
+
 /** The findings of one operation; updates the schema model. */
 export function evaluate(op: Op, schema: SchemaModel, ctx: EvalContext): Hit[] {
   const hits: Hit[] = [];
@@ -156,16 +206,23 @@ export function evaluate(op: Op, schema: SchemaModel, ctx: EvalContext): Hit[] {
     case 'create-table':
       // CREATE TABLE IF NOT EXISTS of a table the live release has: a no-op, the table stays old
       if (ctx.inRelease && !op.temporary && schema.isLiveTable(op.table)) break;
+      if (op.table !== undefined && schema.isRebuilding(op.table)) {
+        rebuilt(op.table, schema.takeRebuild(op.table), new Map(op.columns), schema, ctx, hit);
+        break;
+      }
       schema.createTable(op.table, op.columns, ctx.inRelease || !!op.temporary);
       break;
+    case 'copy-into':
+      break;
     case 'drop-table': {
-      const old = op.tables.filter((t) => !schema.isNewTable(t));
+      for (const r of op.rebuild ?? []) if (!schema.isNewTable(r.table)) schema.beginRebuild(r.table, r.copied);
+      const old = op.tables.filter((t) => !schema.isNewTable(t) && !schema.isRebuilding(t));
       if (old.length > 0) {
         const names = old.map(tbl).join(', ');
         if (op.view) hit('drop-view', `drops view ${names}: the live release may still read it; redefine a view with CREATE OR REPLACE VIEW`);
         else hit('drop-table', `drops table${old.length > 1 ? 's' : ''} ${names}: the live release still reads and writes ${old.length > 1 ? 'them' : 'it'}, and ${LOST}`);
       }
-      for (const t of op.tables) schema.dropTable(t);
+      for (const t of op.tables) if (!schema.isRebuilding(t)) schema.dropTable(t);
       break;
     }
     case 'drop-database':
@@ -177,6 +234,11 @@ export function evaluate(op: Op, schema: SchemaModel, ctx: EvalContext): Hit[] {
       break;
     }
     case 'rename-table':
+      if (op.to !== undefined && schema.isRebuilding(op.to) && schema.isNewTable(op.from)) {
+        rebuilt(op.to, schema.takeRebuild(op.to), schema.columnsOf(op.from) ?? new Map(), schema, ctx, hit);
+        schema.dropTable(op.from);
+        break;
+      }
       if (!schema.isNewTable(op.from)) {
         hit('rename-table', `renames table ${tbl(op.from)} to ${op.to ?? '(a new name)'}: the live release still uses the old name`);
       }
@@ -316,6 +378,12 @@ function modify(
       else if (!isNew && (!old || (old.nullable && !old.hasDefault && !old.auto))) {
         hit('not-null', `makes ${name} NOT NULL${old ? ' (it has no default)' : ''}: inserts from the live release that leave it out or set NULL fail`);
       }
+      break;
+    case 'set-default':
+      next = old ? { ...old, hasDefault: true } : null;
+      break;
+    case 'drop-not-null':
+      next = old ? { ...old, nullable: true } : null;
       break;
     case 'drop-default':
       next = old ? { ...old, hasDefault: false } : null;

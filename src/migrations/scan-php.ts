@@ -565,32 +565,49 @@ class PhpScanner {
     }
   }
 
-  /** The closure of Schema::create/table: the column operations on its Blueprint. */
-  private blueprint(open: number, close: number, table: string | undefined, create: boolean, at: number): void {
+  /**
+   * The closure passed to Schema::create/table — written in the call, or a variable assigned a
+   * closure earlier (`$add = fn (Blueprint $t) => $t->text('x'); Schema::table('a', $add);`):
+   * its Blueprint parameter and body.
+   */
+  private closureOf(open: number, close: number): { v: string; bodyStart: number; bodyEnd: number } | undefined {
     const fnRe = /\b(function|fn)\s*\(/g;
     fnRe.lastIndex = open + 1;
-    const f = fnRe.exec(this.m);
-    const columns: [string, NonNullable<ReturnType<typeof laravelColumns>[number]['def']> | null][] = [];
-    const createOp: Op = { kind: 'create-table', table, columns };
-    if (create) this.push(createOp, at);
-    if (!f || f.index >= close) return;
+    let f = fnRe.exec(this.m);
+    if (!f || f.index >= close) {
+      const arg = this.argRanges(open, close)[1];
+      const name = arg ? /^\$([A-Za-z_]\w*)$/.exec(this.m.slice(arg[0], arg[1]).trim())?.[1] : undefined;
+      if (!name) return undefined;
+      const assign = new RegExp(`\\$${name}\\s*=\\s*(?:static\\s+)?(function|fn)\\s*\\(`, 'g');
+      let last: RegExpExecArray | null = null;
+      for (let mt: RegExpExecArray | null; (mt = assign.exec(this.m)) && mt.index < open; ) last = mt;
+      if (!last) return undefined;
+      fnRe.lastIndex = last.index;
+      f = fnRe.exec(this.m);
+      if (!f) return undefined;
+    }
     const pOpen = f.index + f[0].length - 1;
     const pClose = this.matchClose(pOpen);
     const v = /\$([A-Za-z_]\w*)/.exec(this.m.slice(pOpen, pClose))?.[1];
-    if (!v) return;
-    let bodyStart: number;
-    let bodyEnd: number;
+    if (!v) return undefined;
     if (f[1] === 'function') {
       let i = pClose + 1;
-      while (i < close && this.m[i] !== '{') i++;
-      bodyStart = i + 1;
-      bodyEnd = this.matchClose(i);
-    } else {
-      const arrow = this.m.indexOf('=>', pClose);
-      if (arrow < 0 || arrow > close) return;
-      bodyStart = arrow + 2;
-      bodyEnd = close;
+      while (i < this.m.length && this.m[i] !== '{') i++;
+      return { v, bodyStart: i + 1, bodyEnd: this.matchClose(i) };
     }
+    const arrow = this.m.indexOf('=>', pClose);
+    if (arrow < 0) return undefined;
+    return { v, bodyStart: arrow + 2, bodyEnd: f.index > close || f.index < open ? this.exprEnd(arrow + 2) : close };
+  }
+
+  /** The closure of Schema::create/table: the column operations on its Blueprint. */
+  private blueprint(open: number, close: number, table: string | undefined, create: boolean, at: number): void {
+    const closure = this.closureOf(open, close);
+    const columns: [string, NonNullable<ReturnType<typeof laravelColumns>[number]['def']> | null][] = [];
+    const createOp: Op = { kind: 'create-table', table, columns };
+    if (create) this.push(createOp, at);
+    if (!closure) return;
+    const { v, bodyStart, bodyEnd } = closure;
     this.handled.push([bodyStart, bodyEnd]);
     const varRe = new RegExp(`\\$${v}\\b(?=\\s*\\??->)`, 'g');
     varRe.lastIndex = bodyStart;
@@ -675,6 +692,7 @@ class PhpScanner {
         const n = c.name.toLowerCase();
         if (/^(?:or)?where|^find|^wherekey/.test(n)) filtered = true;
         if (n === 'truncate') this.push({ kind: 'truncate', tables: [table] }, c.nameAt);
+        else if (n === 'insertusing') this.push({ kind: 'copy-into', table }, c.nameAt);
         else if (n === 'delete' && !filtered && this.argRanges(c.open, c.close).length === 0) this.push({ kind: 'delete-all', table }, c.nameAt);
         else if ((n === 'update' || n === 'increment' || n === 'decrement') && !filtered) {
           const [first] = this.argRanges(c.open, c.close);

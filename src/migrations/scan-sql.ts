@@ -177,6 +177,8 @@ function alterTable(t: readonly SqlToken[]): LocatedOp[] {
         const b = s[j + 1]?.up;
         if (a === 'DROP' && b === 'DEFAULT') add({ kind: 'modify-column', table, column, how: 'drop-default' }, s[j]!.s);
         else if (a === 'SET' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'set-not-null' }, s[j]!.s);
+        else if (a === 'SET' && b === 'DEFAULT' && s[j + 2]?.up !== 'NULL') add({ kind: 'modify-column', table, column, how: 'set-default' }, s[j]!.s);
+        else if (a === 'DROP' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'drop-not-null' }, s[j]!.s);
         else if (a === 'TYPE' || (a === 'SET' && b === 'DATA' && s[j + 2]?.up === 'TYPE')) {
           const def = parseSqlColumnDef(s.slice(a === 'TYPE' ? j + 1 : j + 3));
           add({ kind: 'modify-column', table, column, how: 'type', ...(def ? { def } : {}) });
@@ -281,6 +283,17 @@ export function statementOps(stmt: SqlStatement): LocatedOp[] {
       return alterTable(t);
     case 'DELETE':
       return deleteStatement(t);
+    case 'INSERT':
+    case 'REPLACE': {
+      if (findTop(t, ['SELECT']) < 0) return [];
+      let k = 1;
+      while (['IGNORE', 'LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'OR', 'REPLACE', 'ABORT', 'FAIL', 'ROLLBACK'].includes(t[k]?.up ?? '')) k++;
+      if (t[k]?.up === 'INTO') k++;
+      const { name: table, next } = readName(t, k);
+      const list = parenthesized(t, next);
+      const columns = list ? splitTop(list.inner).map((p) => readName(p, 0).name).filter((c): c is string => c !== undefined) : undefined;
+      return [{ op: { kind: 'copy-into', table, ...(columns ? { columns } : {}) }, at }];
+    }
     case 'UPDATE':
       return updateStatement(t);
     case 'CREATE': {

@@ -328,7 +328,8 @@ export function parseSqlColumnDef(t: readonly SqlToken[]): ColumnDef | undefined
 /** Lower-cased, unquoted, without a schema/database qualifier. */
 export function normName(name: string | undefined): string | undefined {
   if (name === undefined || name === '') return undefined;
-  return /[{$%?]/.test(name) ? name : name.toLowerCase(); // placeholders keep their spelling
+  // placeholders keep their spelling; `getTable('x', true)` (quoted) names the same table as `getTable('x')`
+  return /[{$%?]/.test(name) ? name.replace(/,(?:true|false)\)/g, ')') : name.toLowerCase();
 }
 
 export class SchemaModel {
@@ -341,7 +342,36 @@ export class SchemaModel {
   /** `table.column` the live release had and a migration of this release dropped → its definition. */
   private readonly dropped = new Map<string, ColumnDef | null>();
   /** Tables (and SET columns) overwritten without WHERE by constants: version stamps. */
-  private readonly stamps = new Set<string>();
+  private readonly stamps = new Map<string, number>();
+
+  /** Live tables dropped to be rebuilt in the same migration → their columns (undefined: unknown). */
+  private readonly rebuilds = new Map<string, { before?: Map<string, ColumnDef | null>; copied?: string[] }>();
+
+  /** `copied`: the columns the copy names (a new column outside it gets no value from old rows). */
+  beginRebuild(table: string, copied?: string[]): void {
+    const cols = this.tables.get(table);
+    this.rebuilds.set(table, { ...(cols ? { before: new Map(cols) } : {}), ...(copied ? { copied } : {}) });
+    this.dropTable(table);
+  }
+
+  isRebuilding(table: string | undefined): boolean {
+    return table !== undefined && this.rebuilds.has(table);
+  }
+
+  takeRebuild(table: string): { before?: Map<string, ColumnDef | null>; copied?: string[] } {
+    const r = this.rebuilds.get(table) ?? {};
+    this.rebuilds.delete(table);
+    return r;
+  }
+
+  /** A rebuild that never finished in its migration is a plain drop. */
+  endRebuilds(): void {
+    this.rebuilds.clear();
+  }
+
+  columnsOf(table: string | undefined): Map<string, ColumnDef | null> | undefined {
+    return table === undefined ? undefined : this.tables.get(table);
+  }
 
   /** The table exists and was not created by this release. */
   isLiveTable(table: string | undefined): boolean {
@@ -360,12 +390,19 @@ export class SchemaModel {
   }
 
   noteStamp(table: string | undefined, columns: readonly string[]): void {
-    if (table !== undefined) this.stamps.add(`${table}:${[...columns].sort().join(',')}`);
+    if (table === undefined) return;
+    const key = `${table}:${[...columns].sort().join(',')}`;
+    this.stamps.set(key, (this.stamps.get(key) ?? 0) + 1);
   }
 
-  /** An earlier migration overwrote the same columns of this table with constants (a stamp). */
+  /**
+   * Earlier migrations overwrote the same columns of this table with constants: twice, or once
+   * when the column says it is a version (`db_rev`, `schema_version`): a stamp, not data.
+   */
   isStamp(table: string | undefined, columns: readonly string[]): boolean {
-    return table !== undefined && this.stamps.has(`${table}:${[...columns].sort().join(',')}`);
+    if (table === undefined) return false;
+    const n = this.stamps.get(`${table}:${[...columns].sort().join(',')}`) ?? 0;
+    return n >= 2 || (n >= 1 && columns.length > 0 && columns.every((c) => /version|(?:^|_)rev(?:ision)?(?:$|_)|schema|stamp/i.test(c)));
   }
 
   isNewTable(table: string | undefined): boolean {

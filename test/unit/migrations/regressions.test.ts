@@ -134,7 +134,7 @@ describe('misses', () => {
         $this->addSql($sql);`), true],
     ]);
     expect(short(f)).toEqual(['Version20240101000000.php:14 update-without-where', 'Version20240101000000.php:16 drop-column']);
-    expect(f[0]!.message).toMatch(/every row of \{\$this->getTable\(config,true\)\}/);
+    expect(f[0]!.message).toMatch(/every row of \{\$this->getTable\(config\)\}/);
   });
 
   test('a column the live release has, re-declared in this release (IF NOT EXISTS, hasColumn), then renamed', () => {
@@ -247,5 +247,33 @@ describe('false alarms', () => {
       '17 drop-column destructive',
       '19 drop-column destructive',
     ]);
+  });
+
+  test('SQLite table rebuilds (copy, drop, re-create or rename into place) are judged column by column', () => {
+    const live: [string, string, boolean] = ['migrations/V1__entry.sql', 'CREATE TABLE entry (id INTEGER PRIMARY KEY, title TEXT NULL, reading_time INTEGER DEFAULT NULL, lang VARCHAR(20) NULL);', false];
+    const keep = `CREATE TEMPORARY TABLE __temp__entry AS SELECT id, title, reading_time, lang FROM entry;
+DROP TABLE entry;
+CREATE TABLE entry (id INTEGER PRIMARY KEY, title TEXT NULL, reading_time INTEGER DEFAULT NULL, lang VARCHAR(20) NULL, CONSTRAINT fk FOREIGN KEY (id) REFERENCES x (id));
+INSERT INTO entry (id, title, reading_time, lang) SELECT id, title, reading_time, lang FROM __temp__entry;
+DROP TABLE __temp__entry;`;
+    expect(scan([live, ['migrations/V2__fk.sql', keep, true]])).toEqual([]);
+    const tighten = keep.replace('reading_time INTEGER DEFAULT NULL, lang VARCHAR(20) NULL, CONSTRAINT', 'reading_time INTEGER NOT NULL, lang VARCHAR(5) NULL, CONSTRAINT');
+    expect(short(scan([live, ['migrations/V2__t.sql', tighten, true]]))).toEqual(['V2__t.sql:3 not-null', 'V2__t.sql:3 narrow-column']);
+    const renamed = `CREATE TABLE entry_new (id INTEGER PRIMARY KEY, title TEXT NULL, reading_time INTEGER DEFAULT NULL);
+INSERT INTO entry_new SELECT id, title, reading_time FROM entry;
+DROP TABLE entry;
+ALTER TABLE entry_new RENAME TO entry;`;
+    expect(short(scan([live, ['migrations/V2__r.sql', renamed, true]]))).toEqual(['V2__r.sql:4 drop-column']);
+    // dropped and re-created without copying the rows: the data is gone
+    expect(short(scan([live, ['migrations/V2__d.sql', 'DROP TABLE entry;\nCREATE TABLE entry (id INTEGER PRIMARY KEY);', true]]))).toEqual(['V2__d.sql:1 drop-table']);
+  });
+
+  test('NOT NULL followed by a default for the same column in the same migration', () => {
+    const f = scan([
+      ['sql/pgsql/migrations/127.sql', 'CREATE TABLE ttrss_feeds (id SERIAL PRIMARY KEY);', false],
+      ['sql/pgsql/migrations/128.sql', "begin;\nalter table ttrss_feeds add column feed_language varchar(100);\nupdate ttrss_feeds set feed_language = '';\nalter table ttrss_feeds alter column feed_language set not null;\nalter table ttrss_feeds alter column feed_language set default '';\ncommit;", true],
+      ['sql/pgsql/migrations/136.sql', 'alter table ttrss_feeds add column created timestamp;\nupdate ttrss_feeds set created = NOW();\nalter table ttrss_feeds alter column created set not null;', true],
+    ]);
+    expect(short(f)).toEqual(['136.sql:3 not-null']);
   });
 });
