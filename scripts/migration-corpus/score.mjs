@@ -2,7 +2,7 @@
 /**
  * Scores the migration guard against the hand-labelled corpus (labels.tsv).
  *
- *   node scripts/migration-corpus/score.mjs [corpus-dir] [--misses] [--json]
+ *   node scripts/migration-corpus/score.mjs [corpus-dir] [--labels labels-heldout.tsv] [--misses] [--json]
  *
  * corpus-dir (default $MIGRATION_CORPUS or ../i16-corpus next to the work tree) holds the
  * migration folders of the repositories in sources.tsv at the commits named there, laid out as
@@ -23,7 +23,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 const args = process.argv.slice(2);
-const corpus = args.find((a) => !a.startsWith('--')) ?? process.env.MIGRATION_CORPUS ?? join(root, '../i16-corpus');
+const labelsAt = args.indexOf('--labels');
+const labelsFile = labelsAt >= 0 ? args[labelsAt + 1] : 'labels.tsv';
+const corpus = args.find((a, i) => !a.startsWith('--') && i !== labelsAt + 1) ?? process.env.MIGRATION_CORPUS ?? join(root, '../i16-corpus');
 const showMisses = args.includes('--misses');
 
 async function loadScanner() {
@@ -37,7 +39,7 @@ async function loadScanner() {
 
 function readLabels() {
   const rows = [];
-  for (const line of readFileSync(join(here, 'labels.tsv'), 'utf8').split('\n')) {
+  for (const line of readFileSync(join(here, labelsFile), 'utf8').split('\n')) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     const [id, framework, label, reason] = line.split('\t');
     rows.push({ id, framework, label, reason });
@@ -68,12 +70,16 @@ const folders = new Map();
 const results = [];
 for (const row of labels) {
   const abs = join(corpus, row.id);
-  const folder = dirname(abs);
+  // the migration sequence: the file's folder, or for per-driver SQL the whole driver folder
+  // (ezpublish keeps one folder per version under update/database/mysql/; its unstable/ interim
+  // snapshots repeat the stable files and are left out)
+  const driver = /^(.*?\/(?:mysql|postgres|postgresql|pgsql|sqlite)\/)/.exec(row.id)?.[1];
+  const folder = driver && row.id.endsWith('.sql') ? join(corpus, driver) : dirname(abs);
   const ext = row.id.endsWith('.sql') ? '.sql' : '.php';
   let ordered = folders.get(folder);
   if (!ordered) {
     // the migration folder: Laravel/Doctrine folders as a whole, SQL per driver folder
-    const rels = filesIn(folder, ext).map((p) => relative(corpus, p));
+    const rels = filesIn(folder, ext).map((p) => relative(corpus, p)).filter((p) => !p.includes('/unstable/'));
     folders.set(folder, (ordered = sortMigrationPaths(rels)));
   }
   const upTo = ordered.slice(0, ordered.indexOf(row.id) + 1);

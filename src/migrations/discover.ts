@@ -200,7 +200,9 @@ export function migrationClass(text: string): ClassInfo {
   if (ext[1]) return { not: `abstract base class (extends ${short})` };
   if (DOCTRINE_BASES.test(fq)) return { kind: 'doctrine', base: short };
   if (LARAVEL_BASES.test(fq)) return { kind: 'laravel', base: short };
-  if (/Migration$/i.test(short) && /function\s+(?:up|safeUp|change)\s*\(/i.test(code)) return { kind: 'project', base: short };
+  const hasUp = /function\s+(?:(?:pre|post|safe)?up|change)\s*\(/i.test(code);
+  if (/Migration$/i.test(short) && hasUp) return { kind: 'project', base: short };
+  if (/Migration$/i.test(short)) return { not: `extends ${short} but has no up() method` };
   return { not: `extends ${short}, not a migration base class` };
 }
 
@@ -310,6 +312,7 @@ class Discoverer {
   }
 
   byDriverFolders(): void {
+    const candidates: { p: string; root: string; how: string }[] = [];
     for (const p of this.paths) {
       if (!/\.sql$/i.test(p) || this.found.has(p)) continue;
       const segs = dirOf(p).split('/');
@@ -327,15 +330,32 @@ class Discoverer {
         continue;
       }
       const how = driverAt >= 0 ? `SQL migrations for ${segs[driverAt]}` : 'SQL migrations folder';
-      this.add(p, how, driverSequence(p));
+      candidates.push({ p, root: inMigrationDir ? '' : segs.slice(0, driverAt + 1).join('/'), how });
+    }
+    // a lone SQL file in a driver folder (next to the schema) is no sequence of migrations
+    const perRoot = new Map<string, number>();
+    for (const c of candidates) if (c.root) perRoot.set(c.root, (perRoot.get(c.root) ?? 0) + 1);
+    for (const c of candidates) {
+      if (c.root && perRoot.get(c.root)! < 2) this.skip(c.p, 'a single SQL file in a driver folder, not a sequence of migrations');
+      else this.add(c.p, c.how, driverSequence(c.p));
     }
   }
 
   result(): Discovery {
     const files = sortMigrationPaths([...this.found.keys()]);
     const byDir = new Map<string, { kinds: Set<string>; bases: Set<string>; hows: Set<string>; files: string[] }>();
+    // per-driver SQL kept in one folder per version (update/database/mysql/4.2/…): one group per driver
+    const seqDirs = new Map<string, Set<string>>();
     for (const f of files) {
-      const dir = dirOf(f);
+      const seq = this.found.get(f)!.seq;
+      if (!seq) continue;
+      let ds = seqDirs.get(seq);
+      if (!ds) seqDirs.set(seq, (ds = new Set()));
+      ds.add(dirOf(f));
+    }
+    for (const f of files) {
+      const seq = this.found.get(f)!.seq;
+      const dir = seq && seqDirs.get(seq)!.size > 1 ? `${seq}/**` : dirOf(f);
       let g = byDir.get(dir);
       if (!g) byDir.set(dir, (g = { kinds: new Set(), bases: new Set(), hows: new Set(), files: [] }));
       g.files.push(f);
@@ -368,7 +388,7 @@ export function driverSequence(p: string): string {
 
 /** Log lines: where migrations were found and which candidates were skipped (grouped per folder and reason). */
 export function describeDiscovery(d: Discovery, max = 8): string[] {
-  const lines = d.groups.map((g) => `migrations: ${g.files.length} in ${g.dir}/ (${g.how})`);
+  const lines = d.groups.map((g) => `migrations: ${g.files.length} in ${g.dir.endsWith('**') ? g.dir : `${g.dir}/`} (${g.how})`);
   const bySkip = new Map<string, string[]>();
   for (const s of d.skipped) {
     const key = `${dirOf(s.path)}\u0000${s.reason}`;

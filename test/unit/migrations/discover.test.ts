@@ -159,6 +159,31 @@ final class Version20230201000000 extends AbstractShopMigration
     expect(describeDiscovery(d)).toContain('migrations: 2 in SQL/mysql/ (SQL migrations for mysql)');
   });
 
+  test('per-driver SQL in one folder per version is one group per driver; a lone SQL file next to the schema is skipped', () => {
+    const d = discover({
+      'update/database/mysql/4.1/dbupdate-4.0.0-to-4.1.0.sql': 'ALTER TABLE a ADD b INT NULL;',
+      'update/database/mysql/4.2/dbupdate-4.1.0-to-4.2.0.sql': 'ALTER TABLE a DROP COLUMN b;',
+      'kernel/sql/postgresql/kernel_schema.sql': 'CREATE TABLE a (id INT);',
+      'kernel/sql/postgresql/setval.sql': "SELECT setval('s', 1);",
+    });
+    expect(d.files).toEqual(['update/database/mysql/4.1/dbupdate-4.0.0-to-4.1.0.sql', 'update/database/mysql/4.2/dbupdate-4.1.0-to-4.2.0.sql']);
+    expect(describeDiscovery(d)).toEqual([
+      'migrations: 2 in update/database/mysql/** (SQL migrations for mysql)',
+      'migrations: skipped kernel/sql/postgresql/kernel_schema.sql: a whole schema, seed or dump, not a migration',
+      'migrations: skipped kernel/sql/postgresql/setval.sql: a single SQL file in a driver folder, not a sequence of migrations',
+    ]);
+    expect(d.sequence.get('update/database/mysql/4.2/dbupdate-4.1.0-to-4.2.0.sql')).toBe('update/database/mysql');
+  });
+
+  test('a class in a migrations folder that extends a …Migration base without up() is skipped with why', () => {
+    const d = discover({
+      'app/DoctrineMigrations/Version20240101000000.php': '<?php\nfinal class Version20240101000000 extends AbstractAppMigration\n{\n    public function postUp(Schema $s): void {}\n}',
+      'app/DoctrineMigrations/Version20240201000000.php': '<?php\nfinal class Version20240201000000 extends AbstractAppMigration\n{\n    public function getDescription(): string { return ""; }\n}',
+    });
+    expect(d.files).toEqual(['app/DoctrineMigrations/Version20240101000000.php']);
+    expect(d.skipped).toEqual([{ path: 'app/DoctrineMigrations/Version20240201000000.php', reason: 'extends AbstractAppMigration but has no up() method' }]);
+  });
+
   test('per-driver sequences do not mix: a column added by mysql/ is not new for postgres/', () => {
     const files = [
       { path: 'SQL/mysql/1.sql', text: 'ALTER TABLE users ADD nick VARCHAR(10) NULL;' },
