@@ -121,6 +121,12 @@ if (args.includes('--json')) {
     console.log(`| ${name} | ${m.files} | ${m.destructive} | ${m.tp} | ${m.fn} | ${m.fp} | ${m.precision} | ${m.recall} | ${m.flaggedRecall} | ${m.cannotVouchOnSafe} |`);
   }
 }
+if (!args.includes('--json')) {
+  const kinds = ['destructive', 'cannot-vouch', 'safe'];
+  console.log('\n| label \\ predicted | destructive | cannot-vouch | safe |');
+  console.log('|---|---|---|---|');
+  for (const l of kinds) console.log(`| ${l} | ${kinds.map((p) => results.filter((r) => r.label === l && r.predicted === p).length).join(' | ')} |`);
+}
 if (showMisses) {
   const line = (r) => `${r.id}\n    label ${r.label} (${r.reason}); predicted ${r.predicted}${r.findings.length ? '' : ' (no findings)'}\n${r.findings.map((f) => `    ${f.line}: ${f.rule} [${f.verdict}] ${f.statement.slice(0, 110)}`).join('\n')}`;
   console.log('\nMissed (labelled destructive, not predicted destructive):');
