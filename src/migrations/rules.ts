@@ -196,12 +196,8 @@ function rebuilt(
   for (const c of after.keys()) if (before && !before.has(c)) schema.setColumn(table, c, after.get(c) ?? null, { inRelease: ctx.inRelease });
 }
 
-/** The findings of one operation; updates the schema model. */
-export function evaluate(op: Op, schema: SchemaModel, ctx: EvalContext): Hit[] {
-  const hits: Hit[] = [];
-  const hit = (rule: RuleId, message: string): void => {
-    hits.push({ rule, message });
-  };
+/** Operations on whole tables (and databases). */
+function tableOp(op: Op, schema: SchemaModel, ctx: EvalContext, hit: (rule: RuleId, message: string) => void): void {
   switch (op.kind) {
     case 'create-table':
       // CREATE TABLE IF NOT EXISTS of a table the live release has: a no-op, the table stays old
@@ -243,6 +239,24 @@ export function evaluate(op: Op, schema: SchemaModel, ctx: EvalContext): Hit[] {
         hit('rename-table', `renames table ${tbl(op.from)} to ${op.to ?? '(a new name)'}: the live release still uses the old name`);
       }
       schema.renameTable(op.from, op.to);
+      break;
+  }
+}
+
+/** The findings of one operation; updates the schema model. */
+export function evaluate(op: Op, schema: SchemaModel, ctx: EvalContext): Hit[] {
+  const hits: Hit[] = [];
+  const hit = (rule: RuleId, message: string): void => {
+    hits.push({ rule, message });
+  };
+  switch (op.kind) {
+    case 'create-table':
+    case 'copy-into':
+    case 'drop-table':
+    case 'drop-database':
+    case 'truncate':
+    case 'rename-table':
+      tableOp(op, schema, ctx, hit);
       break;
     case 'add-column': {
       // ADD COLUMN IF NOT EXISTS, or one guarded by hasColumn(), of a column the live release has: a no-op
