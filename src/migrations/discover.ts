@@ -391,7 +391,10 @@ export function describeDiscovery(d: Discovery, max = 8): string[] {
   const lines = d.groups.map((g) => `migrations: ${g.files.length} in ${g.dir.endsWith('**') ? g.dir : `${g.dir}/`} (${g.how})`);
   const bySkip = new Map<string, string[]>();
   for (const s of d.skipped) {
-    const key = `${dirOf(s.path)}\u0000${s.reason}`;
+    // third-party and test code: one line per top folder (vendor/, tests/), not one per package
+    const top = /^(?:.*?\/)?(vendor|node_modules|tests?|Tests|spec|fixtures?)\//.exec(s.path);
+    const where = top && EXCLUDED.some((e) => e.reason === s.reason) ? s.path.slice(0, top.index + top[0].length - 1) : dirOf(s.path);
+    const key = `${where}\u0000${s.reason}`;
     let l = bySkip.get(key);
     if (!l) bySkip.set(key, (l = []));
     l.push(s.path);

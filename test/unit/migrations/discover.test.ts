@@ -192,6 +192,17 @@ final class Version20230201000000 extends AbstractShopMigration
     expect(scanMigrations(files).map((f) => `${f.path} ${f.rule}`)).toEqual(['SQL/postgres/2.sql drop-column']);
   });
 
+  test('migrations of third-party packages are skipped in one line per vendor/ folder', () => {
+    const files: Record<string, string> = { 'database/migrations/2024_01_01_000000_a.php': laravel() };
+    for (const pkg of ['laravel/sanctum', 'spatie/laravel-permission', 'laravel/telescope']) {
+      files[`vendor/${pkg}/database/migrations/2019_01_01_000000_x.php`] = laravel();
+    }
+    expect(describeDiscovery(discover(files))).toEqual([
+      'migrations: 1 in database/migrations/ (Laravel migration classes (extend Migration); default folder)',
+      'migrations: skipped 3 files in vendor/: third-party package (vendor/)',
+    ]);
+  });
+
   test('configured migrations-path globs: only those, nothing guessed', () => {
     const d = discover(
       { 'db/changes/001.sql': 'DROP TABLE x;', 'database/migrations/2024_01_01_000000_x.php': laravel() },
