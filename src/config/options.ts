@@ -89,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'migrations-path',
     description:
-      'Globs of migration files, one per line (default: Laravel database/migrations, Doctrine migrations/ and src/Migrations, and plain SQL folders).',
+      'Globs of migration files, one per line; replaces discovery (default: the default folders, the folders doctrine_migrations.yaml or composer.json name, Doctrine/Laravel migration classes anywhere, per-driver SQL folders).',
     commands: ['deploy', 'rollback'],
   },
   {

@@ -34,8 +34,7 @@ import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.
 import { Phases } from './phases.js';
 import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
-import { guardMigrations, type GuardResult } from './migration-guard.js';
-import { findMigrationFiles } from '../migrations/index.js';
+import { guardMigrations, releaseMigrations, type GuardResult } from './migration-guard.js';
 import type { DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
 
 interface HostState extends ActiveHost {
@@ -198,7 +197,7 @@ async function connectHosts(ctx: DeployContext): Promise<void> {
 async function preflightHosts(ctx: DeployContext): Promise<void> {
   const { settings, reporter } = ctx;
   // The live manifest is needed only to find the migrations this release adds.
-  const hasMigrations = findMigrationFiles(entries(ctx), settings.migrationsPath).length > 0;
+  const hasMigrations = releaseMigrations(settings, entries(ctx)).files.length > 0;
   const facts = await mapLimit(
     ctx.hosts.map((h) => h.session),
     settings.maxParallel,

@@ -2,6 +2,7 @@
  * Column definitions from the Laravel schema builder (`$table->string('name', 100)->nullable()`)
  * and Doctrine's schema API (`$table->addColumn('name', 'string', ['length' => 100])`).
  */
+import type { PartialDef } from './rules.js';
 import { typeDef, type ColumnDef } from './schema.js';
 
 /** A call argument as far as it is a literal. */
@@ -259,4 +260,90 @@ export function doctrineColumn(type: string | undefined, optionsRaw: string, cha
   def.hasDefault = opt('default') !== undefined || /->\s*setDefault\s*\(/i.test(chainRaw);
   def.auto = opt('autoincrement') === 'true' || /->\s*setAutoincrement\s*\(\s*true\s*\)/i.test(chainRaw);
   return def;
+}
+
+/** `Type::getType('smallint')`, `Type::getType(Types::SMALLINT)`, `Types::DATETIME_MUTABLE`, `'string'` → a DBAL type name. */
+function dbalTypeName(raw: string): string | undefined {
+  const lit = /^['"]([\w]+)['"]$/.exec(raw.trim())?.[1];
+  if (lit) return lit.toLowerCase();
+  const konst = /Types?::([A-Z_]+)/.exec(raw)?.[1];
+  if (konst && konst !== 'getType') return konst.toLowerCase().replace(/_mutable$/, '');
+  const inner = /getType\s*\(\s*['"](\w+)['"]/.exec(raw)?.[1];
+  if (inner) return inner.toLowerCase();
+  const cls = /new\s+\\?(?:[\w\\]*\\)?(\w+)Type\b/.exec(raw)?.[1];
+  return cls?.toLowerCase();
+}
+
+function typeOnly(name: string, length?: number): ColumnDef {
+  const d = doctrineColumn(name, length !== undefined ? `'length' => ${length}` : '', '');
+  return d;
+}
+
+/** What Doctrine Column setters (`setLength(64)`, `setNotnull(true)`, `setType(…)`, …) change, or undefined when nothing that matters. */
+export function partialFromSetters(calls: readonly { name: string; args: ArgVal[] }[]): PartialDef | undefined {
+  const set: PartialDef = {};
+  let any = false;
+  for (const c of calls) {
+    const a = c.args[0];
+    switch (c.name.toLowerCase()) {
+      case 'setlength':
+        if (a?.num !== undefined) set.size = a.num;
+        else set.size = NaN;
+        any = true;
+        break;
+      case 'setnotnull':
+        set.nullable = a?.bool === false;
+        any = true;
+        break;
+      case 'setdefault':
+        set.hasDefault = a !== undefined && !/^null$/i.test(a.raw);
+        any = true;
+        break;
+      case 'setprecision':
+        set.precision = a?.num ?? NaN;
+        any = true;
+        break;
+      case 'setscale':
+        set.scale = a?.num ?? NaN;
+        any = true;
+        break;
+      case 'setunsigned':
+        set.unsigned = a?.bool === true;
+        any = true;
+        break;
+      case 'settype': {
+        const n = a ? dbalTypeName(a.raw) : undefined;
+        set.type = typeOnly(n ?? 'unknown');
+        any = true;
+        break;
+      }
+      case 'setoptions': {
+        const o = a ? partialFromOptions(a.raw) : undefined;
+        if (o) {
+          Object.assign(set, o);
+          any = true;
+        }
+        break;
+      }
+    }
+  }
+  if (set.type && set.size !== undefined && !Number.isNaN(set.size)) set.type = typeOnly(set.type.base === 'varchar' ? 'string' : set.type.base, set.size);
+  return any ? set : undefined;
+}
+
+/** What a Doctrine options array (`['length' => 64, 'notnull' => true, 'type' => Type::getType('text')]`) changes. */
+export function partialFromOptions(raw: string): PartialDef | undefined {
+  const opt = (key: string): string | undefined => new RegExp(`['"]${key}['"]\\s*=>\\s*([^,\\]\\)]+(?:\\([^()]*\\))?)`, 'i').exec(raw)?.[1]?.trim();
+  const calls: { name: string; args: ArgVal[] }[] = [];
+  const arg = (v: string): ArgVal => ({
+    strings: [],
+    raw: v,
+    ...(/^-?\d+$/.test(v) ? { num: Number(v) } : {}),
+    ...(/^(?:true|false)$/i.test(v) ? { bool: v.toLowerCase() === 'true' } : {}),
+  });
+  for (const [key, setter] of [['type', 'setType'], ['length', 'setLength'], ['notnull', 'setNotnull'], ['default', 'setDefault'], ['precision', 'setPrecision'], ['scale', 'setScale'], ['unsigned', 'setUnsigned']] as const) {
+    const v = opt(key);
+    if (v !== undefined) calls.push({ name: setter, args: [arg(v)] });
+  }
+  return calls.length > 0 ? partialFromSetters(calls) : undefined;
 }

@@ -10,16 +10,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeployError, InputError } from '../errors.js';
+import { driverSequence } from './discover.js';
 import { sortMigrationPaths } from './glob.js';
 import { applyMarkers, FILE_MARKER, FILE_MARKER_LINES, MARKER } from './markers.js';
-import { evaluate, type EvalContext } from './rules.js';
+import { evaluate, relaxes, tightens, type EvalContext, type Op } from './rules.js';
 import { scanPhpMigration, scanSqlMigration } from './scan-php.js';
 import { SchemaModel, type ColumnDef } from './schema.js';
 import { LineIndex, type Finding, type LocatedHit } from './types.js';
 
 export { DEFAULT_MIGRATION_GLOBS, findMigrationFiles, globToRegExp, matchesGlob, sortMigrationPaths } from './glob.js';
 export { FILE_MARKER, MARKER } from './markers.js';
-export { RULES, type RuleId } from './rules.js';
+export { describeDiscovery, discoverMigrations, driverSequence, migrationClass, type Discovery } from './discover.js';
+export { RULES, verdictOf, type RuleId, type Verdict } from './rules.js';
 export { SchemaModel } from './schema.js';
 export type { Finding } from './types.js';
 
@@ -31,6 +33,44 @@ export interface ScanOptions {
    * (it is part of the live release); it only teaches the schema model, and yields no findings.
    */
   inRelease?: boolean;
+}
+
+const NULLABILITY = new Set(['not-null', 'drop-default', 'add-column-not-null']);
+
+/**
+ * A later statement of the same migration gives the column a default or makes it nullable again
+ * (`SET NOT NULL` then `SET DEFAULT ''`): inserts that leave it out work once the migration is done.
+ */
+function laterRelaxed(later: readonly Op[], target: { table?: string; column?: string } | undefined): boolean {
+  if (!target || target.table === undefined || target.column === undefined) return false;
+  return later.some((op) => {
+    const r = relaxes(op);
+    return r !== undefined && r.table === target.table && r.column === target.column;
+  });
+}
+
+/**
+ * Marks the tables a migration drops only to rebuild them: re-created under the same name (or a
+ * new table renamed into place) later in the same migration, with rows copied in.
+ */
+function markRebuilds<T extends { op: Op }>(ops: readonly T[]): T[] {
+  return ops.map((o, i) => {
+    if (o.op.kind !== 'drop-table' || o.op.view) return o;
+    const later = ops.slice(i + 1).map((x) => x.op);
+    const all = ops.map((x) => x.op);
+    const copies = (t: string | undefined) => all.filter((x): x is Extract<Op, { kind: 'copy-into' }> => x.kind === 'copy-into' && x.table === t);
+    const rebuild: { table: string; copied?: string[] }[] = [];
+    for (const t of o.op.tables) {
+      if (t === undefined) continue;
+      const into = later.find((x) => (x.kind === 'create-table' && x.table === t) || (x.kind === 'rename-table' && x.to === t));
+      const target = into?.kind === 'rename-table' ? into.from : t;
+      const cs = into ? copies(target) : [];
+      if (cs.length === 0) continue;
+      const named = cs.every((c) => c.columns !== undefined) ? cs.flatMap((c) => c.columns!) : undefined;
+      rebuild.push({ table: t, ...(named ? { copied: named } : {}) });
+    }
+    return rebuild.length > 0 ? { ...o, op: { ...o.op, rebuild } } : o;
+  });
 }
 
 function isSql(path: string, text: string): boolean {
@@ -56,10 +96,14 @@ export function scanMigration(path: string, text: string, schema: SchemaModel = 
   }
   const ctx: EvalContext = { inRelease, downDef: (t, c) => downDefs.get(`${t}.${c}`) };
   const hits: LocatedHit[] = [];
-  for (const o of scan.ops) {
-    if (o.inDown) continue;
-    for (const h of evaluate(o.op, schema, ctx)) hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
-  }
+  const up = markRebuilds(scan.ops.filter((o) => !o.inDown));
+  up.forEach((o, i) => {
+    for (const h of evaluate(o.op, schema, ctx)) {
+      if (NULLABILITY.has(h.rule) && laterRelaxed(up.slice(i + 1).map((x) => x.op), tightens(o.op))) continue;
+      hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
+    }
+  });
+  schema.endRebuilds();
   if (!inRelease) return [];
   return applyMarkers(path, hits, scan.comments, scan.layers);
 }
@@ -70,18 +114,26 @@ export interface ScanManyOptions {
    * they only tell the schema model the current column definitions and which tables exist.
    */
   inRelease?: (path: string) => boolean;
+  /**
+   * The sequence a file belongs to (default: per-driver SQL folders such as `SQL/mysql/` are
+   * their own sequences, everything else is one): each sequence runs against its own schema model.
+   */
+  sequence?: (path: string) => string;
 }
 
 /**
  * The findings of several migrations, run in framework order (sortMigrationPaths) against one
- * schema model, so that a column change is judged against the definition earlier migrations gave
- * it, and tables/columns created by this release may be changed freely.
+ * schema model per sequence, so that a column change is judged against the definition earlier
+ * migrations gave it, and tables/columns created by this release may be changed freely.
  */
 export function scanMigrations(files: readonly { path: string; text: string }[], opts: ScanManyOptions = {}): Finding[] {
   const byPath = new Map(files.map((f) => [f.path, f.text]));
-  const schema = new SchemaModel();
+  const schemas = new Map<string, SchemaModel>();
   const findings: Finding[] = [];
   for (const path of sortMigrationPaths([...byPath.keys()])) {
+    const seq = (opts.sequence ?? driverSequence)(path);
+    let schema = schemas.get(seq);
+    if (!schema) schemas.set(seq, (schema = new SchemaModel()));
     findings.push(...scanMigration(path, byPath.get(path)!, schema, { inRelease: opts.inRelease?.(path) ?? true }));
   }
   return findings;
@@ -111,12 +163,16 @@ export function parseGuardMode(value: string | undefined, input = 'migration-gua
 }
 
 export interface GuardVerdict {
-  /** Some finding is not allowed and the mode is forbid. */
+  /** Some destructive finding is not allowed and the mode is forbid. */
   refused: boolean;
-  /** Ready to print, one message per line. */
+  /** Destructive findings and what to do, ready to print, one message per line. */
   lines: string[];
-  /** Findings not allowed by a marker. */
+  /** Findings php-deploy cannot vouch for (printed as warnings; they never refuse). */
+  unknownLines: string[];
+  /** Destructive findings not allowed by a marker. */
   blocking: number;
+  /** Cannot-vouch findings not allowed by a marker. */
+  unknown: number;
 }
 
 export const EXPAND_CONTRACT =
@@ -126,27 +182,42 @@ export const HOW_TO_ALLOW =
   `To allow one statement anyway, put a comment "${MARKER} <reason>" on its line or on the line right above it (// or # in PHP, -- in SQL); ` +
   `for a whole file, "${FILE_MARKER} <reason>" in its first ${FILE_MARKER_LINES} lines.`;
 
+export const CANNOT_VOUCH_NOTE =
+  `php-deploy cannot tell whether these are safe (the column's previous definition is unknown, or the SQL is built at run time), so they do not stop the deploy; ` +
+  `check them, and say you did with "${MARKER} <reason>" next to each.`;
+
+function findingLines(f: Finding): string[] {
+  return [`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ''}: ${f.statement}`, `    ${f.message}`];
+}
+
 /**
  * What to print and whether to stop. Each finding is `path:line: rule: statement` followed by an
- * indented line with why; allowed ones say so and do not refuse.
+ * indented line with why; allowed ones say so and do not refuse. Destructive findings refuse in
+ * forbid mode; the ones php-deploy cannot vouch for are listed separately and never refuse.
  */
 export function guardVerdict(findings: readonly Finding[], mode: GuardMode): GuardVerdict {
-  if (mode === 'off' || findings.length === 0) return { refused: false, lines: [], blocking: 0 };
-  const lines: string[] = [];
-  for (const f of findings) {
-    lines.push(`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ''}: ${f.statement}`);
-    lines.push(`    ${f.message}`);
+  const none: GuardVerdict = { refused: false, lines: [], unknownLines: [], blocking: 0, unknown: 0 };
+  if (mode === 'off' || findings.length === 0) return none;
+  const destructive = findings.filter((f) => f.verdict !== 'cannot-vouch');
+  const unsure = findings.filter((f) => f.verdict === 'cannot-vouch');
+  const lines = destructive.flatMap(findingLines);
+  const unknown = unsure.filter((f) => !f.allowed).length;
+  const unknownLines: string[] = [];
+  if (unsure.length > 0) {
+    unknownLines.push(`cannot vouch for ${unsure.length} migration statement${unsure.length > 1 ? 's' : ''}${unknown < unsure.length ? ` (${unsure.length - unknown} checked and marked)` : ''}:`);
+    unknownLines.push(...unsure.flatMap(findingLines));
+    if (unknown > 0) unknownLines.push(CANNOT_VOUCH_NOTE);
   }
-  const blocking = findings.filter((f) => !f.allowed).length;
-  if (blocking === 0) return { refused: false, lines, blocking };
+  const blocking = destructive.filter((f) => !f.allowed).length;
+  if (blocking === 0) return { ...none, lines, unknownLines, unknown };
   const what = `${blocking} migration statement${blocking > 1 ? 's' : ''} would break the live release and a rollback to it`;
   if (mode === 'warn') {
     lines.push(`${what}; deploying anyway (migration guard: warn).`);
-    return { refused: false, lines, blocking };
+    return { refused: false, lines, unknownLines, blocking, unknown };
   }
   lines.push(`${what}. ${EXPAND_CONTRACT}`);
   lines.push(HOW_TO_ALLOW);
-  return { refused: true, lines, blocking };
+  return { refused: true, lines, unknownLines, blocking, unknown };
 }
 
 /** The error to stop a deploy with when the verdict refuses (its lines go to the log first). */

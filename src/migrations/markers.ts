@@ -7,6 +7,7 @@
  *
  * The reason is required: a marker without one allows nothing and is a finding of its own.
  */
+import { verdictOf } from './rules.js';
 import type { Finding, LayerLines, LocatedHit, MarkerComment } from './types.js';
 
 export const MARKER = 'php-deploy: allow-destructive';
@@ -84,6 +85,7 @@ export function applyMarkers(
       line: h.line,
       statement: h.statement,
       rule: h.rule,
+      verdict: verdictOf(h.rule),
       message: h.message,
       ...(reason !== undefined ? { allowed: { reason } } : {}),
     });
@@ -95,6 +97,7 @@ export function applyMarkers(
         line: m.line,
         statement: m.text.slice(0, 160),
         rule: 'marker-without-reason',
+        verdict: 'destructive',
         message: `"${m.file ? FILE_MARKER : MARKER}" needs a reason after it (e.g. "${m.file ? FILE_MARKER : MARKER} users.legacy_flag is unused since 2.3"); without one it allows nothing`,
       });
     } else if (m.file && m.line > FILE_MARKER_LINES) {
@@ -103,6 +106,7 @@ export function applyMarkers(
         line: m.line,
         statement: m.text.slice(0, 160),
         rule: 'misplaced-marker',
+        verdict: 'destructive',
         message: `"${FILE_MARKER}" counts only in the first ${FILE_MARKER_LINES} lines of the file; move it up, or use "${MARKER} <reason>" at the statement`,
       });
     }

@@ -8,7 +8,7 @@
  * Code inside down() (and Doctrine's preDown/postDown, Yii's safeDown) is not judged: it only
  * tells the previous definition of columns that up() changes.
  */
-import { doctrineColumn, laravelColumns, LARAVEL_COLUMN_METHODS, type ArgVal } from './frameworks.js';
+import { doctrineColumn, laravelColumns, LARAVEL_COLUMN_METHODS, partialFromOptions, partialFromSetters, type ArgVal } from './frameworks.js';
 import { lexPhp, type PhpLex, type PhpString } from './php-lex.js';
 import type { Op } from './rules.js';
 import { normName } from './schema.js';
@@ -46,8 +46,8 @@ const DOWN_METHODS = /^(?:down|predown|postdown|safedown)$/i;
 const SQL_CALL = /(?:->|::)\s*(addSql|executeStatement|executeUpdate|executeQuery|exec|statement|unprepared|affectingStatement|delete|update|insert|select|execute|query)\s*\(/gi;
 const SQL_START =
   /^(?:ALTER\s+(?:ONLINE\s+|OFFLINE\s+|IGNORE\s+)?TABLE|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|VIEW|MATERIALIZED\s+VIEW)|TRUNCATE|RENAME\s+TABLE|DELETE\s+FROM|UPDATE\s+\S+\s+SET|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\s/;
-const OPERAND =
-  /\$[A-Za-z_]\w*(?:\s*(?:->|::)\s*\$?[A-Za-z_]\w*(?:\s*\(\s*\))?|\[[^\]\n]*\])*|[A-Za-z_\\][\w\\]*\s*::\s*\$?[A-Za-z_]\w*(?:\s*\(\s*\))?|[A-Za-z_]\w*\s*\(\s*\)/y;
+/** Calls whose argument is SQL to run: when it is built at run time, php-deploy cannot vouch for it. */
+const DYNAMIC_CALL = /^(?:addSql|executeStatement|executeUpdate|exec|statement|unprepared)$/i;
 
 function addRange(set: Set<number>, from: number, to: number): void {
   for (let l = from; l <= to; l++) set.add(l);
@@ -354,8 +354,123 @@ class PhpScanner {
   }
 
   private placeholder(code: string, at: number): { text: string; map: number[] } {
-    const t = `{${code.replace(/\s+/g, '')}}`;
+    const t = `{${code.replace(/[\s{}'";`]+/g, '')}}`;
     return { text: t, map: Array.from({ length: t.length }, () => at) };
+  }
+
+  /** Splits [from, to) at the concatenation dots outside parentheses, brackets and braces. */
+  private concatParts(from: number, to: number): [number, number][] {
+    const m = this.m;
+    const parts: [number, number][] = [];
+    let depth = 0;
+    let start = from;
+    for (let i = from; i < to; i++) {
+      const c = m[i]!;
+      if (OPENERS.includes(c)) depth++;
+      else if (CLOSERS.includes(c)) depth--;
+      else if (c === '.' && depth === 0 && m[i + 1] !== '.' && m[i - 1] !== '.' && m[i + 1] !== '=' && !(/\d/.test(m[i - 1] ?? '') && /\d/.test(m[i + 1] ?? ''))) {
+        parts.push([start, i]);
+        start = i + 1;
+      }
+    }
+    parts.push([start, to]);
+    return parts;
+  }
+
+  /** End (exclusive) of the expression that starts at `from`: the next `;`, `,`, `=>`, `?` or unmatched closer outside brackets. */
+  private exprEnd(from: number): number {
+    const m = this.m;
+    let depth = 0;
+    for (let i = from; i < m.length; i++) {
+      const c = m[i]!;
+      if (OPENERS.includes(c)) depth++;
+      else if (CLOSERS.includes(c)) {
+        if (depth === 0) return i;
+        depth--;
+      } else if (depth === 0 && (c === ';' || c === ',' || c === '?' || (c === '=' && m[i + 1] === '>'))) return i;
+    }
+    return m.length;
+  }
+
+  /**
+   * The SQL of an expression: string literals as text, every other operand (a variable, a call
+   * with any arguments, a constant) as one `{…}` placeholder; `sprintf('…', …)` is read as its
+   * format. Undefined when the expression has no string literal at all (SQL built at run time).
+   */
+  private sqlPieces(from: number, to: number, used: PhpString[]): { text: string; map: number[] }[] | undefined {
+    const pieces: { text: string; map: number[] }[] = [];
+    let literal = false;
+    for (const [a0, b0] of this.concatParts(from, to)) {
+      const a = this.nextNonWs(a0);
+      const b = this.prevNonWs(b0 - 1) + 1;
+      if (a >= b) continue;
+      const only = this.stringAt.get(a);
+      if (only && only.end === b) {
+        pieces.push({ text: only.value, map: only.map });
+        used.push(only);
+        literal = true;
+        continue;
+      }
+      const fmt = /^\\?v?sprintf\s*\(/i.exec(this.m.slice(a, b));
+      if (fmt && this.matchClose(a + fmt[0].length - 1) === b - 1) {
+        const first = this.argRanges(a + fmt[0].length - 1, b - 1)[0];
+        const inner = first ? this.sqlPieces(first[0], first[1], used) : undefined;
+        if (inner) {
+          pieces.push(...inner);
+          literal = true;
+          continue;
+        }
+      }
+      pieces.push(this.placeholder(this.lex.decommented.slice(a, b).slice(0, 60), a));
+    }
+    return literal ? pieces : undefined;
+  }
+
+  /** Expressions assigned to `$name` in this file (`$name = …;`, `$name .= …;`, `$name[] = …;`), or undefined. */
+  private assignments(name: string): [number, number][] | undefined {
+    const re = new RegExp(`\\$${name}\\s*(?:\\[\\s*\\])?\\s*\\.?=(?![=>])`, 'g');
+    const out: [number, number][] = [];
+    let mt: RegExpExecArray | null;
+    while ((mt = re.exec(this.m))) {
+      const from = mt.index + mt[0].length;
+      out.push([from, this.exprEnd(from)]);
+    }
+    return out.length > 0 ? out : undefined;
+  }
+
+  /**
+   * The SQL a variable holds, when the file shows it: assigned string expressions, arrays of them,
+   * or the value variable of a `foreach` over such an array. Undefined when it cannot be read.
+   */
+  private sqlOfVariable(name: string, used: PhpString[], depth = 0): { text: string; map: number[] }[][] | undefined {
+    if (depth > 2) return undefined;
+    const out: { text: string; map: number[] }[][] = [];
+    const each = new RegExp(`\\bforeach\\s*\\(([^;{}]*?)\\s+as\\s+(?:\\$\\w+\\s*=>\\s*)?\\$${name}\\s*\\)`).exec(this.m);
+    let ranges: [number, number][] | undefined;
+    if (each) {
+      const from = each.index + each[0].indexOf('(') + 1;
+      const src = this.m.slice(from, from + each[1]!.length).trim();
+      const v = /^\$([A-Za-z_]\w*)$/.exec(src)?.[1];
+      if (v) return this.sqlOfVariable(v, used, depth + 1);
+      ranges = [[from, from + each[1]!.length]];
+    } else ranges = this.assignments(name);
+    if (!ranges) return undefined;
+    for (const [from, to] of ranges) {
+      const a = this.nextNonWs(from);
+      if (this.m[a] === '[' || /^array\s*\(/i.test(this.m.slice(a, a + 7))) {
+        const open = this.m[a] === '[' ? a : this.m.indexOf('(', a);
+        for (const r of this.argRanges(open, this.matchClose(open))) {
+          const arrow = this.m.slice(r[0], r[1]).indexOf('=>');
+          const p = this.sqlPieces(arrow >= 0 ? r[0] + arrow + 2 : r[0], r[1], used);
+          if (p) out.push(p);
+        }
+        continue;
+      }
+      const p = this.sqlPieces(from, to, used);
+      if (!p) return undefined;
+      out.push(p);
+    }
+    return out;
   }
 
   /** SQL passed to addSql, DB::statement, DB::unprepared, executeStatement, … */
@@ -367,53 +482,44 @@ class PhpScanner {
       const close = this.matchClose(open);
       const first = this.argRanges(open, close)[0];
       if (!first) continue;
-      const strs = this.stringsIn(first[0], first[1]);
-      if (strs.length === 0) continue;
-      const pieces: { text: string; map: number[] }[] = [];
-      let prev: PhpString | undefined;
-      for (const s of strs) {
-        if (prev) {
-          const gap = this.m.slice(prev.end, s.start);
-          if (/,/.test(gap)) break; // the next argument of an inner call (sprintf('…', 'x'))
-          const code = gap.trim().replace(/^\.+|\.+$/g, '').trim();
-          if (code !== '') pieces.push(this.placeholder(code, prev.end + gap.indexOf(code)));
-        }
-        pieces.push({ text: s.value, map: s.map });
-        this.consumed.add(s);
-        prev = s;
+      const callAt = mt.index + mt[0].indexOf(mt[1]!);
+      const used: PhpString[] = [];
+      const pieces = this.sqlPieces(first[0], first[1], used);
+      if (pieces) {
+        for (const u of used) this.consumed.add(u);
+        this.sqlFrom(pieces, callAt);
+        continue;
       }
-      this.sqlFrom(pieces, mt.index + mt[0].indexOf(mt[1]!));
+      if (!DYNAMIC_CALL.test(mt[1]!) || (mt[0].startsWith('::') && !/\bDB\s*$/.test(this.m.slice(Math.max(0, mt.index - 20), mt.index)))) continue;
+      const arg = this.m.slice(first[0], first[1]).trim();
+      const v = /^\$([A-Za-z_]\w*)$/.exec(arg)?.[1];
+      const known = v && v !== 'this' ? this.sqlOfVariable(v, used) : undefined;
+      if (known) {
+        for (const p of known) if (!p.some((x) => this.sqlSeen.has(x.map[0]!))) {
+          p.forEach((x) => this.sqlSeen.add(x.map[0]!));
+          this.sqlFrom(p, callAt);
+        }
+        for (const u of used) this.consumed.add(u);
+        continue;
+      }
+      this.push({ kind: 'dynamic-sql', call: `${mt[1]}(${oneLine(this.lex.decommented.slice(first[0], first[1]), 60)})` }, callAt);
     }
   }
+
+  /** Source offsets of SQL pieces already scanned through a variable (each is scanned once). */
+  private readonly sqlSeen = new Set<number>();
 
   /** Other string literals (and concatenations) that start like destructive SQL. */
   private sqlStrings(): void {
     for (const s of this.lex.strings) {
       if (this.consumed.has(s) || s.kind === 'shell') continue;
-      const pieces: { text: string; map: number[] }[] = [{ text: s.value, map: s.map }];
-      const chain = [s];
-      let pos = s.end;
-      for (;;) {
-        const j = this.nextNonWs(pos);
-        if (this.m[j] !== '.' || this.m[j + 1] === '.' || this.m[j + 1] === '=' || /\d/.test(this.m[j + 1] ?? '')) break;
-        const k = this.nextNonWs(j + 1);
-        const next = this.stringAt.get(k);
-        if (next) {
-          pieces.push({ text: next.value, map: next.map });
-          chain.push(next);
-          pos = next.end;
-          continue;
-        }
-        OPERAND.lastIndex = k;
-        const op = OPERAND.exec(this.m);
-        if (!op) break;
-        pieces.push(this.placeholder(op[0], k));
-        pos = k + op[0].length;
-      }
+      const used: PhpString[] = [];
+      const pieces = this.sqlPieces(s.start, this.exprEnd(s.end), used);
+      if (!pieces) continue;
       const text = pieces.map((p) => p.text).join('');
       const sqlLabel = s.label !== undefined && /SQL|QUERY/i.test(s.label);
       if (!sqlLabel && !SQL_START.test(text.trimStart())) continue;
-      for (const c of chain) this.consumed.add(c);
+      for (const c of used) this.consumed.add(c);
       this.sqlFrom(pieces, s.start);
     }
   }
@@ -459,32 +565,49 @@ class PhpScanner {
     }
   }
 
-  /** The closure of Schema::create/table: the column operations on its Blueprint. */
-  private blueprint(open: number, close: number, table: string | undefined, create: boolean, at: number): void {
+  /**
+   * The closure passed to Schema::create/table — written in the call, or a variable assigned a
+   * closure earlier (`$add = fn (Blueprint $t) => $t->text('x'); Schema::table('a', $add);`):
+   * its Blueprint parameter and body.
+   */
+  private closureOf(open: number, close: number): { v: string; bodyStart: number; bodyEnd: number } | undefined {
     const fnRe = /\b(function|fn)\s*\(/g;
     fnRe.lastIndex = open + 1;
-    const f = fnRe.exec(this.m);
-    const columns: [string, NonNullable<ReturnType<typeof laravelColumns>[number]['def']> | null][] = [];
-    const createOp: Op = { kind: 'create-table', table, columns };
-    if (create) this.push(createOp, at);
-    if (!f || f.index >= close) return;
+    let f = fnRe.exec(this.m);
+    if (!f || f.index >= close) {
+      const arg = this.argRanges(open, close)[1];
+      const name = arg ? /^\$([A-Za-z_]\w*)$/.exec(this.m.slice(arg[0], arg[1]).trim())?.[1] : undefined;
+      if (!name) return undefined;
+      const assign = new RegExp(`\\$${name}\\s*=\\s*(?:static\\s+)?(function|fn)\\s*\\(`, 'g');
+      let last: RegExpExecArray | null = null;
+      for (let mt: RegExpExecArray | null; (mt = assign.exec(this.m)) && mt.index < open; ) last = mt;
+      if (!last) return undefined;
+      fnRe.lastIndex = last.index;
+      f = fnRe.exec(this.m);
+      if (!f) return undefined;
+    }
     const pOpen = f.index + f[0].length - 1;
     const pClose = this.matchClose(pOpen);
     const v = /\$([A-Za-z_]\w*)/.exec(this.m.slice(pOpen, pClose))?.[1];
-    if (!v) return;
-    let bodyStart: number;
-    let bodyEnd: number;
+    if (!v) return undefined;
     if (f[1] === 'function') {
       let i = pClose + 1;
-      while (i < close && this.m[i] !== '{') i++;
-      bodyStart = i + 1;
-      bodyEnd = this.matchClose(i);
-    } else {
-      const arrow = this.m.indexOf('=>', pClose);
-      if (arrow < 0 || arrow > close) return;
-      bodyStart = arrow + 2;
-      bodyEnd = close;
+      while (i < this.m.length && this.m[i] !== '{') i++;
+      return { v, bodyStart: i + 1, bodyEnd: this.matchClose(i) };
     }
+    const arrow = this.m.indexOf('=>', pClose);
+    if (arrow < 0) return undefined;
+    return { v, bodyStart: arrow + 2, bodyEnd: f.index > close || f.index < open ? this.exprEnd(arrow + 2) : close };
+  }
+
+  /** The closure of Schema::create/table: the column operations on its Blueprint. */
+  private blueprint(open: number, close: number, table: string | undefined, create: boolean, at: number): void {
+    const closure = this.closureOf(open, close);
+    const columns: [string, NonNullable<ReturnType<typeof laravelColumns>[number]['def']> | null][] = [];
+    const createOp: Op = { kind: 'create-table', table, columns };
+    if (create) this.push(createOp, at);
+    if (!closure) return;
+    const { v, bodyStart, bodyEnd } = closure;
     this.handled.push([bodyStart, bodyEnd]);
     const varRe = new RegExp(`\\$${v}\\b(?=\\s*\\??->)`, 'g');
     varRe.lastIndex = bodyStart;
@@ -569,6 +692,7 @@ class PhpScanner {
         const n = c.name.toLowerCase();
         if (/^(?:or)?where|^find|^wherekey/.test(n)) filtered = true;
         if (n === 'truncate') this.push({ kind: 'truncate', tables: [table] }, c.nameAt);
+        else if (n === 'insertusing') this.push({ kind: 'copy-into', table }, c.nameAt);
         else if (n === 'delete' && !filtered && this.argRanges(c.open, c.close).length === 0) this.push({ kind: 'delete-all', table }, c.nameAt);
         else if ((n === 'update' || n === 'increment' || n === 'decrement') && !filtered) {
           const [first] = this.argRanges(c.open, c.close);
@@ -586,21 +710,58 @@ class PhpScanner {
 
   // ---- Doctrine schema API and the rest -------------------------------------------------------
 
-  /** The table a Doctrine `$table->…` call works on: `$schema->getTable('x')->…` or `$t = $schema->getTable('x')`. */
+  /** A table name argument: the literal, or the code that computes it as a `{…}` placeholder (e.g. `$this->getTable('x')`). */
+  private tableArg(open: number): string | undefined {
+    const close = this.matchClose(open);
+    const first = this.argRanges(open, close)[0];
+    if (!first) return undefined;
+    const v = this.argVal(first);
+    if (v.str !== undefined) return normName(v.str);
+    const code = this.lex.decommented.slice(first[0], first[1]).replace(/[\s{}'";`]+/g, '');
+    return code === '' ? undefined : `{${code}}`;
+  }
+
+  /** The table a Doctrine `$table->…` call works on: `$schema->getTable('x')->…` or `$t = $schema->getTable('x')` (computed names too). */
   private receiverTable(at: number): string | undefined {
     const start = this.stmtStart(at);
     const head = this.m.slice(start, at);
-    const direct = /->\s*(?:getTable|createTable)\s*\(\s*'/.exec(head);
-    if (direct) return normName(this.stringAt.get(start + direct.index + direct[0].length - 1)?.value);
+    const call = /->\s*(?:getTable|createTable)\s*\(/g;
+    let direct: RegExpExecArray | null = null;
+    for (let mt: RegExpExecArray | null; (mt = call.exec(head)); ) direct = mt;
+    if (direct) return this.tableArg(start + direct.index + direct[0].length - 1);
     const v = /^\$([A-Za-z_]\w*)\s*$/.exec(head)?.[1];
     if (!v) return undefined;
-    const assign = new RegExp(`\\$${v}\\s*=\\s*\\$[A-Za-z_]\\w*\\s*->\\s*(?:getTable|createTable)\\s*\\(\\s*'`, 'g');
-    let found: string | undefined;
+    const assign = new RegExp(`\\$${v}\\s*=\\s*\\$[A-Za-z_]\\w*\\s*->\\s*(?:getTable|createTable)\\s*\\(`, 'g');
+    let found: number | undefined;
     let mt: RegExpExecArray | null;
-    while ((mt = assign.exec(this.m)) && mt.index < at) {
-      found = this.stringAt.get(mt.index + mt[0].length - 1)?.value;
+    while ((mt = assign.exec(this.m)) && mt.index < at) found = mt.index + mt[0].length - 1;
+    return found === undefined ? undefined : this.tableArg(found);
+  }
+
+  /** The column a `->getColumn('x')` call names, and its table. */
+  private columnSetters(): void {
+    const re = /->\s*getColumn\s*\(/g;
+    let mt: RegExpExecArray | null;
+    while ((mt = re.exec(this.m))) {
+      const at = mt.index + mt[0].indexOf('getColumn');
+      if (this.isHandled(at)) continue;
+      const open = mt.index + mt[0].length - 1;
+      const close = this.matchClose(open);
+      const column = normName(this.args(open, close)[0]?.str);
+      const table = this.receiverTable(mt.index);
+      let calls = this.chain(close + 1);
+      if (calls.length === 0) {
+        // $c = $table->getColumn('x'); $c->setLength(64); …
+        const start = this.stmtStart(mt.index);
+        const v = /^\$([A-Za-z_]\w*)\s*=(?!=)/.exec(this.m.slice(start, mt.index))?.[1];
+        if (!v) continue;
+        const use = new RegExp(`\\$${v}\\b(?=\\s*->\\s*set)`, 'g');
+        use.lastIndex = close;
+        for (let u: RegExpExecArray | null; (u = use.exec(this.m)); ) calls = calls.concat(this.chain(u.index + u[0].length));
+      }
+      const set = partialFromSetters(calls.map((c) => ({ name: c.name, args: this.args(c.open, c.close) })));
+      if (set) this.push({ kind: 'alter-column', table, column, set }, calls[0]!.nameAt);
     }
-    return normName(found);
   }
 
   private generic(): void {
@@ -624,7 +785,7 @@ class PhpScanner {
       }
       switch (name) {
         case 'createtable':
-          this.push({ kind: 'create-table', table: a0, columns: [] }, at);
+          this.push({ kind: 'create-table', table: this.tableArg(open), columns: [] }, at);
           break;
         case 'droptable':
           this.push({ kind: 'drop-table', tables: [a0] }, at);
@@ -643,9 +804,12 @@ class PhpScanner {
           if (args.length === 0) this.push({ kind: 'modify-column', table: undefined, column: undefined, how: 'define' }, at);
           break;
         case 'changecolumn':
-        case 'modifycolumn':
-          this.push({ kind: 'modify-column', table: this.receiverTable(mt.index), column: a0, how: 'define' }, at);
+        case 'modifycolumn': {
+          const set = args[1] ? partialFromOptions(args[1].raw) : undefined;
+          if (set) this.push({ kind: 'alter-column', table: this.receiverTable(mt.index), column: a0, set }, at);
+          else this.push({ kind: 'modify-column', table: this.receiverTable(mt.index), column: a0, how: 'define' }, at);
           break;
+        }
         case 'addcolumn': {
           const end = this.stmtEnd(at);
           const def = doctrineColumn(args[1]?.str, args[2]?.raw ?? '', this.lex.decommented.slice(close, end));
@@ -665,6 +829,7 @@ class PhpScanner {
     this.laravelSchema();
     this.queryBuilder();
     this.generic();
+    this.columnSetters();
     const ops = this.ops.map((o, i) => ({ o, i })).sort((a, b) => a.o.at - b.o.at || a.i - b.i).map((x) => x.o);
     return { ops, comments: this.comments, layers: this.layers };
   }

@@ -177,6 +177,8 @@ function alterTable(t: readonly SqlToken[]): LocatedOp[] {
         const b = s[j + 1]?.up;
         if (a === 'DROP' && b === 'DEFAULT') add({ kind: 'modify-column', table, column, how: 'drop-default' }, s[j]!.s);
         else if (a === 'SET' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'set-not-null' }, s[j]!.s);
+        else if (a === 'SET' && b === 'DEFAULT' && s[j + 2]?.up !== 'NULL') add({ kind: 'modify-column', table, column, how: 'set-default' }, s[j]!.s);
+        else if (a === 'DROP' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'drop-not-null' }, s[j]!.s);
         else if (a === 'TYPE' || (a === 'SET' && b === 'DATA' && s[j + 2]?.up === 'TYPE')) {
           const def = parseSqlColumnDef(s.slice(a === 'TYPE' ? j + 1 : j + 3));
           add({ kind: 'modify-column', table, column, how: 'type', ...(def ? { def } : {}) });
@@ -209,6 +211,14 @@ function deleteStatement(t: readonly SqlToken[]): LocatedOp[] {
   return [{ op: { kind: 'delete-all', table }, at: t[0]!.s }];
 }
 
+/** A value that is the same for every row: literals (and values computed in PHP). */
+function isConstant(rhs: readonly SqlToken[]): boolean {
+  return (
+    rhs.length > 0 &&
+    rhs.every((x) => x.type === 'string' || x.type === 'number' || x.type === 'ph' || ['NULL', 'TRUE', 'FALSE'].includes(x.up) || (x.type === 'punct' && (x.text === '-' || x.text === '+')))
+  );
+}
+
 function updateStatement(t: readonly SqlToken[]): LocatedOp[] {
   const set = findTop(t, ['SET']);
   if (set < 0) return [];
@@ -219,13 +229,15 @@ function updateStatement(t: readonly SqlToken[]): LocatedOp[] {
   let end = findTop(t, ['FROM', 'ORDER', 'LIMIT', 'RETURNING'], set + 1);
   if (end < 0) end = t.length;
   const columns: string[] = [];
+  let constant = true;
   for (const a of splitTop(t.slice(set + 1, end))) {
     const eq = a.findIndex((x) => isPunct(x, '='));
     const lhs = a.slice(0, eq < 0 ? a.length : eq).filter(isName);
     const last = lhs.at(-1);
     if (last) columns.push(normName(last.text)!);
+    if (eq < 0 || !isConstant(a.slice(eq + 1))) constant = false;
   }
-  return [{ op: { kind: 'update-all', table, columns }, at: t[0]!.s }];
+  return [{ op: { kind: 'update-all', table, columns, ...(constant ? { constant } : {}) }, at: t[0]!.s }];
 }
 
 /** The operations of one statement. */
@@ -271,6 +283,17 @@ export function statementOps(stmt: SqlStatement): LocatedOp[] {
       return alterTable(t);
     case 'DELETE':
       return deleteStatement(t);
+    case 'INSERT':
+    case 'REPLACE': {
+      if (findTop(t, ['SELECT']) < 0) return [];
+      let k = 1;
+      while (['IGNORE', 'LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'OR', 'REPLACE', 'ABORT', 'FAIL', 'ROLLBACK'].includes(t[k]?.up ?? '')) k++;
+      if (t[k]?.up === 'INTO') k++;
+      const { name: table, next } = readName(t, k);
+      const list = parenthesized(t, next);
+      const columns = list ? splitTop(list.inner).map((p) => readName(p, 0).name).filter((c): c is string => c !== undefined) : undefined;
+      return [{ op: { kind: 'copy-into', table, ...(columns ? { columns } : {}) }, at }];
+    }
     case 'UPDATE':
       return updateStatement(t);
     case 'CREATE': {

@@ -172,6 +172,7 @@ export function narrowing(old: ColumnDef, nw: ColumnDef): string | undefined {
     }
   }
   // widening across families
+  if (old.family === 'date' && nw.family === 'datetime') return undefined; // a date is a datetime at midnight
   if (old.family === 'int' && nw.family === 'decimal') {
     return (nw.precision ?? 10) - (nw.scale ?? 0) >= intDigits(old.size ?? 4, !!old.unsigned) && !(nw.unsigned && !old.unsigned) ? undefined : what;
   }
@@ -327,7 +328,8 @@ export function parseSqlColumnDef(t: readonly SqlToken[]): ColumnDef | undefined
 /** Lower-cased, unquoted, without a schema/database qualifier. */
 export function normName(name: string | undefined): string | undefined {
   if (name === undefined || name === '') return undefined;
-  return /[{$%?]/.test(name) ? name : name.toLowerCase(); // placeholders keep their spelling
+  // placeholders keep their spelling; `getTable('x', true)` (quoted) names the same table as `getTable('x')`
+  return /[{$%?]/.test(name) ? name.replace(/,(?:true|false)\)/g, ')') : name.toLowerCase();
 }
 
 export class SchemaModel {
@@ -337,6 +339,71 @@ export class SchemaModel {
   private readonly newTables = new Set<string>();
   /** `table.column` added by a migration of this release. */
   private readonly newColumns = new Set<string>();
+  /** `table.column` the live release had and a migration of this release dropped → its definition. */
+  private readonly dropped = new Map<string, ColumnDef | null>();
+  /** Tables (and SET columns) overwritten without WHERE by constants: version stamps. */
+  private readonly stamps = new Map<string, number>();
+
+  /** Live tables dropped to be rebuilt in the same migration → their columns (undefined: unknown). */
+  private readonly rebuilds = new Map<string, { before?: Map<string, ColumnDef | null>; copied?: string[] }>();
+
+  /** `copied`: the columns the copy names (a new column outside it gets no value from old rows). */
+  beginRebuild(table: string, copied?: string[]): void {
+    const cols = this.tables.get(table);
+    this.rebuilds.set(table, { ...(cols ? { before: new Map(cols) } : {}), ...(copied ? { copied } : {}) });
+    this.dropTable(table);
+  }
+
+  isRebuilding(table: string | undefined): boolean {
+    return table !== undefined && this.rebuilds.has(table);
+  }
+
+  takeRebuild(table: string): { before?: Map<string, ColumnDef | null>; copied?: string[] } {
+    const r = this.rebuilds.get(table) ?? {};
+    this.rebuilds.delete(table);
+    return r;
+  }
+
+  /** A rebuild that never finished in its migration is a plain drop. */
+  endRebuilds(): void {
+    this.rebuilds.clear();
+  }
+
+  columnsOf(table: string | undefined): Map<string, ColumnDef | null> | undefined {
+    return table === undefined ? undefined : this.tables.get(table);
+  }
+
+  /** The table exists and was not created by this release. */
+  isLiveTable(table: string | undefined): boolean {
+    return table !== undefined && this.tables.has(table) && !this.newTables.has(table);
+  }
+
+  /** The column exists (a migration that ran before created it) and was not added by this release. */
+  isLiveColumn(table: string | undefined, column: string | undefined): boolean {
+    if (table === undefined || column === undefined) return false;
+    return this.isLiveTable(table) && this.tables.get(table)!.has(column) && !this.newColumns.has(`${table}.${column}`);
+  }
+
+  /** The definition (null: unknown) of a live column this release dropped, or undefined. */
+  droppedLive(table: string | undefined, column: string | undefined): ColumnDef | null | undefined {
+    return this.dropped.get(`${table}.${column}`);
+  }
+
+  noteStamp(table: string | undefined, columns: readonly string[]): void {
+    if (table === undefined) return;
+    const key = `${table}:${[...columns].sort().join(',')}`;
+    this.stamps.set(key, (this.stamps.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * Earlier migrations overwrote the same columns of this table with constants: twice, or once
+   * when the column says it is a version (`db_rev`, `schema_version`): a stamp, not data.
+   */
+  isStamp(table: string | undefined, columns: readonly string[]): boolean {
+    if (table === undefined) return false;
+    const n = this.stamps.get(`${table}:${[...columns].sort().join(',')}`) ?? 0;
+    return n >= 2 || (n >= 1 && columns.length > 0 && columns.every((c) => /version|(?:^|_)rev(?:ision)?(?:$|_)|schema|stamp/i.test(c)));
+  }
 
   isNewTable(table: string | undefined): boolean {
     return table !== undefined && this.newTables.has(table);
@@ -384,8 +451,9 @@ export class SchemaModel {
     else if (added) this.newColumns.delete(`${table}.${column}`);
   }
 
-  dropColumn(table: string | undefined, column: string | undefined): void {
+  dropColumn(table: string | undefined, column: string | undefined, by?: { inRelease: boolean }): void {
     if (table === undefined || column === undefined) return;
+    if (by?.inRelease && !this.isNewColumn(table, column)) this.dropped.set(`${table}.${column}`, this.column(table, column) ?? null);
     this.tables.get(table)?.delete(column);
     this.newColumns.delete(`${table}.${column}`);
   }

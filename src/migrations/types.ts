@@ -1,4 +1,4 @@
-import type { RuleId } from './rules.js';
+import type { RuleId, Verdict } from './rules.js';
 
 /** One statement of a migration that would break the live release (and a rollback to it). */
 export interface Finding {
@@ -9,7 +9,9 @@ export interface Finding {
   /** The offending statement: one line, trimmed, at most 160 characters. */
   statement: string;
   rule: RuleId;
-  /** Why it breaks the live release or a rollback. */
+  /** `destructive`: it breaks the live release; `cannot-vouch`: php-deploy cannot tell. */
+  verdict: Verdict;
+  /** Why it breaks the live release or a rollback (or why php-deploy cannot tell). */
   message: string;
   /** Present when a `php-deploy: allow-destructive <reason>` marker allows it. */
   allowed?: { reason: string };

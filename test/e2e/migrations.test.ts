@@ -5,7 +5,7 @@
  * changes nothing visible, and the backup command runs before migrations with retention.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { appCopy, cli, deploy, get, lastLine, newSite, readLog, served, serverState, setVersion, stack, stackArgs, type Site } from './helpers.js';
@@ -129,5 +129,37 @@ describe('migrations', () => {
       expect(existsSync(join(backups, `${r.id}.sql`)), name).toBe(true);
     }
     expect(readdirSync(backups)).toHaveLength(1);
+  });
+
+  /** The migrations the live release has after the tests above, plus a Doctrine bundle migration. */
+  const withBundle = (version: string, up: string) => (d: string) => {
+    migration('0002_add_note.sql', 'ALTER TABLE visits ADD COLUMN note VARCHAR(100) NULL;\n')(d);
+    migration('0003_drop_note.sql', '-- php-deploy: allow-destructive done\nALTER TABLE visits DROP COLUMN note;\n')(d);
+    for (const n of ['0005_a.sql', '0006_b.sql']) migration(n, `CREATE TABLE IF NOT EXISTS t_${n.slice(5, 6)} (id INT);\n`)(d);
+    const dir = join(d, 'src/Acme/Bundle/ShopBundle/Migrations');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, `Version${version}.php`),
+      `<?php\nnamespace Acme\\Bundle\\ShopBundle\\Migrations;\n\nuse Doctrine\\DBAL\\Schema\\Schema;\nuse Doctrine\\Migrations\\AbstractMigration;\n\nfinal class Version${version} extends AbstractMigration\n{\n    public function up(Schema $schema): void\n    {\n        ${up}\n    }\n}\n`,
+    );
+  };
+
+  test('a destructive migration in a Symfony bundle folder is found by its base class and refused', async () => {
+    const before = serverState(site.deployPath);
+    const r = await deploy(site, appCopy(withBundle('20240101000000', "$this->addSql('DROP TABLE visits');")));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('migrations: 1 in src/Acme/Bundle/ShopBundle/Migrations/ (Doctrine migration classes (extend AbstractMigration))');
+    expect(r.stderr).toMatch(/src\/Acme\/Bundle\/ShopBundle\/Migrations\/Version20240101000000\.php:11: drop-table: DROP TABLE visits$/m);
+    expect(serverState(site.deployPath)).toEqual(before);
+    expect(sql(site, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME='visits' AND TABLE_SCHEMA=DATABASE()")).toBe('1');
+  });
+
+  test('a migration php-deploy cannot vouch for is shown apart and does not stop the deploy (forbid)', async () => {
+    const r = await deploy(site, appCopy(withBundle('20240201000000', '$this->addSql($this->connection->getDatabasePlatform()->getTruncateTableSQL($schema->getTable(\'visits\')->getName()));')));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('cannot vouch for 1 migration statement:');
+    expect(r.stderr).toMatch(/Version20240201000000\.php:11: dynamic-sql:/);
+    expect(r.stderr).toMatch(/so they do not stop the deploy/);
+    expect(r.stderr).not.toMatch(/refused/);
   });
 });

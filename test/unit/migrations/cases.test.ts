@@ -480,14 +480,14 @@ UPDATE t SET slug = LOWER(name), name = 'x';`,
     ],
   },
   {
-    name: 'temporary tables are never used by the live release (SQLite table rebuilds)',
+    name: 'temporary tables are never used by the live release; a rebuild of a table no earlier migration shows cannot be vouched for',
     path: 'db/migrations/6.sql',
     src: `CREATE TEMPORARY TABLE __temp__user AS SELECT id, email FROM user;
 DROP TABLE user;
 CREATE TABLE user (id INTEGER NOT NULL, email VARCHAR(180) NOT NULL, PRIMARY KEY(id));
 INSERT INTO user (id, email) SELECT id, email FROM __temp__user;
 DROP TABLE __temp__user;`,
-    expect: [['drop-table', 'DROP TABLE user;']],
+    expect: [['modify-column', 'CREATE TABLE user']],
   },
   {
     name: 'routines with BEGIN … END and DELIMITER',

@@ -7,6 +7,7 @@ const drop: Finding = {
   line: 16,
   statement: "$table->dropColumn('notes');",
   rule: 'drop-column',
+  verdict: 'destructive',
   message: 'drops column orders.notes: the live release still reads and writes it, and a rollback cannot bring the data back',
 };
 const allowed: Finding = {
@@ -14,6 +15,7 @@ const allowed: Finding = {
   line: 3,
   statement: 'DROP TABLE old_sessions',
   rule: 'drop-table',
+  verdict: 'destructive',
   message: 'drops table old_sessions: …',
   allowed: { reason: 'sessions moved to redis' },
 };
@@ -46,8 +48,53 @@ describe('guardVerdict', () => {
   });
 
   test('off, or nothing found: silent', () => {
-    expect(guardVerdict([drop], 'off')).toEqual({ refused: false, lines: [], blocking: 0 });
-    expect(guardVerdict([], 'forbid')).toEqual({ refused: false, lines: [], blocking: 0 });
+    const none = { refused: false, lines: [], unknownLines: [], blocking: 0, unknown: 0 };
+    expect(guardVerdict([drop], 'off')).toEqual(none);
+    expect(guardVerdict([], 'forbid')).toEqual(none);
+  });
+
+  const unsure: Finding = {
+    path: 'database/migrations/2024_05_01_000000_email.php',
+    line: 12,
+    statement: "$table->string('email', 191)->change();",
+    rule: 'modify-column',
+    verdict: 'cannot-vouch',
+    message: 'changes users.email (to VARCHAR(191) NOT NULL), whose current definition no earlier migration or down() shows: …',
+  };
+
+  test('cannot vouch: listed apart from destructive ones, and forbid does not refuse for it', () => {
+    const v = guardVerdict([unsure], 'forbid');
+    expect(v.refused).toBe(false);
+    expect(v.blocking).toBe(0);
+    expect(v.unknown).toBe(1);
+    expect(v.lines).toEqual([]);
+    expect(v.unknownLines).toEqual([
+      'cannot vouch for 1 migration statement:',
+      "database/migrations/2024_05_01_000000_email.php:12: modify-column: $table->string('email', 191)->change();",
+      `    ${unsure.message}`,
+      expect.stringMatching(/^php-deploy cannot tell whether these are safe .* so they do not stop the deploy; check them, and say you did with "php-deploy: allow-destructive <reason>"/),
+    ]);
+    expect(guardError(v)).toBeUndefined();
+  });
+
+  test('destructive and cannot-vouch together: refuses for the destructive one only, lists both apart', () => {
+    const v = guardVerdict([unsure, drop], 'forbid');
+    expect(v.refused).toBe(true);
+    expect(v.blocking).toBe(1);
+    expect(v.lines[0]).toMatch(/drop_legacy\.php:16: drop-column/);
+    expect(v.lines.join('\n')).not.toMatch(/modify-column/);
+    expect(v.unknownLines[1]).toMatch(/email\.php:12: modify-column/);
+    expect(guardError(v)?.message).toMatch(/refused 1 destructive statement/);
+  });
+
+  test('a cannot-vouch finding with a marker is counted as checked', () => {
+    const v = guardVerdict([{ ...unsure, allowed: { reason: 'email was VARCHAR(191) since 2019' } }], 'forbid');
+    expect(v.unknown).toBe(0);
+    expect(v.unknownLines).toEqual([
+      'cannot vouch for 1 migration statement (1 checked and marked):',
+      "database/migrations/2024_05_01_000000_email.php:12: modify-column (allowed: email was VARCHAR(191) since 2019): $table->string('email', 191)->change();",
+      `    ${unsure.message}`,
+    ]);
   });
 
   test('guardError', () => {
