@@ -23,7 +23,7 @@ async function tgz(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c) => chunks.push(c as Buffer));
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
@@ -32,7 +32,7 @@ async function tgz(entries: Entry[]): Promise<Buffer> {
     const header = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), linkname: e.linkname };
     await new Promise<void>((resolve, reject) => {
       if (type === 'file') pack.entry({ ...header, size: Buffer.byteLength(e.body ?? '') }, e.body ?? '', (err) => (err ? reject(err) : resolve()));
-      else pack.entry({ ...header, size: 0 }, (err) => (err ? reject(err) : resolve())).end();
+      else pack.entry({ ...header, size: 0 }, (err) => (err ? reject(err) : resolve())).end(Buffer.alloc(0));
     });
   }
   pack.finalize();
