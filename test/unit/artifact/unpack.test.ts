@@ -5,40 +5,14 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { afterAll, describe, expect, test } from 'vitest';
 import { extractArchive } from '../../../src/artifact/archive.js';
 import { entryPath, symlinkEscapes, unpackRelease } from '../../../src/artifact/unpack.js';
 import { DeployError } from '../../../src/errors.js';
 import { MANIFEST_NAME } from '../../../src/pack/manifest.js';
-import { cleanupTemp, tempDir } from '../../artifact/helpers.js';
+import { cleanupTemp, tempDir, tgz, type TarEntry as Entry } from '../../artifact/helpers.js';
 
 afterAll(() => cleanupTemp());
-
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device'; body?: string; linkname?: string; mode?: number };
-
-/** A .tar.gz (as a Buffer) holding exactly these entries, in this order. */
-async function tgz(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    const header = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), linkname: e.linkname };
-    await new Promise<void>((resolve, reject) => {
-      if (type === 'file') pack.entry({ ...header, size: Buffer.byteLength(e.body ?? '') }, e.body ?? '', (err) => (err ? reject(err) : resolve()));
-      else pack.entry({ ...header, size: 0 }, (err) => (err ? reject(err) : resolve())).end(Buffer.alloc(0));
-    });
-  }
-  pack.finalize();
-  await done;
-  return gzipSync(Buffer.concat(chunks));
-}
 
 const manifest: Entry = { name: MANIFEST_NAME, body: '# php-deploy manifest v1\n' };
 

@@ -1,7 +1,24 @@
-/** Which kept archive a restore asks for: read from every host's deploy log, refused when they disagree. */
-import { describe, expect, test } from 'vitest';
+/**
+ * Restoring a pruned release: which kept archive it asks for (read from every host's deploy log,
+ * refused when they disagree or none has one), and — against scripted servers — that nothing reaches
+ * a server unless the record is agreed and the archive unpacks safely.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { utils } from 'ssh2';
+import { afterAll, describe, expect, test } from 'vitest';
+import { parseSettings } from '../../../src/config/settings.js';
+import { runRollback } from '../../../src/engine/manage.js';
 import { agreeOnRecord, parseArchiveRecords } from '../../../src/engine/restore.js';
+import type { ArchiveFacts, ArtifactStore } from '../../../src/engine/types.js';
 import { DeployError } from '../../../src/errors.js';
+import { MANIFEST_NAME } from '../../../src/pack/manifest.js';
+import { MemoryReporter } from '../../../src/report/reporter.js';
+import { createReleaseArchive } from '../../../src/artifact/archive.js';
+import { cleanupTemp, manifestOf, tgz, trackTemp } from '../../artifact/helpers.js';
+import { FakeServer } from './fake-servers.js';
 
 const ID = '20260105T101500Z-abc1234';
 const D1 = `sha256:${'a'.repeat(64)}`;
@@ -75,5 +92,111 @@ describe('agreeOnRecord', () => {
     expect((err as DeployError).oneLine()).toBe(
       `restore: release ${ID} is no longer on the servers and no deploy log records a kept archive of it (it was deployed with artifact: false, or with artifact: auto from a public repository, or its upload failed), so there is nothing to restore; deploy that version again instead`,
     );
+  });
+});
+
+describe('runRollback of a pruned release, against scripted servers', () => {
+  afterAll(() => cleanupTemp());
+  const keys = utils.generateKeyPairSync('ed25519');
+  const hostKey = utils.generateKeyPairSync('ed25519').public;
+  const labels = ['deploy@h1', 'deploy@h2'];
+  const settings = () =>
+    parseSettings(
+      {
+        command: 'rollback',
+        'deploy-id': ID,
+        hosts: labels.join('\n'),
+        'ssh-key': keys.private,
+        'known-hosts': labels.map((h) => `${h.split('@')[1]} ${hostKey}`).join('\n'),
+        'deploy-path': '/srv/app',
+      },
+      { sha: '0123456789abcdef0123456789abcdef01234567', who: 'tester@ci' },
+    );
+  /** Two hosts live on r1; release ID was pruned from both. */
+  const servers = (logs: string[][]) =>
+    labels.map((l, i) => {
+      const f = new FakeServer(l, { live: 'r1', releases: ['r0', 'r1'] });
+      f.log.push(...(logs[i] ?? []));
+      return f;
+    });
+  /** A store whose fetch hands back `archive` and records what it was asked for. */
+  const storeOf = (archive: () => Promise<Buffer>) => {
+    const asked: ArchiveFacts[] = [];
+    const store: ArtifactStore = {
+      async fetch(_id, record) {
+        asked.push(record);
+        const bytes = await archive();
+        return { open: () => Readable.from(bytes), cleanup: async () => {} };
+      },
+    };
+    return { store, asked };
+  };
+  const goodArchive = async (): Promise<Buffer> => {
+    const src = mkdtempSync(join(tmpdir(), 'php-deploy-restore-'));
+    trackTemp(src);
+    writeFileSync(join(src, 'index.php'), '<?php echo "restored";\n');
+    const { entries, manifestText } = await manifestOf(src);
+    const a = await createReleaseArchive(src, entries, manifestText);
+    trackTemp(a.dir);
+    return readFileSync(a.path);
+  };
+  const failure = async (p: Promise<unknown>): Promise<DeployError> => {
+    const e = await p.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(DeployError);
+    return e as DeployError;
+  };
+
+  test('the hosts agree: exactly that record is fetched, unpacked and deployed under its own id', async () => {
+    const fakes = servers([[note(facts1)], [note(facts1)]]);
+    const { store, asked } = storeOf(goodArchive);
+    const result = await runRollback(settings(), new MemoryReporter(), { connect: async () => fakes, artifacts: store });
+    expect(asked).toEqual([facts1]);
+    expect(result).toMatchObject({ command: 'rollback', restored: true, deployId: ID });
+    for (const f of fakes) {
+      expect(f.live).toBe(ID);
+      expect(f.commands().slice(0, 3)).toEqual(['list', 'records', 'preflight']);
+    }
+  });
+
+  test('hosts that disagree: refused, nothing fetched, nothing sent to a server', async () => {
+    const fakes = servers([[note(facts1)], [note(facts2)]]);
+    const { store, asked } = storeOf(goodArchive);
+    const e = await failure(runRollback(settings(), new MemoryReporter(), { connect: async () => fakes, artifacts: store }));
+    expect(e.oneLine()).toMatch(new RegExp(`^restore: the deploy logs record different archives for release ${ID} \\(deploy@h1: artifact_id=11 .*; deploy@h2: artifact_id=12 `));
+    expect(asked).toEqual([]);
+    for (const f of fakes) {
+      expect(f.commands()).toEqual(['list', 'records']);
+      expect(f.live).toBe('r1');
+    }
+  });
+
+  test('no record on any host: one line, nothing fetched', async () => {
+    const fakes = servers([[note(facts1, { id: 'r1' })], []]);
+    const { store, asked } = storeOf(goodArchive);
+    const e = await failure(runRollback(settings(), new MemoryReporter(), { connect: async () => fakes, artifacts: store }));
+    expect(e.message).toMatch(new RegExp(`^release ${ID} is no longer on the servers and no deploy log records a kept archive of it .*; deploy that version again instead$`));
+    expect(asked).toEqual([]);
+  });
+
+  test('an archive with an entry that escapes the target: refused before any server is locked', async () => {
+    const fakes = servers([[note(facts1)], [note(facts1)]]);
+    const { store } = storeOf(() =>
+      tgz([
+        { name: 'index.php', body: '<?php\n' },
+        { name: '../../../home/deploy/.ssh/authorized_keys', body: 'ssh-ed25519 AAAA mallory\n' },
+        { name: MANIFEST_NAME, body: '# php-deploy manifest v1\n' },
+      ]),
+    );
+    const e = await failure(runRollback(settings(), new MemoryReporter(), { connect: async () => fakes, artifacts: store }));
+    expect(e.oneLine()).toBe(
+      'artifact: refusing the release archive: entry "../../../home/deploy/.ssh/authorized_keys" climbs out of the target with ..; nothing was restored',
+    );
+    for (const f of fakes) {
+      expect(f.commands()).toEqual(['list', 'records']);
+      expect(f.live).toBe('r1');
+    }
   });
 });
