@@ -100,6 +100,8 @@ export interface FakeGitHub {
   expire(idOrName: number | string): Promise<void>;
   /** Replaces an artifact's stored bytes (with `data`, or another artifact's) behind the service's back; its recorded digest stays. */
   tamper(id: number, data: Buffer | { from: number }): Promise<void>;
+  /** Rewrites the event payload runEnv points at with another visibility. */
+  setVisibility(v: NonNullable<FakeGitHubOptions['visibility']>): void;
   /** Leaves `repository_id`/`head_repository_id` out of artifacts' `workflow_run` from now on (or puts them back). */
   omitRunRepositoryIds(omit: boolean): void;
   /** Every request: "METHOD /path" (query left out). */
@@ -168,17 +170,19 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const apiToken = opts.apiToken ?? `ghs_fake${randomUUID().replace(/-/g, '')}`;
   const defaultRetentionDays = opts.defaultRetentionDays ?? 90;
   const repositoryId = 424_2001;
-  const visibility = opts.visibility ?? 'private';
+  const writeEvent = (visibility: NonNullable<FakeGitHubOptions['visibility']>): void => {
+    const repoPayload =
+      visibility === 'unknown'
+        ? {}
+        : { repository: { id: repositoryId, full_name: `${owner}/${repo}`, private: visibility !== 'public', visibility } };
+    writeFileSync(eventPath, JSON.stringify({ ref: 'refs/heads/main', ...repoPayload }));
+  };
   let withRunRepoIds = opts.artifactRunRepositoryIds ?? true;
   let nextForkId = 900_0001;
   const forkIds = new Map<string, number>();
   const eventDir = mkdtempSync(join(tmpdir(), 'php-deploy-fake-event-'));
   const eventPath = join(eventDir, 'event.json');
-  const repoPayload =
-    visibility === 'unknown'
-      ? {}
-      : { repository: { id: repositoryId, full_name: `${owner}/${repo}`, private: visibility !== 'public', visibility } };
-  writeFileSync(eventPath, JSON.stringify({ ref: 'refs/heads/main', ...repoPayload }));
+  writeEvent(opts.visibility ?? 'private');
 
   const azurite = await startAzurite();
   await azurite.createContainer(CONTAINER);
@@ -439,6 +443,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       };
     },
     artifacts: () => [...artifacts],
+    setVisibility: writeEvent,
     omitRunRepositoryIds(omit) {
       withRunRepoIds = !omit;
     },
