@@ -42,6 +42,6 @@ describe('workflow permissions', () => {
   test('the README shows the example workflows with the same permissions', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme).toMatch(/name: Deploy\n[\s\S]*?permissions:\n {2}contents: read\n[\s\S]*?jobs:/);
-    expect(readme).toMatch(/name: Rollback\n[\s\S]*?permissions:\n {2}actions: read( #[^\n]*)?\n[\s\S]*?jobs:/);
+    expect(readme).toMatch(/name: Rollback\n[\s\S]*?permissions:\n {2}actions: read( +#[^\n]*)?\n[\s\S]*?jobs:/);
   });
 });
