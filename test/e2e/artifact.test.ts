@@ -4,7 +4,7 @@
  * blob server. Nothing leaves 127.0.0.1. Needs no server stack.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   archiveFileName,
@@ -19,7 +19,8 @@ import {
 import { createReleaseArchive, extractArchive } from '../../src/artifact/archive.js';
 import { DeployError } from '../../src/errors.js';
 import { startFakeGitHub, type FakeGitHub, type FakeRun } from '../artifact/fake-results-service.js';
-import { cleanupTemp, describeTree, makeTree, manifestOf, sampleTree, tempDir, trackTemp } from '../artifact/helpers.js';
+import { cleanupTemp, describeTree, makeTree, manifestOf, sampleTree, tempDir, tgz, trackTemp } from '../artifact/helpers.js';
+import { MANIFEST_NAME } from '../../src/pack/manifest.js';
 
 const ENV_KEYS = [
   'ACTIONS_RUNTIME_TOKEN',
@@ -183,6 +184,31 @@ describe('release archive as a GitHub artifact (real client, stand-in service, A
       `GitHub lists artifact php-deploy-20260105T130000Z-bbb0001 (id ${upB.id}) with digest ${upB.digest}, not ${upA.digest} as the deploy log records; refusing it`,
     );
     expect(gh.requests.some((r) => r.endsWith('/zip'))).toBe(false);
+  });
+
+  test('an archive with an entry that escapes the target passes the digest check but is refused when unpacked', async () => {
+    const deployId = '20260105T150000Z-esc0001';
+    const run = gh.newRun();
+    enterRun(run);
+    // The repository's own run kept a crafted archive: the digest is right, the content is not.
+    const dir = tempDir();
+    const path = `${dir}/${archiveFileName(deployId)}`;
+    writeFileSync(
+      path,
+      await tgz([
+        { name: 'public/index.php', body: '<?php\n' },
+        { name: 'public/up', type: 'symlink', linkname: '../..' },
+        { name: MANIFEST_NAME, body: '# php-deploy manifest v1\n' },
+      ]),
+    );
+    const up = await uploadReleaseArchive({ deployId, archivePath: path });
+    const down = await download(deployId, recordOf(up, run));
+    trackTemp(down.dir);
+    const parent = tempDir();
+    const e = await errorOf(extractArchive(openDownloadedArchive(down), `${parent}/release`));
+    expect(e.message).toBe('refusing the release archive: entry "public/up" is a symlink to "../..", outside the target; nothing was restored');
+    expect(readdirSync(parent)).toEqual(['release']);
+    expect(readdirSync(`${parent}/release`)).toEqual([]);
   });
 
   test('a record naming another release\'s artifact, another run, or a deleted artifact: refused', async () => {
