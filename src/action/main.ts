@@ -31,9 +31,10 @@ async function run(): Promise<void> {
     switch (settings.command) {
       case 'deploy':
       case 'rollback': {
+        const kept = githubArtifactStore(settings, process.env);
         const engineOpts = {
           signal: controller.signal,
-          artifacts: githubArtifactStore(settings, process.env),
+          artifacts: kept.store,
           onLockTaking: (state: unknown) => core.saveState(CLEANUP_STATE, JSON.stringify(state)),
           onReleased: () => core.saveState(CLEANUP_STATE, ''),
         };
@@ -55,7 +56,10 @@ async function run(): Promise<void> {
         core.setOutput('duration-ms', String(result.durationMs));
         core.setOutput('hosts-result', JSON.stringify(result.hosts));
         if (result.artifact?.artifact_id !== undefined) core.setOutput('artifact-id', String(result.artifact.artifact_id));
-        await core.summary.addRaw(renderSummary(result, settings.deployPath)).write();
+        // Only a deploy keeps an archive; say why this one did not.
+        const notice = settings.command === 'deploy' ? kept.notice : undefined;
+        if (notice) core.info(notice);
+        await core.summary.addRaw(renderSummary(result, settings.deployPath) + (notice ? `\n${notice}\n` : '')).write();
         return;
       }
       case 'list': {

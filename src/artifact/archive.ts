@@ -1,20 +1,21 @@
 /**
  * The release archive kept as a GitHub artifact: the gzip'd tar of the FULL release (every entry
  * of the manifest, not just a delta), ending with `.php-deploy-manifest`, exactly as
- * `createPackStream` produces it. Written to a temp file so it can be uploaded; extracted with
- * GNU tar when a rollback needs a release no server still has.
+ * `createPackStream` produces it. Written to a temp file so it can be uploaded; unpacked with the
+ * project's own safe unpacker (./unpack.ts, no runner `tar`) when a rollback needs a release no
+ * server still has.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeployError } from '../errors.js';
 import { MANIFEST_NAME, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream, type PackOptions } from '../pack/pack.js';
+import { unpackRelease } from './unpack.js';
 
 export interface ReleaseArchive {
   /** The `.tar.gz` file. */
@@ -96,21 +97,6 @@ export async function removeTempDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
-function runTar(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('tar', args, { maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      const why = String(stderr || err.message)
-        .trim()
-        .split('\n')
-        .filter((l) => l && !/^tar: (Exiting with failure|Error is not recoverable)/.test(l))
-        .slice(0, 3)
-        .join('; ');
-      reject(artifactError(`cannot extract the release archive: ${why || err.message}`, err));
-    });
-  });
-}
-
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
@@ -154,11 +140,12 @@ export async function verifyTree(dir: string, entries: readonly ManifestEntry[])
 }
 
 /**
- * Extracts a release archive with GNU tar into a fresh directory (`destDir`, which must not exist
- * or be empty, else a new temp dir), reads and removes `.php-deploy-manifest`, and by default
- * checks the tree against it. On failure a directory made here is removed.
+ * Unpacks a release archive (a `.tar.gz` file, or a stream of one) into a fresh directory (`destDir`,
+ * which must not exist or be empty, else a new temp dir), refusing any entry that would land outside
+ * it; takes `.php-deploy-manifest` out and by default checks the tree against it. On failure a
+ * directory made here is removed.
  */
-export async function extractArchive(archivePath: string, destDir?: string, opts: ExtractOptions = {}): Promise<ExtractedArchive> {
+export async function extractArchive(archive: string | Readable, destDir?: string, opts: ExtractOptions = {}): Promise<ExtractedArchive> {
   let dir: string;
   if (destDir) {
     await mkdir(destDir, { recursive: true });
@@ -168,15 +155,8 @@ export async function extractArchive(archivePath: string, destDir?: string, opts
     dir = await mkdtemp(join(tmpdir(), 'php-deploy-release-'));
   }
   try {
-    await runTar(['-xzf', archivePath, '-C', dir, '--no-same-owner', '--preserve-permissions', '--no-overwrite-dir']);
-    const manifestPath = join(dir, MANIFEST_NAME);
-    let manifestText: string;
-    try {
-      manifestText = await readFile(manifestPath, 'utf8');
-    } catch {
-      throw artifactError(`the release archive ${archivePath} has no ${MANIFEST_NAME}; it was not made by php-deploy`);
-    }
-    await unlink(manifestPath);
+    const source = typeof archive === 'string' ? createReadStream(archive, { highWaterMark: 1024 * 1024 }) : archive;
+    const { manifestText } = await unpackRelease(source, dir);
     let entries: ManifestEntry[];
     try {
       entries = parseManifest(manifestText);

@@ -1,17 +1,25 @@
 /**
  * Keeps release archives as GitHub Actions artifacts (`php-deploy-<deployId>`), and fetches one
- * back — from this run or any other run of the repository — for a rollback to a release the
- * servers have already pruned. The only module that knows about GitHub artifacts.
+ * back for a rollback to a release the servers have already pruned — exactly the one the servers'
+ * deploy log records (artifact id and digest), never "the newest of that name": a workflow run from
+ * a fork's pull request can upload an artifact of any name. The only module that knows about GitHub
+ * artifacts.
  *
  * Upload goes through `@actions/artifact` (the results service: needs ACTIONS_RUNTIME_TOKEN and
- * ACTIONS_RESULTS_URL, which the runner gives to node actions only). Finding an artifact of
- * another run uses the REST API (GITHUB_API_URL) with a token that has `actions:read`; the
- * download itself is again `@actions/artifact` (REST redirect to a signed blob URL).
+ * ACTIONS_RESULTS_URL, which the runner gives to node actions only). Checking the recorded artifact
+ * (name, expiry, digest, which repository's run made it) uses the REST API (GITHUB_API_URL) with a
+ * token that has `actions:read`; the download itself is again `@actions/artifact` (REST redirect to
+ * a signed blob URL), kept as the zip it is until its digest has been checked.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DeployError } from '../errors.js';
+import { listZip, openZipEntry, type ZipEntry } from './zip.js';
 
 /** Prefix of every artifact name php-deploy creates. */
 export const ARTIFACT_PREFIX = 'php-deploy-';
@@ -36,27 +44,37 @@ export interface UploadOptions {
   retentionDays?: number;
 }
 
+/** Where the archive of a release was kept, as the deploy log records it (what `keep` returned). */
+export interface ArchiveRecord {
+  artifactId: number;
+  /** `sha256:<hex>` of the stored zip. */
+  digest: string;
+  /** The artifact's name, when recorded (always `php-deploy-<deployId>`). */
+  name?: string;
+  /** The workflow run that uploaded it, when recorded. */
+  runId?: number;
+}
+
 export interface DownloadOptions {
   deployId: string;
-  /**
-   * A token with `actions:read` on `repository`. Without it only an artifact of the current run
-   * can be found (through the runtime token).
-   */
+  /** The archive recorded for that release in the servers' deploy log: only that one is downloaded. */
+  record: ArchiveRecord;
+  /** A token with `actions:read` on `repository`. */
   token?: string;
   /** `owner/repo`; default GITHUB_REPOSITORY. */
   repository?: string;
-  /** Look only in this workflow run; default: the newest unexpired artifact of that name in any run. */
-  runId?: number;
-  /** Directory to download into (made if missing); default a fresh temp dir. */
+  /** Directory to download into (made if missing, must be empty); default a fresh temp dir. */
   destDir?: string;
 }
 
 export interface DownloadedArchive {
-  /** The `.tar.gz` as uploaded. */
-  path: string;
-  /** The directory holding it (a temp dir unless `destDir` was given). */
+  /** The artifact's zip, exactly as stored; its sha256 matched the recorded digest. */
+  zipPath: string;
+  /** The `.tar.gz` inside the zip (read it with `openDownloadedArchive`). */
+  entry: ZipEntry;
+  /** The directory holding the zip (a temp dir unless `destDir` was given). */
   dir: string;
-  artifact: { id: number; name: string; size: number; digest?: string; createdAt?: string; runId?: number };
+  artifact: { id: number; name: string; size: number; digest: string; createdAt?: string; runId?: number };
 }
 
 /** The artifact's metadata as the REST API lists it. */
@@ -68,7 +86,14 @@ export interface RestArtifact {
   created_at: string | null;
   expires_at: string | null;
   digest?: string | null;
-  workflow_run?: { id?: number } | null;
+  workflow_run?: { id?: number; repository_id?: number; head_repository_id?: number } | null;
+}
+
+/** What the REST API says about a workflow run (the fields used here). */
+interface RestRun {
+  id: number;
+  repository?: { id?: number; full_name?: string } | null;
+  head_repository?: { id?: number; full_name?: string } | null;
 }
 
 function artifactError(message: string, cause?: unknown): DeployError {
@@ -211,20 +236,6 @@ async function restGet<T>(path: string, token: string): Promise<T> {
   throw artifactError(`GitHub API ${url.split('?')[0]} failed: ${lastWhy}`);
 }
 
-/** Artifacts named `name` in the repository (or one run), all pages. */
-async function listByName(owner: string, repo: string, name: string, token: string, runId?: number): Promise<RestArtifact[]> {
-  const base = runId === undefined ? `/repos/${owner}/${repo}/actions/artifacts` : `/repos/${owner}/${repo}/actions/runs/${runId}/artifacts`;
-  const out: RestArtifact[] = [];
-  for (let page = 1; page <= 10; page++) {
-    const q = new URLSearchParams({ name, per_page: '100', page: String(page) });
-    const data = await restGet<{ total_count: number; artifacts: RestArtifact[] }>(`${base}?${q}`, token);
-    // The name filter is exact on GitHub; filter again in case a server treats it loosely.
-    out.push(...data.artifacts.filter((a) => a.name === name));
-    if (data.artifacts.length < 100 || page * 100 >= data.total_count) break;
-  }
-  return out;
-}
-
 function isExpired(a: RestArtifact, now: number): boolean {
   return a.expired || (a.expires_at !== null && a.expires_at !== undefined && Date.parse(a.expires_at) <= now);
 }
@@ -244,89 +255,153 @@ export function expiredMessage(a: Pick<RestArtifact, 'name' | 'created_at' | 'ex
   return `the artifact ${a.name} expired on ${formatDate(a.expires_at)}${retention}; deploy that version again instead`;
 }
 
-/**
- * Picks the newest unexpired artifact (by creation time, then id); throws the clear "expired"
- * error when only expired ones exist, or "not found" when there are none.
- */
-export function pickArtifact(list: readonly RestArtifact[], name: string, where: string, now = Date.now()): RestArtifact {
-  const newestFirst = [...list].sort((a, b) => {
-    const ta = a.created_at ? Date.parse(a.created_at) : 0;
-    const tb = b.created_at ? Date.parse(b.created_at) : 0;
-    return tb - ta || b.id - a.id;
-  });
-  const live = newestFirst.find((a) => !isExpired(a, now));
-  if (live) return live;
-  if (newestFirst[0]) throw artifactError(expiredMessage(newestFirst[0]));
-  throw artifactError(`no artifact ${name} in ${where}; it was not uploaded (artifact: false?) or was deleted`);
-}
-
-async function freshDir(destDir: string | undefined): Promise<string> {
-  if (!destDir) return mkdtemp(join(tmpdir(), 'php-deploy-artifact-'));
-  return destDir;
-}
-
-/** The single `.tar.gz` the artifact unzipped to. */
-async function findArchive(dir: string, name: string): Promise<string> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.tar.gz'));
-  if (files.length !== 1) {
-    throw artifactError(`artifact ${name} holds ${files.length === 0 ? 'no' : files.length} .tar.gz file${files.length === 1 ? '' : 's'}; it was not made by php-deploy`);
+/** The deploy log's facts about a kept archive (what `keep` returned) as an ArchiveRecord, or a refusal. */
+export function parseArchiveRecord(deployId: string, facts: Readonly<Record<string, string | number>>): ArchiveRecord {
+  const id = Number(facts.artifact_id);
+  const digest = normalizeDigest(typeof facts.digest === 'string' ? facts.digest : undefined);
+  if (!Number.isSafeInteger(id) || id <= 0 || !digest) {
+    throw artifactError(
+      `the deploy log's record of release ${deployId}'s archive has no valid artifact id and digest (${JSON.stringify(facts)}); deploy that version again instead`,
+    );
   }
+  const runId = Number(facts.run_id);
+  return {
+    artifactId: id,
+    digest,
+    name: typeof facts.artifact === 'string' && facts.artifact ? facts.artifact : undefined,
+    runId: Number.isSafeInteger(runId) && runId > 0 ? runId : undefined,
+  };
+}
+
+/**
+ * Refuses an artifact made by a workflow run whose head repository is not the repository itself (a
+ * pull request from a fork can upload an artifact of any name into the base repository's runs).
+ * The artifact's `workflow_run` names both repositories; when it does not, the run is asked.
+ */
+async function checkOwnRun(a: RestArtifact, owner: string, repo: string, token: string): Promise<void> {
+  const run = a.workflow_run ?? {};
+  let repoId = run.repository_id;
+  let headId = run.head_repository_id;
+  let headName: string | undefined;
+  if (typeof repoId !== 'number' || typeof headId !== 'number') {
+    if (typeof run.id !== 'number') throw artifactError(`artifact ${a.name} (id ${a.id}) names no workflow run, so where it came from is unknown; refusing it`);
+    let r: RestRun;
+    try {
+      r = await restGet<RestRun>(`/repos/${owner}/${repo}/actions/runs/${run.id}`, token);
+    } catch (err) {
+      throw artifactError(`cannot tell which repository's run made artifact ${a.name} (id ${a.id}): ${firstLine(err)}; refusing it`, err);
+    }
+    repoId = r.repository?.id;
+    headId = r.head_repository?.id;
+    headName = r.head_repository?.full_name;
+  }
+  if (typeof repoId !== 'number' || typeof headId !== 'number') {
+    throw artifactError(`cannot tell which repository's run made artifact ${a.name} (id ${a.id}); refusing it`);
+  }
+  if (repoId !== headId) {
+    throw artifactError(
+      `artifact ${a.name} (id ${a.id}) was made by a workflow run from another repository (${headName ?? `a fork, repository id ${headId}`}), not by ${owner}/${repo}'s own runs; refusing it`,
+    );
+  }
+}
+
+/** Checks the REST API's view of the recorded artifact before anything is downloaded. */
+async function checkRecorded(a: RestArtifact, opts: DownloadOptions, owner: string, repo: string, token: string): Promise<void> {
+  const name = artifactName(opts.deployId);
+  const { record } = opts;
+  if (a.name !== name) {
+    throw artifactError(`the deploy log records artifact id ${a.id} for release ${opts.deployId}, but that artifact is named ${JSON.stringify(a.name)}, not ${name}; refusing it`);
+  }
+  if (isExpired(a, Date.now())) throw artifactError(expiredMessage(a));
+  const listed = normalizeDigest(a.digest);
+  if (listed && listed !== record.digest) {
+    throw artifactError(`GitHub lists artifact ${name} (id ${a.id}) with digest ${listed}, not ${record.digest} as the deploy log records; refusing it`);
+  }
+  if (record.runId !== undefined && a.workflow_run?.id !== undefined && a.workflow_run.id !== record.runId) {
+    throw artifactError(`artifact ${name} (id ${a.id}) belongs to run ${a.workflow_run.id}, not run ${record.runId} as the deploy log records; refusing it`);
+  }
+  await checkOwnRun(a, owner, repo, token);
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The one file the client saved into `dir`. */
+async function onlyFile(dir: string, name: string): Promise<string> {
+  const files = await readdir(dir);
+  if (files.length !== 1) throw artifactError(`the download of artifact ${name} left ${files.length} files instead of one`);
   return join(dir, files[0]!);
 }
 
+/** The single `.tar.gz` in the artifact's zip. */
+async function archiveEntry(zipPath: string, name: string): Promise<ZipEntry> {
+  const entries = (await listZip(zipPath)).filter((e) => e.name.endsWith('.tar.gz'));
+  if (entries.length !== 1) {
+    throw artifactError(`artifact ${name} holds ${entries.length === 0 ? 'no' : entries.length} .tar.gz file${entries.length === 1 ? '' : 's'}; it was not made by php-deploy`);
+  }
+  return entries[0]!;
+}
+
 /**
- * Downloads the archive of `deployId`: from `runId` when given, else the newest unexpired
- * artifact of that name in any run of the repository (needs `token`); without a token, from the
- * current run only.
+ * Downloads exactly the archive the deploy log records for `deployId` (by artifact id), after
+ * checking with the REST API that it has the right name, is unexpired, carries the recorded digest
+ * and was made by one of the repository's own runs (never a fork's); then checks the sha256 of the
+ * bytes received against the recorded digest. Nothing is unpacked here: the zip is kept as it
+ * came, and `openDownloadedArchive` streams the `.tar.gz` out of it.
  */
 export async function downloadReleaseArchive(opts: DownloadOptions): Promise<DownloadedArchive> {
   const name = artifactName(opts.deployId);
+  const { record } = opts;
   if (isGhes(process.env)) throw artifactError('artifacts (v4 storage) are not available on GitHub Enterprise Server');
-  if (!opts.token) return downloadFromThisRun(name, opts.destDir);
-
   const { owner, repo } = splitRepository(opts.repository);
-  const where = opts.runId === undefined ? `${owner}/${repo}` : `run ${opts.runId} of ${owner}/${repo}`;
-  let list: RestArtifact[];
-  try {
-    list = await listByName(owner, repo, name, opts.token, opts.runId);
-  } catch (err) {
-    // A run that does not exist (or is not visible) answers 404: the artifact is not found there.
-    if (opts.runId !== undefined && (err as { status?: number }).status === 404) list = [];
-    else throw err;
+  if (!opts.token) {
+    throw artifactError(`restoring release ${opts.deployId} from artifact ${name} needs a GitHub token with actions:read on ${owner}/${repo} (github-token)`);
   }
-  const chosen = pickArtifact(list, name, where);
-  const expectedHash = normalizeDigest(chosen.digest);
-
-  const dir = await freshDir(opts.destDir);
+  const token = opts.token;
+  let a: RestArtifact;
   try {
+    a = await restGet<RestArtifact>(`/repos/${owner}/${repo}/actions/artifacts/${record.artifactId}`, token);
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) {
+      throw artifactError(`artifact ${name} (id ${record.artifactId}), which the deploy log records for release ${opts.deployId}, is not in ${owner}/${repo} any more (deleted, or its run was); deploy that version again instead`, err);
+    }
+    throw err;
+  }
+  await checkRecorded(a, opts, owner, repo, token);
+
+  const dir = opts.destDir ?? (await mkdtemp(join(tmpdir(), 'php-deploy-artifact-')));
+  try {
+    await mkdir(dir, { recursive: true });
+    if ((await readdir(dir)).length > 0) throw artifactError(`cannot download artifact ${name} into ${dir}: the directory is not empty`);
     const { DefaultArtifactClient } = await loadClient();
     let res;
     try {
-      res = await new DefaultArtifactClient().downloadArtifact(chosen.id, {
+      res = await new DefaultArtifactClient().downloadArtifact(a.id, {
         path: dir,
-        expectedHash,
-        findBy: { token: opts.token, repositoryOwner: owner, repositoryName: repo, workflowRunId: chosen.workflow_run?.id ?? opts.runId ?? 0 },
+        expectedHash: record.digest,
+        // Stored as it came: its digest is checked before anything is unpacked.
+        skipDecompress: true,
+        findBy: { token, repositoryOwner: owner, repositoryName: repo, workflowRunId: a.workflow_run?.id ?? 0 },
       });
     } catch (err) {
       const status = (err as { status?: number }).status;
-      if (status === 410) throw artifactError(expiredMessage(chosen), err);
-      if (status === 404) throw artifactError(`no artifact ${name} in ${where}; it was deleted`, err);
-      throw artifactError(`cannot download artifact ${name} (id ${chosen.id}): ${firstLine(err)}`, err);
+      if (status === 410) throw artifactError(expiredMessage(a), err);
+      if (status === 404) throw artifactError(`artifact ${name} (id ${a.id}) was deleted from ${owner}/${repo}; deploy that version again instead`, err);
+      throw artifactError(`cannot download artifact ${name} (id ${a.id}): ${firstLine(err)}`, err);
     }
-    if (res.digestMismatch) {
-      throw artifactError(`the downloaded artifact ${name} (id ${chosen.id}) does not match its digest ${expectedHash}; try again`);
+    const zipPath = await onlyFile(dir, name);
+    const got = await sha256File(zipPath);
+    if (got !== record.digest || res.digestMismatch) {
+      throw artifactError(`the downloaded artifact ${name} (id ${a.id}) has digest ${got}, not ${record.digest} as the deploy log records; refusing to unpack it`);
     }
     return {
-      path: await findArchive(dir, name),
+      zipPath,
+      entry: await archiveEntry(zipPath, name),
       dir,
-      artifact: {
-        id: chosen.id,
-        name,
-        size: chosen.size_in_bytes,
-        digest: expectedHash,
-        createdAt: chosen.created_at ?? undefined,
-        runId: chosen.workflow_run?.id ?? opts.runId,
-      },
+      artifact: { id: a.id, name, size: a.size_in_bytes, digest: record.digest, createdAt: a.created_at ?? undefined, runId: a.workflow_run?.id },
     };
   } catch (err) {
     if (!opts.destDir) await rm(dir, { recursive: true, force: true }).catch(() => {});
@@ -334,41 +409,9 @@ export async function downloadReleaseArchive(opts: DownloadOptions): Promise<Dow
   }
 }
 
-/** Without a token: the artifact of this name uploaded earlier in the current run. */
-async function downloadFromThisRun(name: string, destDir: string | undefined): Promise<DownloadedArchive> {
-  if (!process.env.ACTIONS_RUNTIME_TOKEN || !process.env.ACTIONS_RESULTS_URL) {
-    throw artifactError(`fetching artifact ${name} needs a GitHub token with actions:read (or the GitHub Actions runtime for an artifact of the current run)`);
-  }
-  const { DefaultArtifactClient, ArtifactNotFoundError } = await loadClient();
-  const client = new DefaultArtifactClient();
-  let found;
-  try {
-    found = (await client.getArtifact(name)).artifact;
-  } catch (err) {
-    if (err instanceof ArtifactNotFoundError) {
-      throw artifactError(`no artifact ${name} in this run; to fetch one from another run pass a GitHub token with actions:read`, err);
-    }
-    throw artifactError(`cannot look up artifact ${name}: ${firstLine(err)}`, err);
-  }
-  const dir = await freshDir(destDir);
-  try {
-    const expectedHash = normalizeDigest(found.digest);
-    let res;
-    try {
-      res = await client.downloadArtifact(found.id, { path: dir, expectedHash });
-    } catch (err) {
-      throw artifactError(`cannot download artifact ${name} (id ${found.id}): ${firstLine(err)}`, err);
-    }
-    if (res.digestMismatch) throw artifactError(`the downloaded artifact ${name} (id ${found.id}) does not match its digest ${expectedHash}; try again`);
-    return {
-      path: await findArchive(dir, name),
-      dir,
-      artifact: { id: found.id, name, size: found.size, digest: expectedHash, createdAt: found.createdAt?.toISOString() },
-    };
-  } catch (err) {
-    if (!destDir) await rm(dir, { recursive: true, force: true }).catch(() => {});
-    throw err;
-  }
+/** The `.tar.gz` inside a downloaded (and digest-checked) artifact, as a stream. */
+export function openDownloadedArchive(d: DownloadedArchive): Readable {
+  return openZipEntry(d.zipPath, d.entry);
 }
 
 /** The archive's file name inside the artifact for a deploy: `php-deploy-<deployId>.tar.gz`. */

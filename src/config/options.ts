@@ -143,13 +143,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'artifact',
     description:
-      'Keep the exact archive of each deployed release as a GitHub artifact (`auto`: in GitHub Actions only), so a rollback can restore a release already pruned from the servers.',
+      'Keep the exact archive of each deployed release as a GitHub artifact, so a rollback can restore a release already pruned from the servers (`auto`: in GitHub Actions, for private and internal repositories only; artifacts of a public repository are public).',
     default: 'auto',
   },
   { name: 'artifact-retention-days', description: 'Days GitHub keeps the release archive (default: the repository setting).' },
   {
     name: 'github-token',
-    description: 'Token to find and download the archive of a release deployed by another run (rollback of a pruned release).',
+    description: 'Token (actions: read) to check and download the recorded archive of a release deployed by another run (rollback of a pruned release).',
     default: '${{ github.token }}',
     secret: true,
   },

@@ -122,7 +122,7 @@ async function changeServers(ctx: DeployContext): Promise<RunResult> {
     // From here on the server finishes what it started even if we are cancelled or die, so the
     // activation runs to its end (a cancel only asks the servers to stop before their switch).
     await ctx.phases.run('activate', () => activateRelease(ctx));
-    if (ctx.archive && ctx.opts.artifacts) await ctx.phases.run('artifact', () => keepArchive(ctx));
+    if (ctx.archive && ctx.opts.artifacts?.keep) await ctx.phases.run('artifact', () => keepArchive(ctx));
   } catch (err) {
     throw await failDeploy(ctx, err);
   } finally {
@@ -243,7 +243,7 @@ async function uploadRelease(ctx: DeployContext): Promise<void> {
   await mapLimit(ctx.hosts, ctx.settings.maxParallel, (h) => uploadTo(ctx, h));
   // The exact archive of the release is built while the servers activate it (off the critical path)
   // and kept only once it is live.
-  if (ctx.opts.artifacts) {
+  if (ctx.opts.artifacts?.keep) {
     ctx.archive = createReleaseArchive(ctx.settings.source, entries(ctx), ctx.manifestText, { fileName: `php-deploy-${ctx.deployId}.tar.gz` });
     ctx.archive.catch(() => undefined);
   }
@@ -298,7 +298,7 @@ function entries(ctx: DeployContext): ManifestEntry[] {
 async function keepArchive(ctx: DeployContext): Promise<void> {
   const { reporter, settings, deployId } = ctx;
   const store = ctx.opts.artifacts;
-  if (!store || !ctx.archive) return;
+  if (!store?.keep || !ctx.archive) return;
   try {
     const a = await ctx.archive;
     const facts = await store.keep(deployId, a.path);

@@ -2,4 +2,4 @@
 export { runDeploy } from './deploy.js';
 export { runList, runRollback, runUnlock } from './manage.js';
 export { abortDeploy } from './cleanup.js';
-export type { ArtifactStore, CleanupState, EngineOptions, HostListing, HostResult, RunResult } from './types.js';
+export type { ArchiveFacts, ArtifactStore, CleanupState, EngineOptions, HostListing, HostResult, RunResult } from './types.js';

@@ -7,11 +7,10 @@ import { asDeployError, DeployError } from '../errors.js';
 import { listCommand, rollbackCommand, unlockCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
 import type { RemoteSession } from '../ssh/session.js';
-import { extractArchive, removeTempDir } from '../artifact/archive.js';
-import { runDeploy } from './deploy.js';
 import { connectAll, runRemote } from './hosts.js';
 import { Phases } from './phases.js';
-import type { ArtifactStore, EngineOptions, HostListing, HostResult, RunResult } from './types.js';
+import { restoreFromArchive } from './restore.js';
+import type { EngineOptions, HostListing, HostResult, RunResult } from './types.js';
 
 async function withSessions<T>(
   settings: Settings,
@@ -41,26 +40,6 @@ export async function runRollback(settings: Settings, reporter: Reporter, opts: 
     const id = settings.deployId;
     if (!id || e.details.missingRelease !== id || !opts.artifacts) throw err;
     return restoreFromArchive(settings, reporter, opts, opts.artifacts, id);
-  }
-}
-
-async function restoreFromArchive(settings: Settings, reporter: Reporter, opts: EngineOptions, store: ArtifactStore, id: string): Promise<RunResult> {
-  reporter.info(`release ${id} is no longer on the server; restoring it from its kept archive`);
-  const fetched = await store.fetch(id);
-  try {
-    const extracted = await extractArchive(fetched.path);
-    try {
-      const result = await runDeploy(
-        { ...settings, command: 'deploy', source: extracted.dir, version: 'restored', dryRun: false, onceCommands: [] },
-        reporter,
-        { ...opts, fixedDeployId: id, artifacts: undefined },
-      );
-      return { ...result, command: 'rollback', restored: true };
-    } finally {
-      await removeTempDir(extracted.dir);
-    }
-  } finally {
-    await fetched.cleanup();
   }
 }
 

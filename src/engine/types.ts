@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Command } from '../config/options.js';
 import type { Settings } from '../config/settings.js';
 import type { Reporter } from '../report/reporter.js';
@@ -41,7 +42,7 @@ export interface RunResult {
   /** Time between the first and the last host's switch (several hosts). */
   skewMs?: number;
   /** Facts about the kept archive (artifact id, name …), when one was kept. */
-  artifact?: Record<string, string | number>;
+  artifact?: ArchiveFacts;
   /** The release was restored from its archive (rollback to a pruned release). */
   restored?: boolean;
   /** Only for a dry run: what would happen. */
@@ -101,15 +102,23 @@ export interface CleanupState {
   hosts: string[];
 }
 
+/** Facts about a kept archive (e.g. artifact id and digest), as `keep` returns them and the deploy log records them. */
+export type ArchiveFacts = Record<string, string | number>;
+
 /**
  * Where the exact archive of each release is kept (the action keeps it as a GitHub artifact); lets
- * a rollback reach a release already pruned from the servers. The engine knows only this interface.
+ * a rollback reach a release already pruned from the servers. The engine knows only this interface:
+ * it records what `keep` returns in every server's deploy log, and a restore hands exactly that
+ * record back to `fetch`.
  */
 export interface ArtifactStore {
-  /** Keeps the archive of a release that went live; returns facts recorded in the deploy log. */
-  keep(deployId: string, archivePath: string): Promise<Record<string, string | number>>;
-  /** Fetches the archive of a release into a local file. */
-  fetch(deployId: string): Promise<{ path: string; cleanup(): Promise<void> }>;
+  /** Keeps the archive of a release that went live; returns facts recorded in the deploy log. Absent: nothing is kept. */
+  keep?(deployId: string, archivePath: string): Promise<ArchiveFacts>;
+  /**
+   * Fetches exactly the archive `record` (from the deploy log) names, checked against it before
+   * anything is unpacked; `open` streams the `.tar.gz`.
+   */
+  fetch(deployId: string, record: ArchiveFacts): Promise<{ open(): Readable; cleanup(): Promise<void> }>;
 }
 
 export interface EngineOptions {

@@ -164,6 +164,18 @@ export function noteCommand(ref: Pick<DeployRef, 'deployPath' | 'deployId'>, eve
   ]);
 }
 
+/**
+ * Read-only: the deploy log's `event` lines for release `deployId` (e.g. where its archive is
+ * kept), each as a `result record <json line>`.
+ */
+export function recordsCommand(ref: Pick<DeployRef, 'deployPath' | 'deployId'>, event: string): string {
+  return remoteCommand('records', [
+    ['path', ref.deployPath],
+    ['id', ref.deployId],
+    ['event', event],
+  ]);
+}
+
 /** Asks a running activation to stop before its switch (it removes the new release itself). */
 export function cancelCommand(ref: DeployRef, reason: string): string {
   return remoteCommand('cancel', [

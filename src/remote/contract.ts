@@ -29,7 +29,7 @@ export const REMOTE_ARGS = {
   php_cli: '1 when hooks run php, so the CLI is probed',
   want_manifest: "1 to print the live release's manifest (preflight)",
   expect_release: '1 when the post-switch answer must name the release (health-expect-release)',
-  event: 'the deploy log event of a note',
+  event: 'the deploy log event of a note, or the one records looks for',
   migration_re: 'extended regular expression of migration file paths',
   guard: 'the migration guard mode (off, warn, forbid)',
   backup: 'the backup command run before once-commands',
@@ -67,6 +67,7 @@ export const REMOTE_RESULTS = {
   unlocked: 'the lock that unlock removed',
   fpm_platform: 'JSON {php, sapi, extensions} of the php-fpm pool',
   cli_platform: 'JSON {php, sapi, extensions} of the PHP CLI',
+  record: 'a deploy log line (JSON) of the release and event records asked for (repeated)',
 } as const;
 export type ResultKey = keyof typeof REMOTE_RESULTS;
 
@@ -95,6 +96,7 @@ export const REMOTE_COMMANDS = {
   abort: { args: ['path', 'id', 'token', 'holder', 'context', ...HEALTH], results: ['rolled_back', 'warning'] },
   cancel: { args: ['path', 'id', 'holder'], results: [] },
   note: { args: ['path', 'id', 'event', 'context'], results: [] },
+  records: { args: ['path', 'id', 'event'], results: ['record'] },
   rollback: {
     args: ['migration_re', 'guard', 'path', 'target', 'token', 'holder', 'ttl', 'wait', 'context', ...HEALTH],
     results: ['previous', 'target', 'missing', 'switch_at_ms', 'switch_ms', 'rolled_back', 'warning'],

@@ -7,14 +7,22 @@
  *   unsigned JWT whose `scp` claim carries `Actions.Results:<runBackendId>:<jobBackendId>`;
  * - the REST endpoints used to find and fetch another run's artifacts:
  *   `GET /repos/{o}/{r}/actions/artifacts[?name]`, `GET /repos/{o}/{r}/actions/runs/{run}/artifacts[?name]`,
- *   `GET /repos/{o}/{r}/actions/artifacts/{id}`, and `GET /repos/{o}/{r}/actions/artifacts/{id}/zip`
- *   (302 to a signed blob URL; 410 once expired), authenticated by an API token;
+ *   `GET /repos/{o}/{r}/actions/artifacts/{id}`, `GET /repos/{o}/{r}/actions/artifacts/{id}/zip`
+ *   (302 to a signed blob URL; 410 once expired) and `GET /repos/{o}/{r}/actions/runs/{run}`,
+ *   authenticated by an API token;
+ * - runs of pull requests from a fork (`newRun({ fork })`): they belong to the repository, so their
+ *   artifacts are listed with its own, but their head repository is the fork — as GitHub reports it
+ *   in an artifact's `workflow_run.head_repository_id` and a run's `head_repository`;
+ * - the event payload (GITHUB_EVENT_PATH) with the repository's visibility;
  * - blob storage: signed URLs point at a real Azurite, so uploads and downloads go through the
  *   Azure SDK and plain HTTP exactly as against GitHub.
  *
  * One HTTP server on 127.0.0.1 serves both APIs: use its URL as ACTIONS_RESULTS_URL and GITHUB_API_URL.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { startAzurite, type Azurite } from './azurite.js';
 
@@ -25,6 +33,8 @@ const DAY = 86_400_000;
 export interface FakeRun {
   /** The REST API's numeric run id (GITHUB_RUN_ID). */
   runId: number;
+  /** The repository whose code the run ran: the repository itself, or a fork (pull request from it). */
+  head: { id: number; fullName: string; fork: boolean };
   backendRunId: string;
   backendJobId: string;
   /** ACTIONS_RUNTIME_TOKEN for a job of this run. */
@@ -57,6 +67,19 @@ export interface FakeGitHubOptions {
   apiToken?: string;
   /** Retention when CreateArtifact sends no expires_at (GitHub's default is 90 days). */
   defaultRetentionDays?: number;
+  /** The repository's visibility in the event payload; `unknown`: the payload has no repository. Default private. */
+  visibility?: 'public' | 'private' | 'internal' | 'unknown';
+  /**
+   * Whether an artifact's `workflow_run` carries `repository_id` and `head_repository_id` (as the
+   * REST API does today); without them a client has to ask the run. Default true.
+   */
+  artifactRunRepositoryIds?: boolean;
+}
+
+export interface NewRunOptions {
+  runId?: number;
+  /** `owner/repo` of a fork: the run is a pull request from it. */
+  fork?: string;
 }
 
 export interface FakeGitHub {
@@ -66,8 +89,10 @@ export interface FakeGitHub {
   repo: string;
   apiToken: string;
   azurite: Azurite;
-  /** A new workflow run (one job), with its runtime token. */
-  newRun(runId?: number): FakeRun;
+  /** The repository's numeric id. */
+  repositoryId: number;
+  /** A new workflow run (one job), with its runtime token; a number is its run id. */
+  newRun(opts?: number | NewRunOptions): FakeRun;
   /** The environment a node action of `run` sees (for process.env). */
   runEnv(run: FakeRun): Record<string, string>;
   artifacts(): FakeArtifact[];
@@ -75,6 +100,10 @@ export interface FakeGitHub {
   expire(idOrName: number | string): Promise<void>;
   /** Replaces an artifact's stored bytes (with `data`, or another artifact's) behind the service's back; its recorded digest stays. */
   tamper(id: number, data: Buffer | { from: number }): Promise<void>;
+  /** Rewrites the event payload runEnv points at with another visibility. */
+  setVisibility(v: NonNullable<FakeGitHubOptions['visibility']>): void;
+  /** Leaves `repository_id`/`head_repository_id` out of artifacts' `workflow_run` from now on (or puts them back). */
+  omitRunRepositoryIds(omit: boolean): void;
   /** Every request: "METHOD /path" (query left out). */
   requests: string[];
   /** Requests the stand-in does not know (answered 404); a test should expect none. */
@@ -140,6 +169,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const repo = opts.repo ?? 'shop';
   const apiToken = opts.apiToken ?? `ghs_fake${randomUUID().replace(/-/g, '')}`;
   const defaultRetentionDays = opts.defaultRetentionDays ?? 90;
+  const repositoryId = 424_2001;
+  const writeEvent = (visibility: NonNullable<FakeGitHubOptions['visibility']>): void => {
+    const repoPayload =
+      visibility === 'unknown'
+        ? {}
+        : { repository: { id: repositoryId, full_name: `${owner}/${repo}`, private: visibility !== 'public', visibility } };
+    writeFileSync(eventPath, JSON.stringify({ ref: 'refs/heads/main', ...repoPayload }));
+  };
+  let withRunRepoIds = opts.artifactRunRepositoryIds ?? true;
+  let nextForkId = 900_0001;
+  const forkIds = new Map<string, number>();
+  const eventDir = mkdtempSync(join(tmpdir(), 'php-deploy-fake-event-'));
+  const eventPath = join(eventDir, 'event.json');
+  writeEvent(opts.visibility ?? 'private');
 
   const azurite = await startAzurite();
   await azurite.createContainer(CONTAINER);
@@ -264,7 +307,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     updated_at: a.createdAt.toISOString(),
     expires_at: a.expiresAt.toISOString(),
     digest: a.digest ?? null,
-    workflow_run: { id: a.runId, repository_id: 1, head_repository_id: 1, head_branch: 'main', head_sha: '0'.repeat(40) },
+    workflow_run: {
+      id: a.runId,
+      ...(withRunRepoIds ? { repository_id: repositoryId, head_repository_id: runs.get(a.runId)?.head.id ?? repositoryId } : {}),
+      head_branch: 'main',
+      head_sha: '0'.repeat(40),
+    },
+  });
+
+  const restRun = (run: FakeRun): Record<string, unknown> => ({
+    id: run.runId,
+    name: 'Deploy',
+    event: run.head.fork ? 'pull_request' : 'push',
+    repository: { id: repositoryId, full_name: `${owner}/${repo}`, fork: false },
+    head_repository: { id: run.head.id, full_name: run.head.fullName, fork: run.head.fork },
   });
 
   const listing = (list: FakeArtifact[], q: URLSearchParams): unknown => {
@@ -286,6 +342,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     let r: RegExpExecArray | null;
     if (sub === 'artifacts') {
       send(res, 200, listing(artifacts, q));
+      return true;
+    }
+    if ((r = /^runs\/(\d+)$/.exec(sub))) {
+      const run = runs.get(Number(r[1]));
+      if (!run) throw restError(404, 'Not Found');
+      send(res, 200, restRun(run));
       return true;
     }
     if ((r = /^runs\/(\d+)\/artifacts$/.exec(sub))) {
@@ -350,13 +412,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     repo,
     apiToken,
     azurite,
+    repositoryId,
     requests,
     unhandled,
-    newRun(runId) {
-      const id = runId ?? nextRunId++;
+    newRun(o) {
+      const ro: NewRunOptions = typeof o === 'number' ? { runId: o } : (o ?? {});
+      const id = ro.runId ?? nextRunId++;
       const backendRunId = randomUUID();
       const backendJobId = randomUUID();
-      const run: FakeRun = { runId: id, backendRunId, backendJobId, runtimeToken: fakeRuntimeToken(backendRunId, backendJobId) };
+      let head: FakeRun['head'] = { id: repositoryId, fullName: `${owner}/${repo}`, fork: false };
+      if (ro.fork) {
+        if (!forkIds.has(ro.fork)) forkIds.set(ro.fork, nextForkId++);
+        head = { id: forkIds.get(ro.fork)!, fullName: ro.fork, fork: true };
+      }
+      const run: FakeRun = { runId: id, head, backendRunId, backendJobId, runtimeToken: fakeRuntimeToken(backendRunId, backendJobId) };
       runs.set(id, run);
       runsByToken.set(run.runtimeToken, run);
       return run;
@@ -369,9 +438,15 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         GITHUB_SERVER_URL: 'https://github.com',
         GITHUB_REPOSITORY: `${owner}/${repo}`,
         GITHUB_RUN_ID: String(run.runId),
+        GITHUB_EVENT_PATH: eventPath,
+        GITHUB_EVENT_NAME: run.head.fork ? 'pull_request' : 'push',
       };
     },
     artifacts: () => [...artifacts],
+    setVisibility: writeEvent,
+    omitRunRepositoryIds(omit) {
+      withRunRepoIds = !omit;
+    },
     async expire(idOrName) {
       const hit = artifacts.filter((a) => (typeof idOrName === 'number' ? a.id === idOrName : a.name === idOrName));
       if (hit.length === 0) throw new Error(`no artifact ${String(idOrName)} to expire`);
@@ -399,6 +474,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await azurite.stop();
+      rmSync(eventDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,6 +2,8 @@
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { formatManifest, type ManifestEntry } from '../../src/pack/manifest.js';
 import { scanTree } from '../../src/pack/scan.js';
 import { makeTree } from '../unit/pack/helpers.js';
@@ -64,4 +66,34 @@ export function describeTree(root: string, rel = '', out: Record<string, string>
     } else out[p] = `f ${st.mode & 0o111 ? 'x' : '-'} ${readFileSync(abs).toString('base64')}`;
   }
   return out;
+}
+
+export type TarEntry = {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device';
+  body?: string;
+  linkname?: string;
+  mode?: number;
+};
+
+/** A .tar.gz (as a Buffer) holding exactly these entries, in this order — as an attacker could write one. */
+export async function tgz(entries: TarEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c) => chunks.push(c as Buffer));
+    pack.on('end', () => resolve());
+    pack.on('error', reject);
+  });
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const header = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), linkname: e.linkname };
+    await new Promise<void>((resolve, reject) => {
+      if (type === 'file') pack.entry({ ...header, size: Buffer.byteLength(e.body ?? '') }, e.body ?? '', (err) => (err ? reject(err) : resolve()));
+      else pack.entry({ ...header, size: 0 }, (err) => (err ? reject(err) : resolve())).end(Buffer.alloc(0));
+    });
+  }
+  pack.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
 }

@@ -1,4 +1,4 @@
-# Read-only commands: preflight, inspect and list; none takes the lock or leaves anything behind.
+# Read-only commands: preflight, inspect, list and records; none takes the lock or leaves anything behind.
 # shellcheck shell=bash
 
 check() { emit check "$1" "$2" "$3"; }
@@ -152,4 +152,18 @@ cmd_list() {
     if [[ -f $md/meta ]]; then head -n 1 "$md/meta"; else printf '{}\n'; fi
   done
   if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+}
+
+# The deploy log's lines of one event for one release (e.g. where its archive is kept: `note` wrote
+# them), each as `result record <line>`. append_log writes time, event, id and result first, in that
+# order, and neither the id (checked against ID_RE) nor the event needs JSON escaping, so a fixed
+# string finds exactly those lines (a value inside another line has its quotes escaped).
+cmd_records() {
+  [[ -n $DEPLOY_ID ]] || die "records needs id="
+  [[ $NOTE_EVENT =~ ^[a-z-]+$ ]] || die "bad event '$NOTE_EVENT'"
+  [[ -f $STATE/log.jsonl ]] || return 0
+  local line needle=",\"event\":\"$NOTE_EVENT\",\"id\":\"$DEPLOY_ID\",\"result\":\"ok\""
+  while IFS= read -r line; do
+    result record "$line"
+  done < <(grep -F -- "$needle" "$STATE/log.jsonl" || true)
 }

@@ -54,7 +54,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note | records)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -67,6 +67,7 @@ main() {
         inspect) cmd_inspect ;;
         cancel) cmd_cancel ;;
         note) cmd_note ;;
+        records) cmd_records ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;

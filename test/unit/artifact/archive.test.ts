@@ -66,7 +66,7 @@ describe('createReleaseArchive / extractArchive', () => {
     const noManifest = join(work, 'plain.tar.gz');
     execFileSync('tar', ['-czf', noManifest, '-C', tree, '.']);
     const e1 = await errorOf(extractArchive(noManifest, join(work, 'x1')));
-    expect(e1.message).toBe(`the release archive ${noManifest} has no ${MANIFEST_NAME}; it was not made by php-deploy`);
+    expect(e1.message).toBe(`the release archive has no ${MANIFEST_NAME}; it was not made by php-deploy`);
     expect(readdirSync(join(work, 'x1'))).toEqual([]);
 
     // A manifest that lists a.php only, with the wrong content hash.
@@ -90,7 +90,7 @@ describe('createReleaseArchive / extractArchive', () => {
     const corrupt = join(work, 'corrupt.tar.gz');
     writeFileSync(corrupt, Buffer.from('not a gzip at all'));
     const e4 = await errorOf(extractArchive(corrupt, join(work, 'x5')));
-    expect(e4.message).toMatch(/^cannot extract the release archive: /);
+    expect(e4.message).toBe('the release archive is damaged: it is not valid gzip');
     expect(e4.oneLine()).not.toContain('\n');
   });
 

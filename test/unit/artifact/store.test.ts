@@ -5,25 +5,13 @@ import {
   downloadReleaseArchive,
   expiredMessage,
   normalizeDigest,
-  pickArtifact,
+  parseArchiveRecord,
   runtimeProblem,
   uploadReleaseArchive,
-  type RestArtifact,
 } from '../../../src/artifact/store.js';
 import { DeployError } from '../../../src/errors.js';
 
 const HEX = 'ab'.repeat(32);
-const NOW = Date.parse('2026-03-10T12:00:00Z');
-const art = (id: number, created: string, expires: string, expired = false): RestArtifact => ({
-  id,
-  name: 'php-deploy-x',
-  size_in_bytes: 10,
-  expired,
-  created_at: created,
-  expires_at: expires,
-  digest: `sha256:${HEX}`,
-  workflow_run: { id: 1 },
-});
 
 async function errorOf(p: Promise<unknown>): Promise<DeployError> {
   try {
@@ -68,22 +56,21 @@ describe('expiry', () => {
     );
   });
 
-  test('pickArtifact: newest unexpired; the newest expired one explains; none → not found', () => {
-    const old = art(1, '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z');
-    const newer = art(2, '2026-03-05T00:00:00Z', '2026-04-05T00:00:00Z');
-    const newestExpired = art(3, '2026-03-06T00:00:00Z', '2026-03-09T00:00:00Z'); // past, flag not yet set
-    expect(pickArtifact([old, newer, newestExpired], 'php-deploy-x', 'acme/shop', NOW).id).toBe(2);
-    expect(pickArtifact([old], 'php-deploy-x', 'acme/shop', NOW).id).toBe(1);
-    // Same creation time: the higher id wins.
-    expect(pickArtifact([art(5, '2026-03-05T00:00:00Z', '2026-04-05T00:00:00Z'), newer], 'php-deploy-x', 'w', NOW).id).toBe(5);
+});
 
-    const expiredOld = art(1, '2026-01-01T00:00:00Z', '2026-01-31T00:00:00Z', true);
-    expect(() => pickArtifact([expiredOld, newestExpired], 'php-deploy-x', 'acme/shop', NOW)).toThrow(
-      'the artifact php-deploy-x expired on 2026-03-09 00:00 UTC (retention 3 days); deploy that version again instead',
-    );
-    expect(() => pickArtifact([], 'php-deploy-x', 'acme/shop', NOW)).toThrow(
-      'no artifact php-deploy-x in acme/shop; it was not uploaded (artifact: false?) or was deleted',
-    );
+describe('the deploy log record', () => {
+  test('parseArchiveRecord takes what keep() returned; refuses a record without id or digest', () => {
+    expect(parseArchiveRecord('d1', { artifact_id: 17, artifact: 'php-deploy-d1', digest: `sha256:${HEX}`, run_id: '4242' })).toEqual({
+      artifactId: 17,
+      digest: `sha256:${HEX}`,
+      name: 'php-deploy-d1',
+      runId: 4242,
+    });
+    expect(parseArchiveRecord('d1', { artifact_id: '17', digest: HEX, run_id: '' })).toEqual({ artifactId: 17, digest: `sha256:${HEX}`, name: undefined, runId: undefined });
+    const bads: Record<string, string | number>[] = [{ digest: `sha256:${HEX}` }, { artifact_id: 17 }, { artifact_id: 'x', digest: HEX }, { artifact_id: -1, digest: HEX }, { artifact_id: 1, digest: 'md5:0' }];
+    for (const bad of bads) {
+      expect(() => parseArchiveRecord('d1', bad)).toThrow(/^the deploy log's record of release d1's archive has no valid artifact id and digest .*; deploy that version again instead$/);
+    }
   });
 });
 
@@ -121,14 +108,13 @@ describe('environment checks (no network)', () => {
     expect(r.message).toBe('artifact retention must be a whole number of days from 1 to 400, got 0');
   });
 
-  test('download: the repository must be known and well-formed; no token needs the runtime', async () => {
-    const e1 = await errorOf(downloadReleaseArchive({ deployId: 'x', token: 't' }));
+  test('download: the repository must be known and well-formed; a token is needed', async () => {
+    const record = { artifactId: 1, digest: `sha256:${HEX}` };
+    const e1 = await errorOf(downloadReleaseArchive({ deployId: 'x', record, token: 't' }));
     expect(e1.message).toBe('no repository to look for artifacts in (set GITHUB_REPOSITORY or pass owner/repo)');
-    const e2 = await errorOf(downloadReleaseArchive({ deployId: 'x', token: 't', repository: 'acme' }));
+    const e2 = await errorOf(downloadReleaseArchive({ deployId: 'x', record, token: 't', repository: 'acme' }));
     expect(e2.message).toBe('repository must be "owner/repo", got "acme"');
-    const e3 = await errorOf(downloadReleaseArchive({ deployId: 'x' }));
-    expect(e3.message).toBe(
-      'fetching artifact php-deploy-x needs a GitHub token with actions:read (or the GitHub Actions runtime for an artifact of the current run)',
-    );
+    const e3 = await errorOf(downloadReleaseArchive({ deployId: 'x', record, repository: 'acme/shop' }));
+    expect(e3.message).toBe('restoring release x from artifact php-deploy-x needs a GitHub token with actions:read on acme/shop (github-token)');
   });
 });

@@ -72,6 +72,8 @@ export class FakeServer implements RemoteSession {
   releases: string[];
   /** Per command name: fail it (once, or always with `sticky`). */
   readonly failures = new Map<string, Injected & { sticky?: boolean }>();
+  /** The deploy log (.php-deploy/log.jsonl), one JSON line per event; `records` reads it. */
+  readonly log: string[] = [];
   /** Called when a command starts (e.g. to abort the engine's signal at a chosen moment). */
   onCommand?: (call: RemoteCall) => void | Promise<void>;
   private staged = new Map<string, string>();
@@ -183,6 +185,11 @@ export class FakeServer implements RemoteSession {
       case 'cancel':
       case 'note':
         return 0;
+      case 'records': {
+        const needle = `,"event":${JSON.stringify(call.arg('event'))},"id":${JSON.stringify(id)},"result":"ok"`;
+        for (const line of this.log) if (line.includes(needle)) say('result', 'record', line);
+        return 0;
+      }
       case 'list':
         say('result', 'live', this.live);
         for (const r of this.releases) say('release', r, r === this.live ? 'live' : 'ok', '{}');
