@@ -41,16 +41,16 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../../main/node_modules/events-universal/default.js
+// node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "../../main/node_modules/events-universal/default.js"(exports, module) {
+  "node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// ../../main/node_modules/fast-fifo/fixed-size.js
+// node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "../../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -88,9 +88,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// ../../main/node_modules/fast-fifo/index.js
+// node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "../../main/node_modules/fast-fifo/index.js"(exports, module) {
+  "node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -135,9 +135,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// ../../main/node_modules/b4a/index.js
+// node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "../../main/node_modules/b4a/index.js"(exports, module) {
+  "node_modules/b4a/index.js"(exports, module) {
     function isBuffer(value2) {
       return Buffer.isBuffer(value2) || value2 instanceof Uint8Array;
     }
@@ -296,9 +296,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// ../../main/node_modules/text-decoder/lib/pass-through-decoder.js
+// node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "../../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -317,9 +317,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// ../../main/node_modules/text-decoder/lib/utf8-decoder.js
+// node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "../../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -464,9 +464,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// ../../main/node_modules/text-decoder/index.js
+// node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "../../main/node_modules/text-decoder/index.js"(exports, module) {
+  "node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -526,9 +526,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// ../../main/node_modules/streamx/lib/errors.js
+// node_modules/streamx/lib/errors.js
 var require_errors = __commonJS({
-  "../../main/node_modules/streamx/lib/errors.js"(exports, module) {
+  "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code, fn = StreamError) {
         super(msg);
@@ -568,9 +568,9 @@ var require_errors = __commonJS({
   }
 });
 
-// ../../main/node_modules/streamx/index.js
+// node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "../../main/node_modules/streamx/index.js"(exports, module) {
+  "node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -1187,7 +1187,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline3(src, out, noop);
+          pipeline4(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1474,13 +1474,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve2, reject) => {
-        return pipeline3(...streams, (err) => {
+        return pipeline4(...streams, (err) => {
           if (err) return reject(err);
           resolve2();
         });
       });
     }
-    function pipeline3(stream, ...streams) {
+    function pipeline4(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -1578,7 +1578,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline3,
+      pipeline: pipeline4,
       pipelinePromise,
       isStream: isStream2,
       isStreamx,
@@ -1599,9 +1599,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/headers.js
+// node_modules/tar-stream/headers.js
 var require_headers = __commonJS({
-  "../../main/node_modules/tar-stream/headers.js"(exports) {
+  "node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -1861,9 +1861,9 @@ var require_headers = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/extract.js
+// node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "../../main/node_modules/tar-stream/extract.js"(exports, module) {
+  "node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable3, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
@@ -2205,9 +2205,9 @@ var require_extract = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/constants.js
+// node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
-  "../../main/node_modules/tar-stream/constants.js"(exports, module) {
+  "node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -2225,9 +2225,9 @@ var require_constants = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/pack.js
+// node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "../../main/node_modules/tar-stream/pack.js"(exports, module) {
+  "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants();
@@ -2459,17 +2459,17 @@ var require_pack = __commonJS({
   }
 });
 
-// ../../main/node_modules/tar-stream/index.js
+// node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "../../main/node_modules/tar-stream/index.js"(exports) {
+  "node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// ../../main/node_modules/ignore/index.js
+// node_modules/ignore/index.js
 var require_ignore = __commonJS({
-  "../../main/node_modules/ignore/index.js"(exports, module) {
+  "node_modules/ignore/index.js"(exports, module) {
     function makeArray(subject) {
       return Array.isArray(subject) ? subject : [subject];
     }
@@ -3331,9 +3331,9 @@ var require_ignore = __commonJS({
   }
 });
 
-// ../../main/node_modules/asn1/lib/ber/errors.js
+// node_modules/asn1/lib/ber/errors.js
 var require_errors2 = __commonJS({
-  "../../main/node_modules/asn1/lib/ber/errors.js"(exports, module) {
+  "node_modules/asn1/lib/ber/errors.js"(exports, module) {
     module.exports = {
       newInvalidAsn1Error: function(msg) {
         var e = new Error();
@@ -3345,9 +3345,9 @@ var require_errors2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/asn1/lib/ber/types.js
+// node_modules/asn1/lib/ber/types.js
 var require_types = __commonJS({
-  "../../main/node_modules/asn1/lib/ber/types.js"(exports, module) {
+  "node_modules/asn1/lib/ber/types.js"(exports, module) {
     module.exports = {
       EOC: 0,
       Boolean: 1,
@@ -3385,9 +3385,9 @@ var require_types = __commonJS({
   }
 });
 
-// ../../main/node_modules/safer-buffer/safer.js
+// node_modules/safer-buffer/safer.js
 var require_safer = __commonJS({
-  "../../main/node_modules/safer-buffer/safer.js"(exports, module) {
+  "node_modules/safer-buffer/safer.js"(exports, module) {
     "use strict";
     var buffer = __require("buffer");
     var Buffer2 = buffer.Buffer;
@@ -3453,9 +3453,9 @@ var require_safer = __commonJS({
   }
 });
 
-// ../../main/node_modules/asn1/lib/ber/reader.js
+// node_modules/asn1/lib/ber/reader.js
 var require_reader = __commonJS({
-  "../../main/node_modules/asn1/lib/ber/reader.js"(exports, module) {
+  "node_modules/asn1/lib/ber/reader.js"(exports, module) {
     var assert = __require("assert");
     var Buffer2 = require_safer().Buffer;
     var ASN1 = require_types();
@@ -3618,9 +3618,9 @@ var require_reader = __commonJS({
   }
 });
 
-// ../../main/node_modules/asn1/lib/ber/writer.js
+// node_modules/asn1/lib/ber/writer.js
 var require_writer = __commonJS({
-  "../../main/node_modules/asn1/lib/ber/writer.js"(exports, module) {
+  "node_modules/asn1/lib/ber/writer.js"(exports, module) {
     var assert = __require("assert");
     var Buffer2 = require_safer().Buffer;
     var ASN1 = require_types();
@@ -3861,9 +3861,9 @@ var require_writer = __commonJS({
   }
 });
 
-// ../../main/node_modules/asn1/lib/ber/index.js
+// node_modules/asn1/lib/ber/index.js
 var require_ber = __commonJS({
-  "../../main/node_modules/asn1/lib/ber/index.js"(exports, module) {
+  "node_modules/asn1/lib/ber/index.js"(exports, module) {
     var errors = require_errors2();
     var types = require_types();
     var Reader = require_reader();
@@ -3885,9 +3885,9 @@ var require_ber = __commonJS({
   }
 });
 
-// ../../main/node_modules/asn1/lib/index.js
+// node_modules/asn1/lib/index.js
 var require_lib = __commonJS({
-  "../../main/node_modules/asn1/lib/index.js"(exports, module) {
+  "node_modules/asn1/lib/index.js"(exports, module) {
     var Ber = require_ber();
     module.exports = {
       Ber,
@@ -3897,9 +3897,9 @@ var require_lib = __commonJS({
   }
 });
 
-// ../../main/node_modules/tweetnacl/nacl-fast.js
+// node_modules/tweetnacl/nacl-fast.js
 var require_nacl_fast = __commonJS({
-  "../../main/node_modules/tweetnacl/nacl-fast.js"(exports, module) {
+  "node_modules/tweetnacl/nacl-fast.js"(exports, module) {
     (function(nacl) {
       "use strict";
       var gf = function(init) {
@@ -6117,9 +6117,9 @@ var require_nacl_fast = __commonJS({
   }
 });
 
-// ../../main/node_modules/bcrypt-pbkdf/index.js
+// node_modules/bcrypt-pbkdf/index.js
 var require_bcrypt_pbkdf = __commonJS({
-  "../../main/node_modules/bcrypt-pbkdf/index.js"(exports, module) {
+  "node_modules/bcrypt-pbkdf/index.js"(exports, module) {
     "use strict";
     var crypto_hash_sha512 = require_nacl_fast().lowlevel.crypto_hash;
     var BLF_J = 0;
@@ -7370,9 +7370,9 @@ var require_bcrypt_pbkdf = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/constants.js
+// node_modules/ssh2/lib/protocol/constants.js
 var require_constants2 = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/constants.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/constants.js"(exports, module) {
     "use strict";
     var crypto = __require("crypto");
     var cpuInfo;
@@ -7762,9 +7762,9 @@ var require_constants2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/utils.js
+// node_modules/ssh2/lib/protocol/utils.js
 var require_utils = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/utils.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/utils.js"(exports, module) {
     "use strict";
     var Ber = require_lib().Ber;
     var DISCONNECT_REASON;
@@ -8079,9 +8079,9 @@ var require_utils = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/crypto/poly1305.js
+// node_modules/ssh2/lib/protocol/crypto/poly1305.js
 var require_poly1305 = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
     var createPoly1305 = (function() {
       var _scriptDir = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : void 0;
       if (typeof __filename !== "undefined") _scriptDir = _scriptDir || __filename;
@@ -8507,9 +8507,9 @@ var require_poly1305 = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/crypto.js
+// node_modules/ssh2/lib/protocol/crypto.js
 var require_crypto = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/crypto.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/crypto.js"(exports, module) {
     "use strict";
     var {
       createCipheriv,
@@ -9831,9 +9831,9 @@ var require_crypto = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/keyParser.js
+// node_modules/ssh2/lib/protocol/keyParser.js
 var require_keyParser = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/keyParser.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/keyParser.js"(exports, module) {
     "use strict";
     var {
       createDecipheriv,
@@ -11072,15 +11072,15 @@ ${formatted}-----END ${type} KEY-----`;
   }
 });
 
-// ../../main/node_modules/ssh2/lib/agent.js
+// node_modules/ssh2/lib/agent.js
 var require_agent = __commonJS({
-  "../../main/node_modules/ssh2/lib/agent.js"(exports, module) {
+  "node_modules/ssh2/lib/agent.js"(exports, module) {
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
     var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile7 } = __require("fs");
-    var { execFile: execFile2, spawn } = __require("child_process");
+    var { readFile: readFile6 } = __require("fs");
+    var { execFile, spawn } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -11297,16 +11297,16 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile7(socketPath, function readCygsocket(err, data) {
+          readFile6(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile7(socketPath, readCygsocket);
+                readFile6(socketPath, readCygsocket);
               });
               return;
             }
@@ -11900,9 +11900,9 @@ var require_agent = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/zlib.js
+// node_modules/ssh2/lib/protocol/zlib.js
 var require_zlib = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/zlib.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/zlib.js"(exports, module) {
     "use strict";
     var { kMaxLength } = __require("buffer");
     var {
@@ -12124,9 +12124,9 @@ var require_zlib = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/handlers.misc.js
+// node_modules/ssh2/lib/protocol/handlers.misc.js
 var require_handlers_misc = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/handlers.misc.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/handlers.misc.js"(exports, module) {
     "use strict";
     var {
       bufferSlice,
@@ -13031,9 +13031,9 @@ var require_handlers_misc = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/handlers.js
+// node_modules/ssh2/lib/protocol/handlers.js
 var require_handlers = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/handlers.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/handlers.js"(exports, module) {
     "use strict";
     var MESSAGE_HANDLERS = new Array(256);
     [
@@ -13050,9 +13050,9 @@ var require_handlers = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/kex.js
+// node_modules/ssh2/lib/protocol/kex.js
 var require_kex = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/kex.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/kex.js"(exports, module) {
     "use strict";
     var {
       createDiffieHellman,
@@ -14637,9 +14637,9 @@ var require_kex = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/package.json
+// node_modules/ssh2/package.json
 var require_package = __commonJS({
-  "../../main/node_modules/ssh2/package.json"(exports, module) {
+  "node_modules/ssh2/package.json"(exports, module) {
     module.exports = {
       name: "ssh2",
       version: "1.17.0",
@@ -14692,9 +14692,9 @@ var require_package = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/Protocol.js
+// node_modules/ssh2/lib/protocol/Protocol.js
 var require_Protocol = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/Protocol.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/Protocol.js"(exports, module) {
     "use strict";
     var { inspect } = __require("util");
     var { bindingAvailable, NullCipher, NullDecipher } = require_crypto();
@@ -16257,9 +16257,9 @@ var require_Protocol = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/node-fs-compat.js
+// node_modules/ssh2/lib/protocol/node-fs-compat.js
 var require_node_fs_compat = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/node-fs-compat.js"(exports) {
+  "node_modules/ssh2/lib/protocol/node-fs-compat.js"(exports) {
     "use strict";
     var assert = __require("assert");
     var { inspect } = __require("util");
@@ -16354,9 +16354,9 @@ ${suffix}`;
   }
 });
 
-// ../../main/node_modules/ssh2/lib/protocol/SFTP.js
+// node_modules/ssh2/lib/protocol/SFTP.js
 var require_SFTP = __commonJS({
-  "../../main/node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
+  "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
     var fs4 = __require("fs");
@@ -19408,9 +19408,9 @@ var require_SFTP = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/Channel.js
+// node_modules/ssh2/lib/Channel.js
 var require_Channel = __commonJS({
-  "../../main/node_modules/ssh2/lib/Channel.js"(exports, module) {
+  "node_modules/ssh2/lib/Channel.js"(exports, module) {
     "use strict";
     var {
       Duplex: DuplexStream,
@@ -19644,9 +19644,9 @@ var require_Channel = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/utils.js
+// node_modules/ssh2/lib/utils.js
 var require_utils2 = __commonJS({
-  "../../main/node_modules/ssh2/lib/utils.js"(exports, module) {
+  "node_modules/ssh2/lib/utils.js"(exports, module) {
     "use strict";
     var { SFTP } = require_SFTP();
     var MAX_CHANNEL = 2 ** 32 - 1;
@@ -19924,9 +19924,9 @@ var require_utils2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/client.js
+// node_modules/ssh2/lib/client.js
 var require_client = __commonJS({
-  "../../main/node_modules/ssh2/lib/client.js"(exports, module) {
+  "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
       createHash: createHash6,
@@ -21733,9 +21733,9 @@ var require_client = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/http-agents.js
+// node_modules/ssh2/lib/http-agents.js
 var require_http_agents = __commonJS({
-  "../../main/node_modules/ssh2/lib/http-agents.js"(exports) {
+  "node_modules/ssh2/lib/http-agents.js"(exports) {
     "use strict";
     var { Agent: HttpAgent } = __require("http");
     var { Agent: HttpsAgent } = __require("https");
@@ -21805,9 +21805,9 @@ var require_http_agents = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/server.js
+// node_modules/ssh2/lib/server.js
 var require_server = __commonJS({
-  "../../main/node_modules/ssh2/lib/server.js"(exports, module) {
+  "node_modules/ssh2/lib/server.js"(exports, module) {
     "use strict";
     var { Server: netServer } = __require("net");
     var EventEmitter = __require("events");
@@ -22981,9 +22981,9 @@ var require_server = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/keygen.js
+// node_modules/ssh2/lib/keygen.js
 var require_keygen = __commonJS({
-  "../../main/node_modules/ssh2/lib/keygen.js"(exports, module) {
+  "node_modules/ssh2/lib/keygen.js"(exports, module) {
     "use strict";
     var {
       createCipheriv,
@@ -23403,9 +23403,9 @@ var require_keygen = __commonJS({
   }
 });
 
-// ../../main/node_modules/ssh2/lib/index.js
+// node_modules/ssh2/lib/index.js
 var require_lib2 = __commonJS({
-  "../../main/node_modules/ssh2/lib/index.js"(exports, module) {
+  "node_modules/ssh2/lib/index.js"(exports, module) {
     "use strict";
     var {
       AgentProtocol,
@@ -23451,9 +23451,9 @@ var require_lib2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/is-stream/index.js
+// node_modules/is-stream/index.js
 var require_is_stream = __commonJS({
-  "../../main/node_modules/is-stream/index.js"(exports, module) {
+  "node_modules/is-stream/index.js"(exports, module) {
     "use strict";
     var isStream2 = (stream) => stream !== null && typeof stream === "object" && typeof stream.pipe === "function";
     isStream2.writable = (stream) => isStream2(stream) && stream.writable !== false && typeof stream._write === "function" && typeof stream._writableState === "object";
@@ -23464,9 +23464,9 @@ var require_is_stream = __commonJS({
   }
 });
 
-// ../../main/node_modules/semver/semver.js
+// node_modules/semver/semver.js
 var require_semver = __commonJS({
-  "../../main/node_modules/semver/semver.js"(exports, module) {
+  "node_modules/semver/semver.js"(exports, module) {
     exports = module.exports = SemVer;
     var debug;
     if (typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG)) {
@@ -24800,9 +24800,9 @@ var require_semver = __commonJS({
   }
 });
 
-// ../../main/node_modules/make-dir/index.js
+// node_modules/make-dir/index.js
 var require_make_dir = __commonJS({
-  "../../main/node_modules/make-dir/index.js"(exports, module) {
+  "node_modules/make-dir/index.js"(exports, module) {
     "use strict";
     var fs4 = __require("fs");
     var path = __require("path");
@@ -24840,11 +24840,11 @@ var require_make_dir = __commonJS({
     var makeDir2 = async (input, options) => {
       checkPath(input);
       options = processOptions(options);
-      const mkdir2 = promisify(options.fs.mkdir);
+      const mkdir3 = promisify(options.fs.mkdir);
       const stat2 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs4.mkdir) {
         const pth = path.resolve(input);
-        await mkdir2(pth, {
+        await mkdir3(pth, {
           mode: options.mode,
           recursive: true
         });
@@ -24852,7 +24852,7 @@ var require_make_dir = __commonJS({
       }
       const make = async (pth) => {
         try {
-          await mkdir2(pth, options.mode);
+          await mkdir3(pth, options.mode);
           return pth;
         } catch (error) {
           if (error.code === "EPERM") {
@@ -24925,9 +24925,9 @@ var require_make_dir = __commonJS({
   }
 });
 
-// ../../main/node_modules/shell-escape/shell-escape.js
+// node_modules/shell-escape/shell-escape.js
 var require_shell_escape = __commonJS({
-  "../../main/node_modules/shell-escape/shell-escape.js"(exports, module) {
+  "node_modules/shell-escape/shell-escape.js"(exports, module) {
     module.exports = shellescape;
     function shellescape(a) {
       var ret = [];
@@ -25104,16 +25104,6 @@ function naturalCompare(a, b) {
 function sortMigrationPaths(paths) {
   const base = (p) => p.slice(p.lastIndexOf("/") + 1);
   return [...paths].sort((a, b) => naturalCompare(base(a), base(b)) || naturalCompare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
-}
-function findMigrationFiles(entries2, globs = DEFAULT_MIGRATION_GLOBS) {
-  const res = globs.map(globToRegExp);
-  const found = /* @__PURE__ */ new Set();
-  for (const e of entries2) {
-    if (e.type !== void 0 && e.type !== "f") continue;
-    const p = e.path.replace(/^(?:\.\/)+/, "");
-    if (res.some((re) => re.test(p))) found.add(p);
-  }
-  return sortMigrationPaths([...found]);
 }
 
 // src/ssh/target.ts
@@ -25295,7 +25285,7 @@ var OPTIONS = [
   },
   {
     name: "migrations-path",
-    description: "Globs of migration files, one per line (default: Laravel database/migrations, Doctrine migrations/ and src/Migrations, and plain SQL folders).",
+    description: "Globs of migration files, one per line; replaces discovery (default: the default folders, the folders doctrine_migrations.yaml or composer.json name, Doctrine/Laravel migration classes anywhere, per-driver SQL folders).",
     commands: ["deploy", "rollback"]
   },
   {
@@ -25344,13 +25334,13 @@ var OPTIONS = [
   },
   {
     name: "artifact",
-    description: "Keep the exact archive of each deployed release as a GitHub artifact (`auto`: in GitHub Actions only), so a rollback can restore a release already pruned from the servers.",
+    description: "Keep the exact archive of each deployed release as a GitHub artifact, so a rollback can restore a release already pruned from the servers (`auto`: in GitHub Actions, for private and internal repositories only; artifacts of a public repository are public).",
     default: "auto"
   },
   { name: "artifact-retention-days", description: "Days GitHub keeps the release archive (default: the repository setting)." },
   {
     name: "github-token",
-    description: "Token to find and download the archive of a release deployed by another run (rollback of a pruned release).",
+    description: "Token (actions: read) to check and download the recorded archive of a release deployed by another run (rollback of a pruned release).",
     default: "${{ github.token }}",
     secret: true
   },
@@ -26336,14 +26326,209 @@ async function seedEntries(sourceDir, sharedPaths) {
 }
 
 // src/artifact/archive.ts
-import { execFile } from "node:child_process";
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat as lstat2, mkdir, mkdtemp, readdir, readFile as readFile3, readlink, rm, unlink } from "node:fs/promises";
+import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
+import { lstat as lstat2, mkdir as mkdir2, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+
+// src/artifact/unpack.ts
+var import_tar_stream2 = __toESM(require_tar_stream(), 1);
+import { createWriteStream } from "node:fs";
+import { chmod, mkdir, symlink } from "node:fs/promises";
+import { join as join5 } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+var MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+var MAX_HOPS = 40;
+function refuse(name, why) {
+  throw new DeployError(`refusing the release archive: entry ${JSON.stringify(name)} ${why}; nothing was restored`, { phase: "artifact" });
+}
+function entryPath(rawName, isDir) {
+  let name = isDir && rawName.endsWith("/") ? rawName.slice(0, -1) : rawName;
+  while (name.startsWith("./")) name = name.slice(2);
+  if (isDir && (name === "." || name === "" && rawName !== "")) return "";
+  if (name === "") refuse(rawName, "has no name");
+  if (name.includes("\0")) refuse(rawName, "has a NUL byte in its name");
+  if (name.startsWith("/")) refuse(rawName, "is an absolute path");
+  for (const part of name.split("/")) {
+    if (part === "..") refuse(rawName, "climbs out of the target with ..");
+    if (part === "" || part === ".") refuse(rawName, "is not a canonical relative path");
+  }
+  return name;
+}
+function symlinkEscapes(linkPath, target, links) {
+  let hops = 0;
+  const walk = (start, t) => {
+    if (t.startsWith("/")) return "out";
+    let stack = start;
+    for (const part of t.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (stack.length === 0) return "out";
+        stack = stack.slice(0, -1);
+        continue;
+      }
+      const next = [...stack, part];
+      const linked = links.get(next.join("/"));
+      if (linked === void 0) {
+        stack = next;
+        continue;
+      }
+      if (++hops > MAX_HOPS) return "loop";
+      const r = walk(stack, linked);
+      if (r === "out" || r === "loop") return r;
+      stack = r;
+    }
+    return stack;
+  };
+  const dir = linkPath.split("/").slice(0, -1);
+  return walk(dir, target) === "out";
+}
+async function readAll(stream, limit, name) {
+  const parts = [];
+  let n = 0;
+  for await (const chunk of stream) {
+    n += chunk.length;
+    if (n > limit) refuse(name, `is larger than ${limit} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+var TreeWriter = class {
+  constructor(root) {
+    this.root = root;
+  }
+  root;
+  kinds = /* @__PURE__ */ new Map();
+  links = /* @__PURE__ */ new Map();
+  /** Makes the missing parents of `path` as directories; refuses a parent that is not a directory. */
+  async parents(path) {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts.slice(0, i).join("/");
+      const kind = this.kinds.get(p);
+      if (kind === "d") continue;
+      if (kind === "l") refuse(path, `would be written through the symlink ${JSON.stringify(p)}`);
+      if (kind === "f") refuse(path, `would be written under the file ${JSON.stringify(p)}`);
+      await this.mkdirExclusive(p, path);
+    }
+  }
+  async mkdirExclusive(p, entry) {
+    try {
+      await mkdir(join5(this.root, p), { mode: DIR_MODE });
+    } catch (err) {
+      if (err.code === "EEXIST") refuse(entry, `clashes with another entry (${JSON.stringify(p)} already exists, e.g. on a case-insensitive file system)`);
+      throw err;
+    }
+    await chmod(join5(this.root, p), DIR_MODE);
+    this.kinds.set(p, "d");
+  }
+  fresh(path) {
+    if (this.kinds.has(path)) refuse(path, "appears twice");
+  }
+  async directory(path) {
+    if (path === "" || this.kinds.get(path) === "d") return;
+    this.fresh(path);
+    await this.parents(path);
+    await this.mkdirExclusive(path, path);
+  }
+  async file(path, mode, data) {
+    this.fresh(path);
+    await this.parents(path);
+    const abs = join5(this.root, path);
+    const m = normalizeFileMode(mode);
+    try {
+      await pipeline(data, createWriteStream(abs, { flags: "wx", mode: m }));
+    } catch (err) {
+      if (err.code === "EEXIST") refuse(path, "clashes with another entry (it already exists, e.g. on a case-insensitive file system)");
+      throw err;
+    }
+    await chmod(abs, m);
+    this.kinds.set(path, "f");
+  }
+  async symlink(path, target) {
+    this.fresh(path);
+    if (!target) refuse(path, "is a symlink without a target");
+    if (target.includes("\0")) refuse(path, "is a symlink with a NUL byte in its target");
+    if (target.startsWith("/")) refuse(path, `is a symlink to the absolute path ${JSON.stringify(target)}`);
+    if (symlinkEscapes(path, target, /* @__PURE__ */ new Map())) refuse(path, `is a symlink to ${JSON.stringify(target)}, outside the target`);
+    await this.parents(path);
+    try {
+      await symlink(target, join5(this.root, path));
+    } catch (err) {
+      if (err.code === "EEXIST") refuse(path, "clashes with another entry (it already exists, e.g. on a case-insensitive file system)");
+      throw err;
+    }
+    this.kinds.set(path, "l");
+    this.links.set(path, target);
+  }
+  /** Every symlink, followed through the others, stays inside. */
+  checkLinks() {
+    for (const [path, target] of this.links) {
+      if (symlinkEscapes(path, target, this.links)) refuse(path, `is a symlink to ${JSON.stringify(target)}, which leaves the target through another symlink`);
+    }
+  }
+};
+async function unpackRelease(source, root) {
+  const writer = new TreeWriter(root);
+  const extract = import_tar_stream2.default.extract();
+  const feeding = pipeline(source, createGunzip(), extract).then(
+    () => void 0,
+    (err) => err
+  );
+  let manifest;
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const data = entry;
+      const rawName = h.name;
+      switch (h.type) {
+        case "directory":
+          await writer.directory(entryPath(rawName, true));
+          entry.resume();
+          break;
+        case "file": {
+          const path = entryPath(rawName, false);
+          if (path === MANIFEST_NAME) {
+            if (manifest !== void 0) refuse(rawName, "appears twice");
+            manifest = await readAll(data, MAX_MANIFEST_BYTES, rawName);
+          } else await writer.file(path, h.mode ?? 420, data);
+          break;
+        }
+        case "symlink":
+          await writer.symlink(entryPath(rawName, false), h.linkname ?? "");
+          entry.resume();
+          break;
+        case "link":
+          refuse(rawName, `is a hard link (to ${JSON.stringify(h.linkname ?? "")}); php-deploy never writes one`);
+          break;
+        default:
+          refuse(rawName, `is a ${h.type ?? "entry of unknown type"}; only directories, files and symlinks are allowed`);
+      }
+    }
+  } catch (err) {
+    source.destroy();
+    extract.destroy();
+    await feeding;
+    throw damaged(err);
+  }
+  const feedError = await feeding;
+  if (feedError) throw damaged(feedError);
+  writer.checkLinks();
+  if (manifest === void 0) throw new DeployError(`the release archive has no ${MANIFEST_NAME}; it was not made by php-deploy`, { phase: "artifact" });
+  return { manifestText: manifest.toString("utf8") };
+}
+function damaged(err) {
+  if (err instanceof DeployError) return err;
+  const e = err;
+  const why = e?.code === "Z_DATA_ERROR" || e?.code === "Z_BUF_ERROR" ? "it is not valid gzip" : e?.message ?? String(err);
+  return new DeployError(`the release archive is damaged: ${why}`, { phase: "artifact", cause: err });
+}
+
+// src/artifact/archive.ts
 function artifactError(message, cause) {
   return new DeployError(message, { phase: "artifact", cause });
 }
@@ -26360,11 +26545,11 @@ var Tap = class extends Transform2 {
 async function createReleaseArchive(sourceDir, entries2, manifestText, opts = {}) {
   const { fileName = "release.tar.gz", tmpRoot = tmpdir(), ...packOpts } = opts;
   if (!FILE_NAME_RE.test(fileName)) throw new RangeError(`bad archive file name ${JSON.stringify(fileName)}`);
-  const dir = await mkdtemp(join5(tmpRoot, "php-deploy-archive-"));
-  const path = join5(dir, fileName);
+  const dir = await mkdtemp(join6(tmpRoot, "php-deploy-archive-"));
+  const path = join6(dir, fileName);
   try {
     const tap = new Tap();
-    await pipeline(createPackStream(sourceDir, entries2, manifestText, packOpts), tap, createWriteStream(path, { flags: "wx" }));
+    await pipeline2(createPackStream(sourceDir, entries2, manifestText, packOpts), tap, createWriteStream2(path, { flags: "wx" }));
     return { path, dir, bytes: tap.bytes, sha256: tap.hash.digest("hex") };
   } catch (err) {
     await removeTempDir(dir);
@@ -26376,22 +26561,13 @@ async function removeTempDir(dir) {
   await rm(dir, { recursive: true, force: true }).catch(() => {
   });
 }
-function runTar(args) {
-  return new Promise((resolve2, reject) => {
-    execFile("tar", args, { maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } }, (err, _stdout, stderr) => {
-      if (!err) return resolve2();
-      const why = String(stderr || err.message).trim().split("\n").filter((l) => l && !/^tar: (Exiting with failure|Error is not recoverable)/.test(l)).slice(0, 3).join("; ");
-      reject(artifactError(`cannot extract the release archive: ${why || err.message}`, err));
-    });
-  });
-}
 async function sha256File(path) {
   const hash = createHash4("sha256");
-  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
+  await pipeline2(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
   return hash.digest("hex");
 }
 async function listTree(dir, rel = "", out = []) {
-  for (const d of await readdir(join5(dir, rel), { withFileTypes: true })) {
+  for (const d of await readdir(join6(dir, rel), { withFileTypes: true })) {
     const p = rel ? `${rel}/${d.name}` : d.name;
     out.push(p);
     if (d.isDirectory()) await listTree(dir, p, out);
@@ -26405,7 +26581,7 @@ async function verifyTree(dir, entries2) {
   const listed = /* @__PURE__ */ new Set();
   for (const e of entries2) {
     listed.add(e.path);
-    const abs = join5(dir, e.path);
+    const abs = join6(dir, e.path);
     const st = await lstat2(abs).catch(() => void 0);
     if (!st) bad(e.path, "is missing");
     else if (e.type === "d") {
@@ -26422,25 +26598,18 @@ async function verifyTree(dir, entries2) {
   }
   for (const p of await listTree(dir)) if (!listed.has(p)) bad(p, "is not in the manifest");
 }
-async function extractArchive(archivePath, destDir, opts = {}) {
+async function extractArchive(archive, destDir, opts = {}) {
   let dir;
   if (destDir) {
-    await mkdir(destDir, { recursive: true });
+    await mkdir2(destDir, { recursive: true });
     if ((await readdir(destDir)).length > 0) throw artifactError(`cannot extract the release archive into ${destDir}: the directory is not empty`);
     dir = destDir;
   } else {
-    dir = await mkdtemp(join5(tmpdir(), "php-deploy-release-"));
+    dir = await mkdtemp(join6(tmpdir(), "php-deploy-release-"));
   }
   try {
-    await runTar(["-xzf", archivePath, "-C", dir, "--no-same-owner", "--preserve-permissions", "--no-overwrite-dir"]);
-    const manifestPath = join5(dir, MANIFEST_NAME);
-    let manifestText;
-    try {
-      manifestText = await readFile3(manifestPath, "utf8");
-    } catch {
-      throw artifactError(`the release archive ${archivePath} has no ${MANIFEST_NAME}; it was not made by php-deploy`);
-    }
-    await unlink(manifestPath);
+    const source = typeof archive === "string" ? createReadStream(archive, { highWaterMark: 1024 * 1024 }) : archive;
+    const { manifestText } = await unpackRelease(source, dir);
     let entries2;
     try {
       entries2 = parseManifest(manifestText);
@@ -26452,7 +26621,7 @@ async function extractArchive(archivePath, destDir, opts = {}) {
   } catch (err) {
     await rm(dir, { recursive: true, force: true }).catch(() => {
     });
-    if (destDir) await mkdir(destDir, { recursive: true }).catch(() => {
+    if (destDir) await mkdir2(destDir, { recursive: true }).catch(() => {
     });
     throw err;
   }
@@ -26490,8 +26659,40 @@ function globsToEre(globs) {
   return globs.map(one).join("|");
 }
 
-// src/remote/php-deploy-remote.sh
-var php_deploy_remote_default = `#!/usr/bin/env bash
+// src/remote/contract.ts
+var HEALTH = ["health_url", "health_timeout", "fpm_socket", "fpm_uri", "fpm_host", "document_root", "reload", "expect_release"];
+var LOCK = ["path", "id", "token", "holder", "ttl"];
+var ACTIVATION = {
+  args: ["backup", "backup_keep", "once", ...LOCK, "version", "sha", "context", "keep", ...HEALTH, "shared", "before", "after"],
+  results: ["previous", "switch_at_ms", "switch_ms", "rolled_back", "warning"]
+};
+var REMOTE_COMMANDS = {
+  preflight: { args: ["path", "need_bytes", "php_cli", "want_manifest", ...HEALTH], results: ["live", "fpm_platform", "cli_platform"] },
+  inspect: { args: ["path", "keep", "shared"], results: ["live", "previous", "base", "missing_shared", "would_prune"] },
+  begin: { args: [...LOCK, "wait", "shared"], results: ["live", "previous", "base", "missing_shared"] },
+  upload: { args: [...LOCK, "base", "manifest_bytes", "version", "sha"], results: ["release_path"] },
+  activate: ACTIVATION,
+  prepare: ACTIVATION,
+  switch: ACTIVATION,
+  finish: ACTIVATION,
+  abort: { args: ["path", "id", "token", "holder", "context", ...HEALTH], results: ["rolled_back", "warning"] },
+  cancel: { args: ["path", "id", "holder"], results: [] },
+  note: { args: ["path", "id", "event", "context"], results: [] },
+  records: { args: ["path", "id", "event"], results: ["record"] },
+  rollback: {
+    args: ["migration_re", "guard", "path", "target", "token", "holder", "ttl", "wait", "context", ...HEALTH],
+    results: ["previous", "target", "missing", "switch_at_ms", "switch_ms", "rolled_back", "warning"]
+  },
+  list: { args: ["path"], results: ["live"] },
+  unlock: { args: ["path", "context"], results: ["unlocked"] },
+  // Lock upkeep: the activation renews its own lease; the engine uses neither today (tests do).
+  renew: { args: LOCK, results: [] },
+  "release-lock": { args: ["path", "token"], results: [] }
+};
+
+// src/remote/modules/00-core.sh
+var core_default = `# Core: strict mode, output protocol (say/emit/phase/result/die), clocks, JSON strings.
+# shellcheck shell=bash
 # php-deploy remote side. Runs on the target server as the SSH user, started by the engine as
 #   bash -c '<this file>' php-deploy <command> key=value ...
 # so nothing is installed on the server and every value arrives as one quoted argument.
@@ -26512,52 +26713,11 @@ set -euo pipefail
 umask 022
 export LC_ALL=C
 
-readonly PROTOCOL_VERSION=1
 readonly ID_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'
 
-DEPLOY_PATH=''
-DEPLOY_ID=''
-TOKEN=''
-HOLDER=''
-VERSION=''
-GIT_SHA=''
-LOG_CONTEXT='{}'
-BASE_ID=''
-MANIFEST_BYTES=0
-NEED_BYTES=0
-NEED_PHP_CLI=0
-EXPECT_RELEASE=0
-NOTE_EVENT=''
-WANT_MANIFEST=0
-MIGRATION_RE=''
-GUARD_MODE=off
-BACKUP_COMMAND=''
-BACKUP_KEEP=5
-TARGET_ID=''
-LOCK_TTL=300
-LOCK_WAIT=0
-KEEP_RELEASES=5
-GRACE_SECONDS=60
-HEALTH_URL=''
-HEALTH_TIMEOUT=20
-FPM_SOCKET=''
-FPM_SCRIPT=''
-FPM_URI='/'
-FPM_HOST='localhost'
-DOCUMENT_ROOT='public'
-RELOAD_COMMAND=''
-SHARED=()
-BEFORE_SWITCH=()
-ONCE=()
-AFTER_SWITCH=()
-SEEDS=()
 CURRENT_PHASE='start'
 LAST_FAILURE=''
 LAST_BODY=''
-
-# ---------------------------------------------------------------------------------------------
-# Output and errors
-# ---------------------------------------------------------------------------------------------
 
 # Writes never fail the script: the engine may have gone away while we finish a switch.
 say() { printf '%s\\n' "$*" 2>/dev/null || true; }
@@ -26587,11 +26747,52 @@ json_str() {
   s=\${s//$'\\t'/\\\\t}
   printf '"%s"' "$s"
 }
+`;
 
-# ---------------------------------------------------------------------------------------------
+// src/remote/modules/10-config.sh
+var config_default = `# Arguments and configuration: key=value pairs parsed and validated once, then read-only.
+# shellcheck shell=bash
+
+# Defaults. parse_args sets them from the command line (src/remote/contract.ts declares which keys each
+# command takes) and then makes every one of them, and the paths derived from them, read-only.
+DEPLOY_PATH=''
+DEPLOY_ID=''
+TOKEN=''
+HOLDER=''
+VERSION=''
+GIT_SHA=''
+LOG_CONTEXT='{}'
+BASE_ID=''
+MANIFEST_BYTES=0
+NEED_BYTES=0
+NEED_PHP_CLI=0
+EXPECT_RELEASE=0
+NOTE_EVENT=''
+WANT_MANIFEST=0
+MIGRATION_RE=''
+GUARD_MODE=off
+BACKUP_COMMAND=''
+BACKUP_KEEP=5
+TARGET_ID=''
+LOCK_TTL=300
+LOCK_WAIT=0
+KEEP_RELEASES=5
+HEALTH_URL=''
+HEALTH_TIMEOUT=20
+FPM_SOCKET=''
+FPM_URI='/'
+FPM_HOST='localhost'
+DOCUMENT_ROOT='public'
+RELOAD_COMMAND=''
+SHARED=()
+BEFORE_SWITCH=()
+ONCE=()
+AFTER_SWITCH=()
+
+# A release switched away from less than this long ago is never pruned (requests may still run in it).
+readonly GRACE_SECONDS=60
+
 # Arguments: key=value pairs; repeated keys build lists. Values are re-validated here.
-# ---------------------------------------------------------------------------------------------
-
 parse_args() {
   local arg key val
   for arg in "$@"; do
@@ -26621,17 +26822,14 @@ parse_args() {
       ttl) LOCK_TTL=$val ;;
       wait) LOCK_WAIT=$val ;;
       keep) KEEP_RELEASES=$val ;;
-      grace) GRACE_SECONDS=$val ;;
       health_url) HEALTH_URL=$val ;;
       health_timeout) HEALTH_TIMEOUT=$val ;;
       fpm_socket) FPM_SOCKET=$val ;;
-      fpm_script) FPM_SCRIPT=$val ;;
       fpm_uri) FPM_URI=$val ;;
       fpm_host) FPM_HOST=$val ;;
       document_root) DOCUMENT_ROOT=$val ;;
       reload) RELOAD_COMMAND=$val ;;
       shared) SHARED+=("$val") ;;
-      seed) SEEDS+=("$val") ;;
       before) BEFORE_SWITCH+=("$val") ;;
       once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
@@ -26644,7 +26842,7 @@ parse_args() {
   [[ $DEPLOY_PATH != *'/../'* && $DEPLOY_PATH != *'/..' ]] || die "deploy-path must not contain .."
   DEPLOY_PATH=\${DEPLOY_PATH%/}
   local n
-  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES GRACE_SECONDS HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
+  for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
     [[ \${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
   check_id "$DEPLOY_ID"
@@ -26657,6 +26855,10 @@ parse_args() {
   SHARED_DIR=$DEPLOY_PATH/shared
   CURRENT=$DEPLOY_PATH/current
   STATE=$DEPLOY_PATH/.php-deploy
+  readonly DEPLOY_PATH DEPLOY_ID TOKEN HOLDER VERSION GIT_SHA LOG_CONTEXT BASE_ID MANIFEST_BYTES NEED_BYTES \\
+    NEED_PHP_CLI EXPECT_RELEASE NOTE_EVENT WANT_MANIFEST MIGRATION_RE GUARD_MODE BACKUP_COMMAND BACKUP_KEEP \\
+    TARGET_ID LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_URL HEALTH_TIMEOUT FPM_SOCKET FPM_URI FPM_HOST \\
+    DOCUMENT_ROOT RELOAD_COMMAND SHARED BEFORE_SWITCH ONCE AFTER_SWITCH RELEASES SHARED_DIR CURRENT STATE
 }
 
 check_id() {
@@ -26667,10 +26869,11 @@ check_id() {
 check_rel_path() {
   [[ -n $1 && $1 != /* && $1 != *'..'* && $1 != *$'\\n'* ]] || die "bad relative path '$1'"
 }
+`;
 
-# ---------------------------------------------------------------------------------------------
-# Layout and state
-# ---------------------------------------------------------------------------------------------
+// src/remote/modules/20-layout.sh
+var layout_default = `# Layout and state: the directories under the deploy path, release ids, the deploy log (and note).
+# shellcheck shell=bash
 
 ensure_layout() {
   if [[ -e $CURRENT || -L $CURRENT ]] && [[ ! -L $CURRENT ]]; then
@@ -26724,6 +26927,8 @@ remove_tree() {
   rm -rf "$trash"
 }
 
+# The release the deploy log names: the deploy's own, or the target of a rollback.
+LOG_ID=''
 append_log() {
   # append_log <event> <result> [reason] \u2014 one JSON line per event, appended atomically.
   local event=$1 res=$2 reason=\${3:-} line ctx
@@ -26731,7 +26936,7 @@ append_log() {
   [[ $ctx == '{'*'}' ]] || ctx='{}'
   ctx=\${ctx#\\{}
   ctx=\${ctx%\\}}
-  line="{\\"time\\":$(json_str "$(now_iso)"),\\"event\\":$(json_str "$event"),\\"id\\":$(json_str "$DEPLOY_ID"),\\"result\\":$(json_str "$res")"
+  line="{\\"time\\":$(json_str "$(now_iso)"),\\"event\\":$(json_str "$event"),\\"id\\":$(json_str "\${LOG_ID:-$DEPLOY_ID}"),\\"result\\":$(json_str "$res")"
   [[ -n $reason ]] && line+=",\\"reason\\":$(json_str "$reason")"
   [[ -n $CURRENT_PHASE ]] && line+=",\\"phase\\":$(json_str "$CURRENT_PHASE")"
   line+=",\\"live\\":$(json_str "$(live_id)")"
@@ -26739,6 +26944,18 @@ append_log() {
   line+="}"
   printf '%s\\n' "$line" >>"$STATE/log.jsonl" 2>/dev/null || say "warning: could not append to $STATE/log.jsonl"
 }
+
+# Appends an event to the deploy log (e.g. where the release's archive is kept).
+cmd_note() {
+  [[ -d $STATE && $NOTE_EVENT =~ ^[a-z-]+$ ]] || return 0
+  CURRENT_PHASE=''
+  append_log "$NOTE_EVENT" ok
+}
+`;
+
+// src/remote/modules/30-lock.sh
+var lock_default = `# Locks: the lease lock (take, assert, renew, release, unlock) and the activation flock.
+# shellcheck shell=bash
 
 # ---------------------------------------------------------------------------------------------
 # Lease lock: one file, inspected and changed only under flock on lock.mutex.
@@ -26860,6 +27077,52 @@ stop_renewer() {
   RENEWER_PID=''
 }
 
+read_lock_quiet() {
+  LOCK_FILE=$STATE/lock
+  [[ -f $LOCK_FILE ]] && read_lock && ((LOCK_EXPIRES >= $(now_epoch)))
+}
+
+cmd_unlock() {
+  [[ -d $STATE ]] || { say "no lock: $DEPLOY_PATH has no php-deploy state"; return 0; }
+  lock_mutex
+  if read_lock; then
+    local who
+    who=$(describe_lock)
+    rm -f "$LOCK_FILE"
+    lock_mutex_release
+    result unlocked "$who"
+    append_log unlock ok "removed lock $who"
+    say "removed the lock $who"
+  else
+    lock_mutex_release
+    say "no lock on $DEPLOY_PATH"
+  fi
+}
+
+# A worker that activates a release (activate, prepare, switch, finish) holds this flock for as long as
+# it runs. The server finishes and checks what it started even when the client is gone, so an abort
+# (e.g. the action's post step after the main step was killed) leaves a running activation alone.
+# Hooks, reloads and the renewer run with fd 8 closed, so nothing they leave behind keeps it held.
+hold_activation() {
+  exec 8>>"$STATE/activation.lock"
+  flock -w 60 8 || die "another activation on $DEPLOY_PATH did not finish within 60 s"
+}
+activation_running() {
+  exec 8>>"$STATE/activation.lock"
+  if flock -n 8; then
+    flock -u 8
+    exec 8>&-
+    return 1
+  fi
+  exec 8>&-
+  return 0
+}
+`;
+
+// src/remote/modules/40-manifest.sh
+var manifest_default = `# Manifest and verify: listings of a manifest and of a tree, stat snapshots, the content check.
+# shellcheck shell=bash
+
 # ---------------------------------------------------------------------------------------------
 # Manifest: "# php-deploy manifest v1", then TAB-separated: type mode size sha256 path [linktarget]
 # ---------------------------------------------------------------------------------------------
@@ -26915,272 +27178,14 @@ verify_tree() {
   bad=$(cd "$dir" && sha256sum --check --quiet --strict <<<"$sums" 2>&1 | head -n 5) || true
   [[ -z $bad ]] || die "checksum mismatch after upload: \${bad//$'\\n'/; }"
 }
+`;
 
-# ---------------------------------------------------------------------------------------------
-# Health checks
-# ---------------------------------------------------------------------------------------------
+// src/remote/modules/45-php.sh
+var php_default = "# PHP programs run on the server with `php -r`: src/remote/php/*.php, put in here by src/remote/script.ts.\n# shellcheck shell=bash\n\n# The FastCGI client of the pre-switch check (src/remote/php/fcgi-request.php).\nread -r -d '' FCGI_CLIENT <<'PHP' || true\n@@php-deploy-php fcgi-request@@\nPHP\nreadonly FCGI_CLIENT\n\n# The platform probe (src/remote/php/platform-probe.php): run by the CLI as code, by php-fpm as a file.\nread -r -d '' PLATFORM_PROBE_CODE <<'PHP' || true\n@@php-deploy-php platform-probe@@\nPHP\nreadonly PLATFORM_PROBE_CODE\nreadonly PLATFORM_PROBE=\"<?php $PLATFORM_PROBE_CODE\"\n";
 
-# A FastCGI client for the pre-switch check: one request straight to the php-fpm pool, with
-# SCRIPT_FILENAME and DOCUMENT_ROOT inside the new release. Prints "<status>\\n<body excerpt>".
-read -r -d '' FCGI_CLIENT <<'PHP' || true
-[$sock, $script, $docroot, $uri, $host, $timeout, $limit] = array_pad(array_slice($argv, 1), 7, '300');
-$addr = $sock[0] === '/' ? "unix://$sock" : "tcp://$sock";
-$fp = @stream_socket_client($addr, $errno, $errstr, (float) $timeout);
-if (!$fp) { fwrite(STDERR, "cannot connect to php-fpm at $sock: $errstr\\n"); exit(2); }
-stream_set_timeout($fp, (int) ceil((float) $timeout));
-$path = parse_url($uri, PHP_URL_PATH) ?: '/';
-$query = (string) parse_url($uri, PHP_URL_QUERY);
-$params = [
-  'GATEWAY_INTERFACE' => 'CGI/1.1', 'SERVER_SOFTWARE' => 'php-deploy', 'REQUEST_METHOD' => 'GET',
-  'SCRIPT_FILENAME' => $script, 'SCRIPT_NAME' => substr($script, strlen($docroot)) ?: '/',
-  'DOCUMENT_ROOT' => $docroot, 'REQUEST_URI' => $path . ($query === '' ? '' : "?$query"),
-  'DOCUMENT_URI' => $path, 'QUERY_STRING' => $query, 'SERVER_NAME' => $host, 'HTTP_HOST' => $host,
-  'SERVER_PORT' => '80', 'SERVER_ADDR' => '127.0.0.1', 'SERVER_PROTOCOL' => 'HTTP/1.1',
-  'REMOTE_ADDR' => '127.0.0.1', 'REMOTE_PORT' => '0', 'CONTENT_LENGTH' => '0',
-  'HTTP_USER_AGENT' => 'php-deploy', 'PHP_DEPLOY_CHECK' => 'pre-switch',
-];
-$rec = function (int $type, string $body): string {
-  $pad = (8 - strlen($body) % 8) % 8;
-  return pack('CCnnCC', 1, $type, 1, strlen($body), $pad, 0) . $body . str_repeat("\\0", $pad);
-};
-$len = fn (int $n): string => $n < 128 ? chr($n) : pack('N', $n | 0x80000000);
-$body = '';
-foreach ($params as $k => $v) { $body .= $len(strlen($k)) . $len(strlen($v)) . $k . $v; }
-$req = $rec(1, pack('nCx5', 1, 0));
-foreach (str_split($body, 65528) as $chunk) { $req .= $rec(4, $chunk); }
-fwrite($fp, $req . $rec(4, '') . $rec(5, ''));
-$read = function (int $n) use ($fp) {
-  $buf = '';
-  while (strlen($buf) < $n) {
-    $part = fread($fp, $n - strlen($buf));
-    if ($part === false || $part === '') {
-      if (stream_get_meta_data($fp)['timed_out']) { fwrite(STDERR, "php-fpm did not answer in time\\n"); exit(3); }
-      return null;
-    }
-    $buf .= $part;
-  }
-  return $buf;
-};
-$out = ''; $err = '';
-while (($h = $read(8)) !== null) {
-  $r = unpack('Cv/Ct/nid/nlen/Cpad/Cres', $h);
-  $c = $r['len'] ? (string) $read($r['len']) : '';
-  if ($r['pad']) { $read($r['pad']); }
-  if ($r['t'] === 6) { $out .= $c; } elseif ($r['t'] === 7) { $err .= $c; } elseif ($r['t'] === 3) { break; }
-}
-[$head, $content] = array_pad(explode("\\r\\n\\r\\n", $out, 2), 2, '');
-$status = 200;
-foreach (explode("\\r\\n", $head) as $line) {
-  if (stripos($line, 'Status:') === 0) { $status = (int) trim(substr($line, 7)); }
-}
-if ($out === '') { $status = 502; $content = $err !== '' ? $err : 'empty response from php-fpm'; }
-echo $status, "\\n", substr(preg_replace('/\\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, (int) $limit), "\\n";
-PHP
-
-# Probe of the PHP platform (version and extensions), for the php-fpm pool and for the CLI.
-readonly PLATFORM_PROBE_CODE='echo json_encode(["php" => PHP_VERSION, "sapi" => PHP_SAPI, "extensions" => array_map("strtolower", get_loaded_extensions())]);'
-readonly PLATFORM_PROBE="<?php $PLATFORM_PROBE_CODE"
-
-# A plain HTTP GET for the post-switch check through the web server. Prints "<status>\\n<body excerpt>".
-http_get() {
-  local url=$1 tmp status
-  if command -v curl >/dev/null 2>&1; then
-    tmp=$(mktemp)
-    status=$(curl -s -o "$tmp" -w '%{http_code}' --max-time 5 -H 'User-Agent: php-deploy' "$url" 2>/dev/null) || true
-    printf '%s\\n%s\\n' "\${status:0:3}" "$(head -c 300 "$tmp" | tr -s '\\n\\t' '  ')"
-    rm -f "$tmp"
-  else
-    # shellcheck disable=SC2016 # PHP code, not shell
-    php -r '$c = stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5, "header" => "User-Agent: php-deploy"]]);
-      $b = @file_get_contents($argv[1], false, $c); $s = isset($http_response_header[0]) ? (int) explode(" ", $http_response_header[0])[1] : 0;
-      echo $s, "\\n", substr(preg_replace("/\\s+/", " ", (string) $b), 0, 300), "\\n";' "$url"
-  fi
-}
-
-# retry_check <label> <command...>: runs the command until it prints status 200 or the window closes.
-retry_check() {
-  local label=$1 out status body deadline=$(($(now_epoch) + HEALTH_TIMEOUT)) tries=0
-  shift
-  while :; do
-    tries=$((tries + 1))
-    out=$("$@" 2>&1) || true
-    status=\${out%%$'\\n'*}
-    body=\${out#*$'\\n'}
-    body=\${body%"\${body##*[![:space:]]}"}
-    if [[ $status == 200 ]]; then
-      say "$label: 200 OK (try $tries)"
-      LAST_BODY=$body
-      return 0
-    fi
-    if (($(now_epoch) >= deadline)); then
-      LAST_FAILURE="$label answered \${status:-nothing} after $tries tries in \${HEALTH_TIMEOUT}s: \${body:0:200}"
-      return 1
-    fi
-    sleep 0.5
-  done
-}
-
-check_release_through_fpm() {
-  local rel=$1 docroot script
-  docroot=$rel/$DOCUMENT_ROOT
-  script=$docroot/\${FPM_SCRIPT:-index.php}
-  [[ -f $script ]] || { LAST_FAILURE="$script does not exist (document-root '$DOCUMENT_ROOT')"; return 1; }
-  command -v php >/dev/null 2>&1 || { LAST_FAILURE="php (the CLI) is not installed on the server; it runs the FastCGI check"; return 1; }
-  retry_check "pre-switch check via php-fpm $FPM_SOCKET ($FPM_URI)" \\
-    php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
-}
-
-# check_live_through_web [release [strict]]: the live site through the web server must answer 200 and
-# (strict) name the release; default: the release being deployed and health-expect-release.
-check_live_through_web() {
-  local want=\${1:-$DEPLOY_ID} strict=\${2:-$EXPECT_RELEASE}
-  retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
-  result live_body "$LAST_BODY"
-  # "One release late": an answer names another release than the one just switched to. Only some
-  # php-fpm workers may hold the old paths, so a few more answers are sampled.
-  local bodies=("$LAST_BODY") i out d id stale=''
-  for ((i = 0; i < 6; i++)); do
-    out=$(http_get "$HEALTH_URL" 2>/dev/null) || true
-    [[ \${out%%$'\\n'*} == 200 ]] && bodies+=("\${out#*$'\\n'}")
-  done
-  for out in "\${bodies[@]}"; do
-    [[ $out == *"$want"* ]] && continue
-    for d in "$RELEASES"/*/; do
-      id=\${d%/}
-      id=\${id##*/}
-      if [[ -n $id && $id != *.partial && $out == *"$id"* ]]; then stale=$id; fi
-    done
-    [[ -n $stale ]] && break
-    LAST_BODY=$out
-  done
-  [[ -z $stale && $LAST_BODY == *"$want"* ]] && return 0
-  if [[ -n $stale ]]; then
-    LAST_FAILURE="the web server still serves release $stale after the switch to $want (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
-    if [[ $strict == 1 ]]; then return 1; fi
-    result warning "$LAST_FAILURE"
-  elif [[ $strict == 1 ]]; then
-    LAST_FAILURE="the post-switch response does not name release $want (health-expect-release): \${LAST_BODY:0:120}"
-    return 1
-  fi
-}
-
-# ---------------------------------------------------------------------------------------------
-# Switching
-# ---------------------------------------------------------------------------------------------
-
-# Points \`current\` at a release by renaming a new symlink over it: atomic, never rm + ln.
-# An empty id removes \`current\` (only when a first deploy fails after its switch).
-switch_to() {
-  local id=$1 tmp="$DEPLOY_PATH/.current.$$.$RANDOM" old
-  old=$(live_id)
-  if [[ -z $id ]]; then
-    rm -f "$CURRENT"
-  else
-    ln -s "releases/$id" "$tmp"
-    mv -T "$tmp" "$CURRENT"
-  fi
-  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
-    now_epoch >"$(meta_dir "$old")/retired"
-  fi
-}
-
-run_reload() {
-  [[ -n $RELOAD_COMMAND ]] || return 0
-  say "reload: $RELOAD_COMMAND"
-  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
-}
-
-# The failure message's tail after a switch back, so the one line says what is live now.
-SWITCHED_BACK=''
-SWITCHED_BACK_TO=''
-switched_back_note() {
-  [[ -n $SWITCHED_BACK ]] || return 0
-  if [[ -n $SWITCHED_BACK_TO ]]; then
-    printf '; switched back to %s' "$SWITCHED_BACK_TO"
-  else
-    printf '; switched back: no release is live (it was the first deploy)'
-  fi
-}
-
-# Switch back after a failed post-switch step; never fails the caller's error report.
-switch_back() {
-  local prev=$1 reason=$2
-  say "switching back to \${prev:-nothing (first deploy)}: $reason"
-  switch_to "$prev"
-  SWITCHED_BACK=1
-  SWITCHED_BACK_TO=$prev
-  run_reload || say "warning: reload after switching back failed"
-  result rolled_back true
-  if [[ -n $HEALTH_URL && -n $prev ]]; then
-    check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
-  fi
-}
-
-# ---------------------------------------------------------------------------------------------
-# Hooks
-# ---------------------------------------------------------------------------------------------
-
-hook_env() {
-  local rel=$1 prev=$2
-  export PHP_DEPLOY_ID=$DEPLOY_ID PHP_DEPLOY_PATH=$DEPLOY_PATH PHP_DEPLOY_RELEASE_PATH=$rel
-  export PHP_DEPLOY_SHARED=$SHARED_DIR PHP_DEPLOY_VERSION=$VERSION PHP_DEPLOY_SHA=$GIT_SHA
-  export PHP_DEPLOY_PREVIOUS_ID=$prev PHP_DEPLOY_PREVIOUS_PATH=\${prev:+$(release_dir "$prev")}
-}
-
-run_hooks() {
-  local name=$1 rel=$2 n=0 cmd
-  shift 2
-  for cmd in "$@"; do
-    n=$((n + 1))
-    say "\${name}[$n]: $cmd"
-    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&-; then
-      LAST_FAILURE="$name command $n failed: $cmd"
-      return 1
-    fi
-  done
-}
-
-# ---------------------------------------------------------------------------------------------
-# Shared paths: kept under shared/, linked into every release with relative symlinks.
-# ---------------------------------------------------------------------------------------------
-
-link_shared() {
-  local rel=$1 p up i depth link
-  for p in "\${SHARED[@]}"; do
-    p=\${p%/}
-    link=$rel/$p
-    if [[ ! -e $SHARED_DIR/$p && ! -L $SHARED_DIR/$p ]]; then
-      mkdir -p "$(dirname "$SHARED_DIR/$p")"
-      if [[ -e $STATE/seed/$DEPLOY_ID/$p ]]; then
-        mv -T "$STATE/seed/$DEPLOY_ID/$p" "$SHARED_DIR/$p"
-        say "shared: seeded shared/$p from the release"
-      elif [[ \${p##*/} == *.* ]]; then
-        : >"$SHARED_DIR/$p"
-        say "shared: created empty file shared/$p"
-      else
-        mkdir -p "$SHARED_DIR/$p"
-        say "shared: created directory shared/$p"
-      fi
-    fi
-    rm -rf "$link"
-    mkdir -p "$(dirname "$link")"
-    depth=$(awk -F/ '{ print NF }' <<<"$p")
-    up=''
-    for ((i = 0; i <= depth; i++)); do up+='../'; done
-    ln -s "\${up}shared/$p" "$link"
-  done
-  drop_seed
-}
-
-# Removes this deploy's seed of new shared paths (and the seed directory once it is empty).
-drop_seed() {
-  rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
-  rmdir "$STATE/seed" 2>/dev/null || true
-}
-
-# ---------------------------------------------------------------------------------------------
-# Commands
-# ---------------------------------------------------------------------------------------------
+// src/remote/modules/50-upload.sh
+var upload_default = `# Begin and upload: lock and inspect the deploy path, then receive, verify and place a release.
+# shellcheck shell=bash
 
 # Removes leftovers of dead deploys: partial uploads, releases marked failed, trash.
 recover_leftovers() {
@@ -27210,7 +27215,6 @@ cmd_begin() {
   phase lock
   ensure_layout
   take_lock
-  result locked "$TOKEN"
   phase inspect
   recover_leftovers
   if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
@@ -27235,7 +27239,6 @@ report_live_and_base() {
   prev=$(previous_ok_release "$live")
   result live "$live"
   result previous "$prev"
-  result protocol "$PROTOCOL_VERSION"
   for p in "\${SHARED[@]}"; do
     [[ -e $SHARED_DIR/\${p%/} || -L $SHARED_DIR/\${p%/} ]] || result missing_shared "\${p%/}"
   done
@@ -27303,6 +27306,259 @@ cmd_upload() {
   result release_path "$final"
   say "release $DEPLOY_ID verified: $(awk -F '\\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
 }
+`;
+
+// src/remote/modules/55-shared.sh
+var shared_default = `# Shared paths: kept under shared/, linked into every release with relative symlinks.
+# shellcheck shell=bash
+
+link_shared() {
+  local rel=$1 p up i depth link
+  for p in "\${SHARED[@]}"; do
+    p=\${p%/}
+    link=$rel/$p
+    if [[ ! -e $SHARED_DIR/$p && ! -L $SHARED_DIR/$p ]]; then
+      mkdir -p "$(dirname "$SHARED_DIR/$p")"
+      if [[ -e $STATE/seed/$DEPLOY_ID/$p ]]; then
+        mv -T "$STATE/seed/$DEPLOY_ID/$p" "$SHARED_DIR/$p"
+        say "shared: seeded shared/$p from the release"
+      elif [[ \${p##*/} == *.* ]]; then
+        : >"$SHARED_DIR/$p"
+        say "shared: created empty file shared/$p"
+      else
+        mkdir -p "$SHARED_DIR/$p"
+        say "shared: created directory shared/$p"
+      fi
+    fi
+    rm -rf "$link"
+    mkdir -p "$(dirname "$link")"
+    depth=$(awk -F/ '{ print NF }' <<<"$p")
+    up=''
+    for ((i = 0; i <= depth; i++)); do up+='../'; done
+    ln -s "\${up}shared/$p" "$link"
+  done
+  drop_seed
+}
+
+# Removes this deploy's seed of new shared paths (and the seed directory once it is empty).
+drop_seed() {
+  rm -rf "\${STATE:?}/seed/$DEPLOY_ID"
+  rmdir "$STATE/seed" 2>/dev/null || true
+}
+`;
+
+// src/remote/modules/60-hooks.sh
+var hooks_default = `# Hooks: the environment of user commands, running them (once, before/after-switch), the backup.
+# shellcheck shell=bash
+
+hook_env() {
+  local rel=$1 prev=$2
+  export PHP_DEPLOY_ID=$DEPLOY_ID PHP_DEPLOY_PATH=$DEPLOY_PATH PHP_DEPLOY_RELEASE_PATH=$rel
+  export PHP_DEPLOY_SHARED=$SHARED_DIR PHP_DEPLOY_VERSION=$VERSION PHP_DEPLOY_SHA=$GIT_SHA
+  export PHP_DEPLOY_PREVIOUS_ID=$prev PHP_DEPLOY_PREVIOUS_PATH=\${prev:+$(release_dir "$prev")}
+}
+
+run_hooks() {
+  local name=$1 rel=$2 n=0 cmd
+  shift 2
+  for cmd in "$@"; do
+    n=$((n + 1))
+    say "\${name}[$n]: $cmd"
+    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&-; then
+      LAST_FAILURE="$name command $n failed: $cmd"
+      return 1
+    fi
+  done
+}
+
+# The backup before migrating: the user's command writes into $PHP_DEPLOY_BACKUP_DIR (shared/backups);
+# the newest backup_keep files there are kept.
+run_backup() {
+  local rel=$1 dir=$SHARED_DIR/backups
+  mkdir -p "$dir"
+  export PHP_DEPLOY_BACKUP_DIR=$dir
+  run_hooks backup "$rel" "$BACKUP_COMMAND" || return 1
+  find "$dir" -maxdepth 1 -type f -printf '%T@ %p\\n' | sort -rn | tail -n +"$((BACKUP_KEEP + 1))" |
+    cut -d ' ' -f 2- | xargs -r -d '\\n' rm -f --
+  say "backup: $(find "$dir" -maxdepth 1 -type f | wc -l) backups kept in $dir"
+}
+`;
+
+// src/remote/modules/65-health.sh
+var health_default = `# Health checks: the FastCGI check of a new release, the HTTP check of the live site.
+# shellcheck shell=bash
+
+# A plain HTTP GET for the post-switch check through the web server. Prints "<status>\\n<body excerpt>".
+http_get() {
+  local url=$1 tmp status
+  if command -v curl >/dev/null 2>&1; then
+    tmp=$(mktemp)
+    status=$(curl -s -o "$tmp" -w '%{http_code}' --max-time 5 -H 'User-Agent: php-deploy' "$url" 2>/dev/null) || true
+    printf '%s\\n%s\\n' "\${status:0:3}" "$(head -c 300 "$tmp" | tr -s '\\n\\t' '  ')"
+    rm -f "$tmp"
+  else
+    # shellcheck disable=SC2016 # PHP code, not shell
+    php -r '$c = stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5, "header" => "User-Agent: php-deploy"]]);
+      $b = @file_get_contents($argv[1], false, $c); $s = isset($http_response_header[0]) ? (int) explode(" ", $http_response_header[0])[1] : 0;
+      echo $s, "\\n", substr(preg_replace("/\\s+/", " ", (string) $b), 0, 300), "\\n";' "$url"
+  fi
+}
+
+# retry_check <label> <command...>: runs the command until it prints status 200 or the window closes.
+retry_check() {
+  local label=$1 out status body deadline=$(($(now_epoch) + HEALTH_TIMEOUT)) tries=0
+  shift
+  while :; do
+    tries=$((tries + 1))
+    out=$("$@" 2>&1) || true
+    status=\${out%%$'\\n'*}
+    body=\${out#*$'\\n'}
+    body=\${body%"\${body##*[![:space:]]}"}
+    if [[ $status == 200 ]]; then
+      say "$label: 200 OK (try $tries)"
+      LAST_BODY=$body
+      return 0
+    fi
+    if (($(now_epoch) >= deadline)); then
+      LAST_FAILURE="$label answered \${status:-nothing} after $tries tries in \${HEALTH_TIMEOUT}s: \${body:0:200}"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+check_release_through_fpm() {
+  local rel=$1 docroot script
+  docroot=$rel/$DOCUMENT_ROOT
+  script=$docroot/index.php
+  [[ -f $script ]] || { LAST_FAILURE="$script does not exist (document-root '$DOCUMENT_ROOT')"; return 1; }
+  command -v php >/dev/null 2>&1 || { LAST_FAILURE="php (the CLI) is not installed on the server; it runs the FastCGI check"; return 1; }
+  retry_check "pre-switch check via php-fpm $FPM_SOCKET ($FPM_URI)" \\
+    php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
+}
+
+# check_live_through_web [release [strict]]: the live site through the web server must answer 200 and
+# (strict) name the release; default: the release being deployed and health-expect-release.
+check_live_through_web() {
+  local want=\${1:-$DEPLOY_ID} strict=\${2:-$EXPECT_RELEASE}
+  retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL" || return 1
+  # "One release late": an answer names another release than the one just switched to. Only some
+  # php-fpm workers may hold the old paths, so a few more answers are sampled.
+  local bodies=("$LAST_BODY") i out d id stale=''
+  for ((i = 0; i < 6; i++)); do
+    out=$(http_get "$HEALTH_URL" 2>/dev/null) || true
+    [[ \${out%%$'\\n'*} == 200 ]] && bodies+=("\${out#*$'\\n'}")
+  done
+  for out in "\${bodies[@]}"; do
+    [[ $out == *"$want"* ]] && continue
+    for d in "$RELEASES"/*/; do
+      id=\${d%/}
+      id=\${id##*/}
+      if [[ -n $id && $id != *.partial && $out == *"$id"* ]]; then stale=$id; fi
+    done
+    [[ -n $stale ]] && break
+    LAST_BODY=$out
+  done
+  [[ -z $stale && $LAST_BODY == *"$want"* ]] && return 0
+  if [[ -n $stale ]]; then
+    LAST_FAILURE="the web server still serves release $stale after the switch to $want (one release late): nginx must pass \\$realpath_root as SCRIPT_FILENAME and DOCUMENT_ROOT instead of \\$document_root, or reload-command must reload php-fpm (realpath cache, OPcache)"
+    if [[ $strict == 1 ]]; then return 1; fi
+    result warning "$LAST_FAILURE"
+  elif [[ $strict == 1 ]]; then
+    LAST_FAILURE="the post-switch response does not name release $want (health-expect-release): \${LAST_BODY:0:120}"
+    return 1
+  fi
+}
+`;
+
+// src/remote/modules/70-switch.sh
+var switch_default = `# Switch: point current at a release atomically, reload, check, and switch back on failure.
+# shellcheck shell=bash
+
+# Points \`current\` at a release by renaming a new symlink over it: atomic, never rm + ln.
+# An empty id removes \`current\` (only when a first deploy fails after its switch).
+switch_to() {
+  local id=$1 tmp="$DEPLOY_PATH/.current.$$.$RANDOM" old
+  old=$(live_id)
+  if [[ -z $id ]]; then
+    rm -f "$CURRENT"
+  else
+    ln -s "releases/$id" "$tmp"
+    mv -T "$tmp" "$CURRENT"
+  fi
+  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
+    now_epoch >"$(meta_dir "$old")/retired"
+  fi
+}
+
+run_reload() {
+  [[ -n $RELOAD_COMMAND ]] || return 0
+  say "reload: $RELOAD_COMMAND"
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
+}
+
+# The failure message's tail after a switch back, so the one line says what is live now.
+SWITCHED_BACK=''
+SWITCHED_BACK_TO=''
+switched_back_note() {
+  [[ -n $SWITCHED_BACK ]] || return 0
+  if [[ -n $SWITCHED_BACK_TO ]]; then
+    printf '; switched back to %s' "$SWITCHED_BACK_TO"
+  else
+    printf '; switched back: no release is live (it was the first deploy)'
+  fi
+}
+
+# Switch back after a failed post-switch step; never fails the caller's error report.
+switch_back() {
+  local prev=$1 reason=$2
+  say "switching back to \${prev:-nothing (first deploy)}: $reason"
+  switch_to "$prev"
+  SWITCHED_BACK=1
+  SWITCHED_BACK_TO=$prev
+  run_reload || say "warning: reload after switching back failed"
+  result rolled_back true
+  if [[ -n $HEALTH_URL && -n $prev ]]; then
+    check_live_through_web "$prev" 0 || say "warning: the previous release does not answer 200 either: $LAST_FAILURE"
+  fi
+}
+
+# switch_and_check <id> <prev>: the switch of a deploy and of a rollback. Points current at <id>,
+# reloads, checks the live site through the web server; on a failure switches back to <prev> and
+# returns 1 with LAST_FAILURE saying why (the caller logs, cleans up and fails).
+switch_and_check() {
+  local id=$1 prev=$2 t0 why
+  phase switch
+  t0=$(now_ms)
+  switch_to "$id"
+  result switch_at_ms "$t0"
+  result switch_ms "$(($(now_ms) - t0))"
+  say "current -> releases/$id (was \${prev:-nothing})"
+
+  phase reload
+  if ! run_reload; then
+    switch_back "$prev" "reload-command failed"
+    LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+    return 1
+  fi
+
+  phase post-switch-check
+  if [[ -z $HEALTH_URL ]]; then
+    say "no health-url: the live site is not checked after the switch"
+    return 0
+  fi
+  if ! check_live_through_web "$id"; then
+    why=$LAST_FAILURE
+    switch_back "$prev" "$why"
+    LAST_FAILURE=$why
+    return 1
+  fi
+}
+`;
+
+// src/remote/modules/75-activate.sh
+var activate_default = `# Activate: prepare, switch and finish a release (one round trip or step by step), cancellation.
+# shellcheck shell=bash
 
 # Activation, in three steps that a single host runs in one round trip (activate) and several hosts
 # run one step at a time on all of them (prepare everywhere, then switch everywhere, then finish):
@@ -27350,40 +27606,6 @@ step_prepare() {
   fi
 }
 
-# The backup before migrating: the user's command writes into $PHP_DEPLOY_BACKUP_DIR (shared/backups);
-# the newest backup_keep files there are kept.
-run_backup() {
-  local rel=$1 dir=$SHARED_DIR/backups
-  mkdir -p "$dir"
-  export PHP_DEPLOY_BACKUP_DIR=$dir
-  run_hooks backup "$rel" "$BACKUP_COMMAND" || return 1
-  find "$dir" -maxdepth 1 -type f -printf '%T@ %p\\n' | sort -rn | tail -n +"$((BACKUP_KEEP + 1))" |
-    cut -d ' ' -f 2- | xargs -r -d '\\n' rm -f --
-  say "backup: $(find "$dir" -maxdepth 1 -type f | wc -l) backups kept in $dir"
-}
-
-# Migration files listed in a release's manifest (paths matching migration_re), sorted.
-release_migrations() {
-  local manifest=$1
-  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
-  awk -F '\\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
-}
-
-# Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
-warn_schema_on_rollback() {
-  local target=$1 live=$2 newer count
-  [[ -n $MIGRATION_RE && -n $live ]] || return 0
-  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
-  [[ -n $newer ]] || return 0
-  count=$(wc -l <<<"$newer")
-  local names=\${newer//$'\\n'/, }
-  if [[ $GUARD_MODE == forbid ]]; then
-    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
-  else
-    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
-  fi
-}
-
 prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
 
 # Cancellation: the client (on SIGINT/SIGTERM) or an abort writes this file; the activation checks
@@ -27400,33 +27622,11 @@ stop_if_cancelled() {
 }
 
 step_switch() {
-  local prev t0
+  local prev
   prev=$(prepared_prev)
   hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
   stop_if_cancelled
-  phase switch
-  t0=$(now_ms)
-  switch_to "$DEPLOY_ID"
-  result switch_at_ms "$t0"
-  result switch_ms "$(($(now_ms) - t0))"
-  say "current -> releases/$DEPLOY_ID (was \${prev:-nothing})"
-
-  phase reload
-  if ! run_reload; then
-    switch_back "$prev" "reload-command failed"
-    fail_release "reload-command failed: $RELOAD_COMMAND"
-  fi
-
-  phase post-switch-check
-  if [[ -n $HEALTH_URL ]]; then
-    if ! check_live_through_web; then
-      local why=$LAST_FAILURE
-      switch_back "$prev" "$why"
-      fail_release "$why"
-    fi
-  else
-    say "no health-url: the live site is not checked after the switch"
-  fi
+  switch_and_check "$DEPLOY_ID" "$prev" || fail_release "$LAST_FAILURE"
   now_iso >"$(meta_dir "$DEPLOY_ID")/checked"
 }
 
@@ -27439,7 +27639,6 @@ step_finish() {
   now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
   rm -f "$(cancel_file)"
   append_log deploy ok
-  result deployed "$DEPLOY_ID"
 
   phase after-switch
   local after_failed=''
@@ -27469,7 +27668,6 @@ cmd_prepare() {
   start_renewer
   step_prepare
   stop_renewer
-  result prepared "$DEPLOY_ID"
 }
 
 cmd_switch() {
@@ -27477,7 +27675,6 @@ cmd_switch() {
   start_renewer
   step_switch
   stop_renewer
-  result switched "$DEPLOY_ID"
 }
 
 cmd_finish() {
@@ -27507,6 +27704,11 @@ fail_release() {
   release_lock
   die "$reason"
 }
+`;
+
+// src/remote/modules/80-prune.sh
+var prune_default = `# Prune: which completed releases to remove, and removing them.
+# shellcheck shell=bash
 
 # Prints the completed releases a prune would remove: beyond keep-releases (counting \`extra\` releases
 # about to be added), never the live one, the previous one, the rollback target, or one switched away
@@ -27542,7 +27744,33 @@ prune_releases() {
     say "prune: removed $id"
   done < <(prune_plan "$prev" 0)
   say "prune: removed $removed, keeping up to $KEEP_RELEASES completed releases"
-  result pruned "$removed"
+}
+`;
+
+// src/remote/modules/85-rollback.sh
+var rollback_default = `# Rollback: make an earlier completed release live again, warning about newer migrations.
+# shellcheck shell=bash
+
+# Migration files listed in a release's manifest (paths matching migration_re), sorted.
+release_migrations() {
+  local manifest=$1
+  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
+  awk -F '\\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
+}
+
+# Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
+warn_schema_on_rollback() {
+  local target=$1 live=$2 newer count
+  [[ -n $MIGRATION_RE && -n $live ]] || return 0
+  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
+  [[ -n $newer ]] || return 0
+  count=$(wc -l <<<"$newer")
+  local names=\${newer//$'\\n'/, }
+  if [[ $GUARD_MODE == forbid ]]; then
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
+  else
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
+  fi
 }
 
 cmd_rollback() {
@@ -27551,7 +27779,7 @@ cmd_rollback() {
   take_lock
   start_renewer
   phase rollback
-  local live target t0
+  local live target
   live=$(live_id)
   target=$TARGET_ID
   if [[ -z $target ]]; then
@@ -27568,129 +27796,162 @@ cmd_rollback() {
     die "release $target never completed a deploy; refusing to make it live"
   fi
   [[ $target != "$live" ]] || { release_lock; die "release $target is already live"; }
-  DEPLOY_ID=$target
+  LOG_ID=$target
   result previous "$live"
   result target "$target"
   warn_schema_on_rollback "$target" "$live"
-  phase switch
-  t0=$(now_ms)
-  switch_to "$target"
-  result switch_ms "$(($(now_ms) - t0))"
-  say "current -> releases/$target (was \${live:-nothing})"
-  phase reload
-  if ! run_reload; then
-    switch_back "$live" "reload-command failed"
-    append_log rollback failed "reload-command failed$(switched_back_note)"
-    release_lock
-    die "reload-command failed: $RELOAD_COMMAND$(switched_back_note)"
-  fi
-  phase post-switch-check
-  if [[ -n $HEALTH_URL ]] && ! check_live_through_web; then
+  if ! switch_and_check "$target" "$live"; then
     local why=$LAST_FAILURE
-    switch_back "$live" "$why"
     why+=$(switched_back_note)
     append_log rollback failed "$why"
     release_lock
     die "$why"
   fi
   append_log rollback ok
-  result deployed "$target"
   stop_renewer
   release_lock
 }
+`;
 
-# A worker that activates a release (activate, prepare, switch, finish) holds this flock for as long as
-# it runs. The server finishes and checks what it started even when the client is gone, so an abort
-# (e.g. the action's post step after the main step was killed) leaves a running activation alone.
-# Hooks, reloads and the renewer run with fd 8 closed, so nothing they leave behind keeps it held.
-hold_activation() {
-  exec 8>>"$STATE/activation.lock"
-  flock -w 60 8 || die "another activation on $DEPLOY_PATH did not finish within 60 s"
+// src/remote/modules/90-abort.sh
+var abort_default = '# Abort and cancel: undo a deploy that stopped half-way; ask a running activation to stop.\n# shellcheck shell=bash\n\n# Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).\ncmd_cancel() {\n  [[ -d $STATE ]] || return 0\n  # After the switch a cancel changes nothing (the server finishes its checks): leave no file behind.\n  if [[ $(live_id) == "$DEPLOY_ID" ]]; then\n    say "the activation of $DEPLOY_ID is past its switch: it finishes its checks"\n    return 0\n  fi\n  if activation_running; then\n    printf \'%s\\n\' "${HOLDER:-cancelled}" >"$(cancel_file)"\n    say "asked the activation of $DEPLOY_ID to stop before the switch"\n  fi\n}\n\n# Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).\ncmd_abort() {\n  [[ -d $STATE ]] || return 0\n  if activation_running; then\n    # Ask the activation to stop before its switch, and wait for it: after the switch it finishes\n    # its checks (or switches back) by itself.\n    say "the server is still activating deploy $DEPLOY_ID: asking it to stop before the switch"\n    printf \'%s\\n\' "${HOLDER:-aborted}" >"$(cancel_file)"\n    exec 8>>"$STATE/activation.lock"\n    flock -w 600 8 || say "the activation did not end within 600 s"\n    flock -u 8\n    exec 8>&-\n    rm -f "$(cancel_file)"\n  fi\n  lock_mutex\n  if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then\n    lock_mutex_release\n    say "not aborting: the lock belongs to another deploy now ($(describe_lock))"\n    return 0\n  fi\n  lock_mutex_release\n  phase abort\n  local md did=\'\'\n  md=$(meta_dir "$DEPLOY_ID")\n  if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then\n    local back\n    back=$(prepared_prev)\n    [[ -n $back ]] || back=$(previous_ok_release "$DEPLOY_ID")\n    switch_back "$back" "the deploy was aborted before it completed: ${HOLDER:-aborted}"\n    did+="switched back to ${back:-nothing}; "\n  fi\n  if [[ -e $(release_dir "$DEPLOY_ID").partial ]]; then\n    rm -rf "$(release_dir "$DEPLOY_ID").partial"\n    did+="removed the partial upload; "\n  fi\n  drop_seed\n  if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then\n    if [[ -f $md/retired ]]; then\n      printf \'aborted\\n\' >"$md/failed"\n      did+="marked the release failed; "\n    else\n      remove_tree "$(release_dir "$DEPLOY_ID")"\n      rm -rf "$md"\n      did+="removed the release; "\n    fi\n  fi\n  if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi\n  if [[ -n $did ]]; then append_log deploy aborted "${HOLDER:-aborted}: ${did%; }"; fi\n  release_lock\n  did=${did%; }\n  say "abort of $DEPLOY_ID: ${did:-nothing left to undo}; live: $(live_id)"\n}\n';
+
+// src/remote/modules/92-readonly.sh
+var readonly_default = `# Read-only commands: preflight, inspect, list and records; none takes the lock or leaves anything behind.
+# shellcheck shell=bash
+
+check() { emit check "$1" "$2" "$3"; }
+
+# Can this server take the release? Each preflight_* prints its \`check\` lines; nothing changes.
+cmd_preflight() {
+  phase preflight
+  preflight_tools
+  preflight_space
+  if [[ -n $FPM_SOCKET ]]; then preflight_fpm; fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then preflight_php_cli; fi
+  if [[ $WANT_MANIFEST == 1 ]]; then report_live_manifest; fi
+  if [[ -n $RELOAD_COMMAND ]]; then preflight_reload; fi
 }
-activation_running() {
-  exec 8>>"$STATE/activation.lock"
-  if flock -n 8; then
-    flock -u 8
-    exec 8>&-
-    return 1
+
+# The tools the other commands use, in their GNU versions, and bash 4.
+preflight_tools() {
+  local t missing=()
+  for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if ((\${#missing[@]})); then
+    check tools error "the server lacks \${missing[*]}; install GNU coreutils, findutils, tar, gzip and util-linux"
+  elif ! mv --version 2>/dev/null | grep -q 'GNU coreutils' || ! tar --version 2>/dev/null | grep -q 'GNU tar' ||
+    ! find . -maxdepth 0 -version 2>/dev/null | grep -q 'GNU findutils'; then
+    check tools error "mv, tar or find are not the GNU versions (mv -T, tar -U, find -printf are needed); install coreutils, tar and findutils"
+  elif ((BASH_VERSINFO[0] < 4)); then
+    check tools error "bash \${BASH_VERSION} is too old; bash 4 or newer is needed"
+  else
+    check tools ok "bash \${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
   fi
-  exec 8>&-
+}
+
+# Where the release will be written, and whether we may: layout, permissions, free space.
+preflight_space() {
+  local dir=$DEPLOY_PATH
+  while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
+  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
+    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+  fi
+  if [[ ! -w $dir ]]; then
+    check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
+  else
+    check writable ok "$DEPLOY_PATH is writable by $(id -un)"
+  fi
+  local free_kb need_kb
+  free_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  need_kb=$((NEED_BYTES * 11 / 10 / 1024 + 10240))
+  if [[ -n $free_kb ]] && ((free_kb < need_kb)); then
+    check disk error "the filesystem of $DEPLOY_PATH has $((free_kb / 1024)) MB free; the release needs $((need_kb / 1024)) MB (its size + 10 % + 10 MB); free space or lower keep-releases"
+  else
+    check disk ok "$((\${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
+  fi
+}
+
+# The PHP that will run the release: the php-fpm pool itself, probed with a request.
+preflight_fpm() {
+  if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
+    check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
+  elif ! command -v php >/dev/null 2>&1; then
+    check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
+  elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
+    check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
+  else
+    # The probe script must be a file the pool can read: it lives in the deploy path for the
+    # duration of one request, and the directory's mtime is put back so nothing shows a change.
+    local probe out status stamp
+    stamp=$(mktemp)
+    touch -r "$DEPLOY_PATH" "$stamp"
+    probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
+    (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
+    out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+    rm -f "$probe"
+    touch -m -r "$stamp" "$DEPLOY_PATH"
+    rm -f "$stamp"
+    status=\${out%%$'\\n'*}
+    if [[ $status == 200 ]]; then
+      result fpm_platform "\${out#*$'\\n'}"
+      check fpm ok "php-fpm at $FPM_SOCKET answers"
+    else
+      check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (\${out//$'\\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+    fi
+  fi
+}
+
+# The PHP CLI that hooks running php will use.
+preflight_php_cli() {
+  if command -v php >/dev/null 2>&1; then
+    result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\\n')"
+  else
+    check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
+  fi
+}
+
+# The live release's file list: the engine finds the migrations this release adds.
+report_live_manifest() {
+  local live
+  live=$(live_id)
+  result live "$live"
+  if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+    say "@@php-deploy manifest-begin"
+    cat "$(meta_dir "$live")/manifest"
+    say "@@php-deploy manifest-end"
+  fi
+}
+
+# The reload command's program exists (sudo, options and VAR=value words skipped).
+preflight_reload() {
+  local word
+  for word in $RELOAD_COMMAND; do
+    [[ $word == sudo || $word == -* || $word == *=* ]] && continue
+    if ! command -v "$word" >/dev/null 2>&1; then
+      check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
+    else
+      check reload ok "reload-command $word exists"
+    fi
+    break
+  done
+}
+
+# What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
+# do not exist yet, the lock, and the releases a prune would remove.
+cmd_inspect() {
+  phase inspect
+  [[ -d $DEPLOY_PATH ]] || { result live ''; return 0; }
+  report_live_and_base
+  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
+  local action id why
+  while read -r action id why; do
+    [[ $action == remove ]] && result would_prune "$id"
+  done < <(prune_plan "$(live_id)" 1)
   return 0
 }
 
-# Appends an event to the deploy log (e.g. where the release's archive is kept).
-cmd_note() {
-  [[ -d $STATE && $NOTE_EVENT =~ ^[a-z-]+$ ]] || return 0
-  CURRENT_PHASE=''
-  append_log "$NOTE_EVENT" ok
-}
-
-# Asks a running activation to stop before its switch (the client got SIGINT/SIGTERM).
-cmd_cancel() {
-  [[ -d $STATE ]] || return 0
-  # After the switch a cancel changes nothing (the server finishes its checks): leave no file behind.
-  if [[ $(live_id) == "$DEPLOY_ID" ]]; then
-    say "the activation of $DEPLOY_ID is past its switch: it finishes its checks"
-    return 0
-  fi
-  if activation_running; then
-    printf '%s\\n' "\${HOLDER:-cancelled}" >"$(cancel_file)"
-    say "asked the activation of $DEPLOY_ID to stop before the switch"
-  fi
-}
-
-# Undo for a deploy that stopped half-way (error, cancellation, or the post step after a crash).
-cmd_abort() {
-  [[ -d $STATE ]] || return 0
-  if activation_running; then
-    # Ask the activation to stop before its switch, and wait for it: after the switch it finishes
-    # its checks (or switches back) by itself.
-    say "the server is still activating deploy $DEPLOY_ID: asking it to stop before the switch"
-    printf '%s\\n' "\${HOLDER:-aborted}" >"$(cancel_file)"
-    exec 8>>"$STATE/activation.lock"
-    flock -w 600 8 || say "the activation did not end within 600 s"
-    flock -u 8
-    exec 8>&-
-    rm -f "$(cancel_file)"
-  fi
-  lock_mutex
-  if read_lock && [[ $LOCK_TOKEN != "$TOKEN" ]] && ((LOCK_EXPIRES >= $(now_epoch))); then
-    lock_mutex_release
-    say "not aborting: the lock belongs to another deploy now ($(describe_lock))"
-    return 0
-  fi
-  lock_mutex_release
-  phase abort
-  local md did=''
-  md=$(meta_dir "$DEPLOY_ID")
-  if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
-    local back
-    back=$(prepared_prev)
-    [[ -n $back ]] || back=$(previous_ok_release "$DEPLOY_ID")
-    switch_back "$back" "the deploy was aborted before it completed: \${HOLDER:-aborted}"
-    did+="switched back to \${back:-nothing}; "
-  fi
-  if [[ -e $(release_dir "$DEPLOY_ID").partial ]]; then
-    rm -rf "$(release_dir "$DEPLOY_ID").partial"
-    did+="removed the partial upload; "
-  fi
-  drop_seed
-  if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
-    if [[ -f $md/retired ]]; then
-      printf 'aborted\\n' >"$md/failed"
-      did+="marked the release failed; "
-    else
-      remove_tree "$(release_dir "$DEPLOY_ID")"
-      rm -rf "$md"
-      did+="removed the release; "
-    fi
-  fi
-  if read_lock_quiet && [[ $LOCK_TOKEN == "$TOKEN" ]]; then did+="released the lock; "; fi
-  if [[ -n $did ]]; then append_log deploy aborted "\${HOLDER:-aborted}: \${did%; }"; fi
-  release_lock
-  did=\${did%; }
-  say "abort of $DEPLOY_ID: \${did:-nothing left to undo}; live: $(live_id)"
-}
 
 cmd_list() {
   local live id md status
@@ -27712,148 +27973,25 @@ cmd_list() {
   if read_lock_quiet; then emit lock "$(describe_lock)"; fi
 }
 
-read_lock_quiet() {
-  LOCK_FILE=$STATE/lock
-  [[ -f $LOCK_FILE ]] && read_lock && ((LOCK_EXPIRES >= $(now_epoch)))
+# The deploy log's lines of one event for one release (e.g. where its archive is kept: \`note\` wrote
+# them), each as \`result record <line>\`. append_log writes time, event, id and result first, in that
+# order, and neither the id (checked against ID_RE) nor the event needs JSON escaping, so a fixed
+# string finds exactly those lines (a value inside another line has its quotes escaped).
+cmd_records() {
+  [[ -n $DEPLOY_ID ]] || die "records needs id="
+  [[ $NOTE_EVENT =~ ^[a-z-]+$ ]] || die "bad event '$NOTE_EVENT'"
+  [[ -f $STATE/log.jsonl ]] || return 0
+  local line needle=",\\"event\\":\\"$NOTE_EVENT\\",\\"id\\":\\"$DEPLOY_ID\\",\\"result\\":\\"ok\\""
+  while IFS= read -r line; do
+    result record "$line"
+  done < <(grep -F -- "$needle" "$STATE/log.jsonl" || true)
 }
+`;
 
-cmd_unlock() {
-  [[ -d $STATE ]] || { say "no lock: $DEPLOY_PATH has no php-deploy state"; return 0; }
-  lock_mutex
-  if read_lock; then
-    local who
-    who=$(describe_lock)
-    rm -f "$LOCK_FILE"
-    lock_mutex_release
-    result unlocked "$who"
-    append_log unlock ok "removed lock $who"
-    say "removed the lock $who"
-  else
-    lock_mutex_release
-    say "no lock on $DEPLOY_PATH"
-  fi
-}
+// src/remote/modules/99-main.sh
+var main_default = `# Main: run commands that change what is live detached from the session, and dispatch by name.
+# shellcheck shell=bash
 
-# ---------------------------------------------------------------------------------------------
-# Read-only commands: preflight (can this server take a deploy?) and inspect (what would a deploy do?).
-# Neither takes the lock nor leaves anything behind.
-# ---------------------------------------------------------------------------------------------
-
-check() { emit check "$1" "$2" "$3"; }
-
-cmd_preflight() {
-  phase preflight
-  local t missing=()
-  for t in tar gzip sha256sum mv ln find awk comm xargs flock setsid cp df mktemp; do
-    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
-  done
-  if ((\${#missing[@]})); then
-    check tools error "the server lacks \${missing[*]}; install GNU coreutils, findutils, tar, gzip and util-linux"
-  elif ! mv --version 2>/dev/null | grep -q 'GNU coreutils' || ! tar --version 2>/dev/null | grep -q 'GNU tar' ||
-    ! find . -maxdepth 0 -version 2>/dev/null | grep -q 'GNU findutils'; then
-    check tools error "mv, tar or find are not the GNU versions (mv -T, tar -U, find -printf are needed); install coreutils, tar and findutils"
-  elif ((BASH_VERSINFO[0] < 4)); then
-    check tools error "bash \${BASH_VERSION} is too old; bash 4 or newer is needed"
-  else
-    check tools ok "bash \${BASH_VERSION%%(*}, GNU coreutils, tar, findutils, util-linux"
-  fi
-
-  # Where the release will be written, and whether we may.
-  local dir=$DEPLOY_PATH
-  while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
-  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
-    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
-  fi
-  if [[ ! -w $dir ]]; then
-    check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
-  else
-    check writable ok "$DEPLOY_PATH is writable by $(id -un)"
-  fi
-  local free_kb need_kb
-  free_kb=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
-  need_kb=$((NEED_BYTES * 11 / 10 / 1024 + 10240))
-  if [[ -n $free_kb ]] && ((free_kb < need_kb)); then
-    check disk error "the filesystem of $DEPLOY_PATH has $((free_kb / 1024)) MB free; the release needs $((need_kb / 1024)) MB (its size + 10 % + 10 MB); free space or lower keep-releases"
-  else
-    check disk ok "$((\${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
-  fi
-
-  # The PHP that will run the release: the php-fpm pool itself, probed with a request.
-  if [[ -n $FPM_SOCKET ]]; then
-    if [[ $FPM_SOCKET == /* && ! -S $FPM_SOCKET ]]; then
-      check fpm error "php-fpm socket $FPM_SOCKET does not exist; check fpm-socket (listen = in the pool config)"
-    elif ! command -v php >/dev/null 2>&1; then
-      check fpm error "php (the CLI) is not installed on the server; it runs the FastCGI checks (install php-cli)"
-    elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
-      check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
-    else
-      # The probe script must be a file the pool can read: it lives in the deploy path for the
-      # duration of one request, and the directory's mtime is put back so nothing shows a change.
-      local probe out status stamp
-      stamp=$(mktemp)
-      touch -r "$DEPLOY_PATH" "$stamp"
-      probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
-      (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
-      out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
-      rm -f "$probe"
-      touch -m -r "$stamp" "$DEPLOY_PATH"
-      rm -f "$stamp"
-      status=\${out%%$'\\n'*}
-      if [[ $status == 200 ]]; then
-        result fpm_platform "\${out#*$'\\n'}"
-        check fpm ok "php-fpm at $FPM_SOCKET answers"
-      else
-        check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (\${out//$'\\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
-      fi
-    fi
-  fi
-  if [[ $NEED_PHP_CLI == 1 ]]; then
-    if command -v php >/dev/null 2>&1; then
-      result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\\n')"
-    else
-      check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
-    fi
-  fi
-  if [[ $WANT_MANIFEST == 1 ]]; then
-    # The live release's file list: the engine finds the migrations this release adds.
-    local live
-    live=$(live_id)
-    result live "$live"
-    if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
-      say "@@php-deploy manifest-begin"
-      cat "$(meta_dir "$live")/manifest"
-      say "@@php-deploy manifest-end"
-    fi
-  fi
-  if [[ -n $RELOAD_COMMAND ]]; then
-    local word
-    for word in $RELOAD_COMMAND; do
-      [[ $word == sudo || $word == -* || $word == *=* ]] && continue
-      if ! command -v "$word" >/dev/null 2>&1; then
-        check reload error "reload-command: '$word' is not found on the server; use the full path of an existing command"
-      else
-        check reload ok "reload-command $word exists"
-      fi
-      break
-    done
-  fi
-}
-
-# What a deploy would find: live release, its manifest if it can be a delta base, shared paths that
-# do not exist yet, the lock, and the releases a prune would remove.
-cmd_inspect() {
-  phase inspect
-  [[ -d $DEPLOY_PATH ]] || { result live ''; return 0; }
-  report_live_and_base
-  if read_lock_quiet; then emit lock "$(describe_lock)"; fi
-  local action id why
-  while read -r action id why; do
-    [[ $action == remove ]] && result would_prune "$id"
-  done < <(prune_plan "$(live_id)" 1)
-  return 0
-}
-
-# Runs a command detached from the SSH session (setsid, output to a file) and follows its output;
 # the worker finishes even if the connection drops.
 run_detached() {
   local name=$1 log status pid rc
@@ -27907,7 +28045,7 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note)
+    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note | records)
       parse_args "$@"
       case $cmd in
         begin) cmd_begin ;;
@@ -27920,6 +28058,7 @@ main() {
         inspect) cmd_inspect ;;
         cancel) cmd_cancel ;;
         note) cmd_note ;;
+        records) cmd_records ;;
       esac
       ;;
     *) die "unknown command '$cmd'" ;;
@@ -27929,15 +28068,124 @@ main() {
 main "$@"
 `;
 
+// src/remote/php/fcgi-request.php
+var fcgi_request_default = `<?php
+// FastCGI client for the pre-switch check: one GET straight to the php-fpm pool, with SCRIPT_FILENAME and
+// DOCUMENT_ROOT inside the new release. Run as \`php -r <this code, without the opening tag> -- socket script
+// docroot uri host timeout [limit]\`; prints "<status>\\n<body excerpt>".
+[$sock, $script, $docroot, $uri, $host, $timeout, $limit] = array_pad(array_slice($argv, 1), 7, '300');
+$addr = $sock[0] === '/' ? "unix://$sock" : "tcp://$sock";
+$fp = @stream_socket_client($addr, $errno, $errstr, (float) $timeout);
+if (!$fp) { fwrite(STDERR, "cannot connect to php-fpm at $sock: $errstr\\n"); exit(2); }
+stream_set_timeout($fp, (int) ceil((float) $timeout));
+$path = parse_url($uri, PHP_URL_PATH) ?: '/';
+$query = (string) parse_url($uri, PHP_URL_QUERY);
+$params = [
+  'GATEWAY_INTERFACE' => 'CGI/1.1', 'SERVER_SOFTWARE' => 'php-deploy', 'REQUEST_METHOD' => 'GET',
+  'SCRIPT_FILENAME' => $script, 'SCRIPT_NAME' => substr($script, strlen($docroot)) ?: '/',
+  'DOCUMENT_ROOT' => $docroot, 'REQUEST_URI' => $path . ($query === '' ? '' : "?$query"),
+  'DOCUMENT_URI' => $path, 'QUERY_STRING' => $query, 'SERVER_NAME' => $host, 'HTTP_HOST' => $host,
+  'SERVER_PORT' => '80', 'SERVER_ADDR' => '127.0.0.1', 'SERVER_PROTOCOL' => 'HTTP/1.1',
+  'REMOTE_ADDR' => '127.0.0.1', 'REMOTE_PORT' => '0', 'CONTENT_LENGTH' => '0',
+  'HTTP_USER_AGENT' => 'php-deploy', 'PHP_DEPLOY_CHECK' => 'pre-switch',
+];
+$rec = function (int $type, string $body): string {
+  $pad = (8 - strlen($body) % 8) % 8;
+  return pack('CCnnCC', 1, $type, 1, strlen($body), $pad, 0) . $body . str_repeat("\\0", $pad);
+};
+$len = fn (int $n): string => $n < 128 ? chr($n) : pack('N', $n | 0x80000000);
+$body = '';
+foreach ($params as $k => $v) { $body .= $len(strlen($k)) . $len(strlen($v)) . $k . $v; }
+$req = $rec(1, pack('nCx5', 1, 0));
+foreach (str_split($body, 65528) as $chunk) { $req .= $rec(4, $chunk); }
+fwrite($fp, $req . $rec(4, '') . $rec(5, ''));
+$read = function (int $n) use ($fp) {
+  $buf = '';
+  while (strlen($buf) < $n) {
+    $part = fread($fp, $n - strlen($buf));
+    if ($part === false || $part === '') {
+      if (stream_get_meta_data($fp)['timed_out']) { fwrite(STDERR, "php-fpm did not answer in time\\n"); exit(3); }
+      return null;
+    }
+    $buf .= $part;
+  }
+  return $buf;
+};
+$out = ''; $err = '';
+while (($h = $read(8)) !== null) {
+  $r = unpack('Cv/Ct/nid/nlen/Cpad/Cres', $h);
+  $c = $r['len'] ? (string) $read($r['len']) : '';
+  if ($r['pad']) { $read($r['pad']); }
+  if ($r['t'] === 6) { $out .= $c; } elseif ($r['t'] === 7) { $err .= $c; } elseif ($r['t'] === 3) { break; }
+}
+[$head, $content] = array_pad(explode("\\r\\n\\r\\n", $out, 2), 2, '');
+$status = 200;
+foreach (explode("\\r\\n", $head) as $line) {
+  if (stripos($line, 'Status:') === 0) { $status = (int) trim(substr($line, 7)); }
+}
+if ($out === '') { $status = 502; $content = $err !== '' ? $err : 'empty response from php-fpm'; }
+echo $status, "\\n", substr(preg_replace('/\\s+/', ' ', $content . ($err !== '' ? " [stderr: $err]" : '')), 0, (int) $limit), "\\n";
+`;
+
+// src/remote/php/platform-probe.php
+var platform_probe_default = '<?php\n// Probe of the PHP platform (version, SAPI and extensions) for the php-fpm pool and for the CLI; one JSON line.\necho json_encode(["php" => PHP_VERSION, "sapi" => PHP_SAPI, "extensions" => array_map("strtolower", get_loaded_extensions())]);\n';
+
+// src/remote/script.ts
+var REMOTE_MODULES = [
+  ["00-core.sh", core_default],
+  ["10-config.sh", config_default],
+  ["20-layout.sh", layout_default],
+  ["30-lock.sh", lock_default],
+  ["40-manifest.sh", manifest_default],
+  ["45-php.sh", php_default],
+  ["50-upload.sh", upload_default],
+  ["55-shared.sh", shared_default],
+  ["60-hooks.sh", hooks_default],
+  ["65-health.sh", health_default],
+  ["70-switch.sh", switch_default],
+  ["75-activate.sh", activate_default],
+  ["80-prune.sh", prune_default],
+  ["85-rollback.sh", rollback_default],
+  ["90-abort.sh", abort_default],
+  ["92-readonly.sh", readonly_default],
+  ["99-main.sh", main_default]
+];
+var REMOTE_PHP = {
+  "fcgi-request": fcgi_request_default,
+  "platform-probe": platform_probe_default
+};
+function phpCode(name, text) {
+  if (!text.startsWith("<?php\n")) throw new Error(`src/remote/php/${name}.php must start with "<?php"`);
+  const code = text.slice("<?php\n".length).trimEnd();
+  if (code.split("\n").includes("PHP")) throw new Error(`src/remote/php/${name}.php has a line "PHP", which ends its here-document`);
+  return code;
+}
+function joinRemoteScript(modules = REMOTE_MODULES, phpFiles = REMOTE_PHP) {
+  let text = modules.map(([, t]) => t.trimEnd() + "\n").join("\n");
+  for (const [name, code] of Object.entries(phpFiles)) {
+    const placeholder = `
+@@php-deploy-php ${name}@@
+`;
+    if (!text.includes(placeholder)) throw new Error(`the remote modules have no placeholder for ${name}.php`);
+    text = text.replace(placeholder, () => `
+${phpCode(name, code)}
+`);
+  }
+  if (text.includes("@@php-deploy-php ")) throw new Error("a PHP placeholder in the remote modules has no file");
+  return text;
+}
+var REMOTE_SCRIPT = joinRemoteScript();
+
 // src/remote/commands.ts
 function shellQuote(value2) {
   if (value2.includes("\0")) throw new Error("cannot pass a NUL byte to a remote command");
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value2)) return value2;
   return `'${value2.replace(/'/g, `'\\''`)}'`;
 }
-function remoteCommand(command, args, script = php_deploy_remote_default) {
+function remoteCommand(command, args, script = REMOTE_SCRIPT) {
+  const takes = REMOTE_COMMANDS[command].args;
   const words = args.filter(([, v]) => v !== void 0 && v !== "").map(([k, v]) => {
-    if (!/^[a-z_]+$/.test(k)) throw new Error(`bad remote argument name ${k}`);
+    if (!takes.includes(k)) throw new Error(`remote command ${command} takes no argument ${k} (see src/remote/contract.ts)`);
     return shellQuote(`${k}=${v}`);
   });
   return ["bash", "-c", shellQuote(script), "php-deploy", command, ...words].join(" ");
@@ -28032,6 +28280,13 @@ function noteCommand(ref, event, facts) {
     ["id", ref.deployId],
     ["event", event],
     ["context", JSON.stringify(facts)]
+  ]);
+}
+function recordsCommand(ref, event) {
+  return remoteCommand("records", [
+    ["path", ref.deployPath],
+    ["id", ref.deployId],
+    ["event", event]
   ]);
 }
 function cancelCommand(ref, reason) {
@@ -28330,6 +28585,7 @@ var RemoteOutput = class {
         break;
     }
   }
+  /** The last value of a result (src/remote/contract.ts declares the keys). */
   result(key) {
     return this.results.get(key)?.at(-1);
   }
@@ -28339,17 +28595,17 @@ var RemoteOutput = class {
 };
 
 // src/ssh/session.ts
-import { Readable, pipeline as pipeline2 } from "node:stream";
+import { Readable, pipeline as pipeline3 } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
-// ../../main/node_modules/node-ssh/lib/esm/index.mjs
+// node_modules/node-ssh/lib/esm/index.mjs
 var import_is_stream = __toESM(require_is_stream(), 1);
 var import_make_dir = __toESM(require_make_dir(), 1);
 import invariant2, { AssertionError } from "assert";
 import fs3 from "fs";
 import fsPath2 from "path";
 
-// ../../main/node_modules/sb-promise-queue/lib/esm/index.mjs
+// node_modules/sb-promise-queue/lib/esm/index.mjs
 var PromiseQueue = class {
   constructor({ concurrency = 1 } = {}) {
     this.options = { concurrency };
@@ -28417,7 +28673,7 @@ var PromiseQueue = class {
   }
 };
 
-// ../../main/node_modules/sb-scandir/lib/esm/index.mjs
+// node_modules/sb-scandir/lib/esm/index.mjs
 import fs2 from "fs";
 import fsPath from "path";
 import invariant from "assert";
@@ -28504,7 +28760,7 @@ async function scanDirectory(path, { recursive = true, validate = null, concurre
 }
 var esm_default = scanDirectory;
 
-// ../../main/node_modules/node-ssh/lib/esm/index.mjs
+// node_modules/node-ssh/lib/esm/index.mjs
 var import_shell_escape = __toESM(require_shell_escape(), 1);
 var import_ssh22 = __toESM(require_lib2(), 1);
 var DEFAULT_CONCURRENCY = 1;
@@ -28523,7 +28779,7 @@ function unixifyPath(path) {
   }
   return path;
 }
-async function readFile4(filePath) {
+async function readFile3(filePath) {
   return new Promise((resolve2, reject) => {
     fs3.readFile(filePath, "utf8", (err, res) => {
       if (err) {
@@ -28608,7 +28864,7 @@ var NodeSSH = class {
       invariant2(config.passphrase == null || typeof config.passphrase === "string", "config.passphrase must be null or a valid string");
       if (config.privateKeyPath != null) {
         try {
-          config.privateKey = await readFile4(config.privateKeyPath);
+          config.privateKey = await readFile3(config.privateKeyPath);
         } catch (err) {
           if (err != null && err.code === "ENOENT") {
             throw new AssertionError({ message: "config.privateKeyPath does not exist at given fs path" });
@@ -29503,7 +29759,7 @@ var SshSession = class {
             ch.end(input);
           } else {
             input.on("error", onLocalError);
-            pipeline2(input, ch, (e) => {
+            pipeline3(input, ch, (e) => {
               if (e) onLocalError(e);
             });
           }
@@ -29755,7 +30011,7 @@ var Phases = class {
 
 // src/engine/preflight.ts
 import { readFileSync } from "node:fs";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 
 // src/preflight/constraint.ts
 var MODIFIER = "[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\\d+)*)?)?([.-]?dev)?";
@@ -30276,7 +30532,7 @@ function checksError(checks, phase2 = "preflight") {
 function platformChecks(settings, facts) {
   let lock;
   try {
-    lock = readFileSync(join6(settings.source, "composer.lock"), "utf8");
+    lock = readFileSync(join7(settings.source, "composer.lock"), "utf8");
   } catch {
     return [];
   }
@@ -30294,8 +30550,8 @@ function platformChecks(settings, facts) {
 }
 
 // src/preflight/artifact.ts
-import { open, readFile as readFile5 } from "node:fs/promises";
-import { isAbsolute, join as join7, posix, relative, resolve, sep } from "node:path";
+import { open, readFile as readFile4 } from "node:fs/promises";
+import { isAbsolute, join as join8, posix, relative, resolve, sep } from "node:path";
 function underAny(path, prefixes) {
   return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
 }
@@ -30319,7 +30575,7 @@ function plural(n, word) {
 async function readHead(sourceDir, rel, max = 64 * 1024) {
   let fh;
   try {
-    fh = await open(join7(sourceDir, rel), "r");
+    fh = await open(join8(sourceDir, rel), "r");
     const buf = Buffer.alloc(max);
     const { bytesRead } = await fh.read(buf, 0, max, 0);
     return buf.subarray(0, bytesRead).toString("utf8");
@@ -30332,7 +30588,7 @@ async function readHead(sourceDir, rel, max = 64 * 1024) {
 async function readJson(sourceDir, rel) {
   let text;
   try {
-    text = await readFile5(join7(sourceDir, rel), "utf8");
+    text = await readFile4(join8(sourceDir, rel), "utf8");
   } catch (err) {
     const code = err.code;
     return code === "ENOENT" || code === "ENOTDIR" ? { missing: true } : { error: code ?? String(err) };
@@ -30663,84 +30919,330 @@ async function checkArtifact(sourceDir, entries2, shared = []) {
   ];
 }
 
-// src/migrations/index.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+// src/engine/migration-guard.ts
+import { readFileSync as readFileSync2 } from "node:fs";
+import { join as join10 } from "node:path";
 
-// src/migrations/markers.ts
-var MARKER = "php-deploy: allow-destructive";
-var FILE_MARKER = "php-deploy: allow-destructive-file";
-var FILE_MARKER_LINES = 20;
-var MARKER_RE = /php-deploy:\s*allow-destructive(-file)?(?![\w-])([^\n]*)/gi;
-function reasonOf(rest) {
-  const r = rest.replace(/\*+\/.*$/, "").replace(/-->.*$/, "").trim().replace(/^[:=\-–—]+/, "").trim();
-  return /[\p{L}\p{N}]/u.test(r) ? r : void 0;
+// src/migrations/index.ts
+import { readFile as readFile5 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+
+// src/migrations/discover.ts
+var DRIVERS = /^(?:mysql|mysqli|mariadb|pgsql|postgres|postgresql|pg|sqlite|sqlite3|mssql|sqlsrv|oracle|oci|oci8)$/i;
+var SQL_ROOTS = /^(?:sql|db|database|databases|schema|schemas|install|installer|setup|upgrade|upgrades|migrations?)$/i;
+var MIGRATION_DIR = /^(?:migrations?|doctrinemigrations|upgrades?|updates?|patch(?:es)?|deltas?|changes?)$/i;
+var MIGRATION_DIR_LOOSE = /migration/i;
+var NOT_A_MIGRATION_SQL = /(?:^|[._-])(?:initial|install|schema|structure|seed|seeds|dump|base|baseline|drop|data|sample|demo|test)(?:[._-]|$)/i;
+var EXCLUDED = [
+  { re: /(?:^|\/)vendor\//, reason: "third-party package (vendor/)" },
+  { re: /(?:^|\/)node_modules\//, reason: "third-party package (node_modules/)" },
+  { re: /(?:^|\/)(?:tests?|spec|fixtures?|Tests)\//, reason: "test code" },
+  { re: /(?:^|\/)var\/cache\//, reason: "cache" }
+];
+var DOCTRINE_BASES = /^(?:Doctrine\\Migrations\\AbstractMigration|Doctrine\\DBAL\\Migrations\\AbstractMigration)$/;
+var LARAVEL_BASES = /^Illuminate\\Database\\Migrations\\Migration$/;
+function dirOf(p) {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? "." : p.slice(0, i);
 }
-function markersIn(comments) {
+function excluded(p) {
+  return EXCLUDED.find((e) => e.re.test(p))?.reason;
+}
+function normalize(p) {
   const out = [];
-  for (const c of comments) {
-    const lines = c.text.split("\n");
-    lines.forEach((lineText, k) => {
-      MARKER_RE.lastIndex = 0;
-      let m;
-      while (m = MARKER_RE.exec(lineText)) {
-        const reason = reasonOf(m[2]);
-        out.push({ layer: c.layer, line: c.line + k, file: m[1] !== void 0, text: m[0].trim(), ...reason ? { reason } : {} });
-      }
-    });
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (out.length === 0) return void 0;
+      out.pop();
+    } else out.push(seg);
+  }
+  return out.join("/");
+}
+function resolveConfigPath(raw, configFile) {
+  let p = raw.trim();
+  const fromDir = p.startsWith("__DIR__.");
+  p = p.replace(/^__DIR__\./, "").replace(/^['"]|['"]$/g, "");
+  if (fromDir) return normalize(`${dirOf(configFile)}/${p}`);
+  const legacy = configFile.startsWith("app/");
+  p = p.replace(/%kernel\.project_dir%/g, "").replace(/%kernel\.root_dir%/g, legacy ? "app" : "src");
+  if (/[%$]/.test(p)) return void 0;
+  return normalize(p);
+}
+function configuredDoctrineDirs(paths, read) {
+  const configs = paths.filter(
+    (p) => /^config\/packages\/(?:[^/]+\/)?doctrine_migrations\.(?:ya?ml|php)$/.test(p) || /^app\/config\/config(?:_[a-z]+)?\.ya?ml$/.test(p)
+  );
+  const out = [];
+  for (const file of configs) {
+    const text = read(file);
+    if (text === void 0) continue;
+    const values = [];
+    if (file.endsWith(".php")) {
+      const block = /['"]migrations_paths['"]\s*=>\s*\[([\s\S]*?)\]/.exec(text)?.[1] ?? "";
+      for (const m of block.matchAll(/=>\s*((?:__DIR__\s*\.\s*)?['"][^'"]+['"])/g)) values.push(m[1].replace(/^__DIR__\s*\.\s*/, "__DIR__."));
+    } else {
+      values.push(...yamlMigrationPaths(text));
+    }
+    for (const v of values) {
+      const dir = resolveConfigPath(v, file);
+      if (dir !== void 0) out.push({ dir, file });
+    }
   }
   return out;
 }
-function covers(line, scope, lines) {
-  if (line >= scope.start && line <= scope.end) return true;
-  if (line > scope.start || !lines) return false;
-  if (lines.code.has(line)) return false;
-  for (let l = line + 1; l < scope.start; l++) {
-    if (lines.code.has(l) || !lines.comment.has(l)) return false;
+function yamlMigrationPaths(text) {
+  const lines = text.split(/\r?\n/);
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\s+#.*$/, "");
+    const dirName = /^\s*dir_name\s*:\s*(.+?)\s*$/.exec(line);
+    if (dirName) out.push(dirName[1]);
+    const head = /^(\s*)migrations_paths\s*:\s*(.*)$/.exec(line);
+    if (!head) continue;
+    const inline = head[2].trim();
+    if (inline.startsWith("{")) {
+      for (const m of inline.matchAll(/:\s*(['"][^'"]+['"]|[^,}\s]+)/g)) out.push(m[1]);
+      continue;
+    }
+    const indent = head[1].length;
+    for (let j = i + 1; j < lines.length; j++) {
+      const l = lines[j].replace(/\s+#.*$/, "");
+      if (l.trim() === "") continue;
+      if ((/^(\s*)/.exec(l)?.[1]?.length ?? 0) <= indent) break;
+      const kv = /^\s*(?:'[^']*'|"[^"]*"|[^:]+)\s*:\s*(.+?)\s*$/.exec(l);
+      if (kv) out.push(kv[1]);
+    }
   }
-  return true;
+  return out;
 }
-function applyMarkers(path, hits, comments, layers) {
-  const markers = markersIn(comments);
-  const findings = [];
-  const fileMarker = markers.find((m) => m.file && m.reason !== void 0 && m.line <= FILE_MARKER_LINES);
-  for (const h of hits) {
-    let reason = fileMarker?.reason;
-    if (reason === void 0) {
-      const m = markers.find(
-        (mk) => !mk.file && mk.reason !== void 0 && h.scopes.some((s) => s.layer === mk.layer && covers(mk.line, s, layers.get(mk.layer)))
-      );
-      reason = m?.reason;
+function composerMigrationDirs(read) {
+  const text = read("composer.json");
+  if (text === void 0) return [];
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const kind of ["psr-4", "psr-0"]) {
+    const map = json.autoload?.[kind];
+    if (!map || typeof map !== "object") continue;
+    for (const [ns, dirs] of Object.entries(map)) {
+      if (!/migrations?/i.test(ns)) continue;
+      for (const d of Array.isArray(dirs) ? dirs : [dirs]) {
+        if (typeof d !== "string") continue;
+        const dir = d.replace(/^\.?\//, "").replace(/\/+$/, "");
+        if (!dir.startsWith("..")) out.push({ dir: dir === "" ? "." : dir, ns: ns.replace(/\\+$/, "") });
+      }
     }
-    findings.push({
-      path,
-      line: h.line,
-      statement: h.statement,
-      rule: h.rule,
-      message: h.message,
-      ...reason !== void 0 ? { allowed: { reason } } : {}
+  }
+  return out;
+}
+function migrationClass(text) {
+  const code = text.replace(/\/\*[\s\S]*?\*\/|(?:\/\/|#(?!\[)).*$/gm, "");
+  const uses = /* @__PURE__ */ new Map();
+  for (const m of code.matchAll(/^\s*use\s+\\?([\w\\]+)(?:\s+as\s+(\w+))?\s*;/gm)) {
+    const fq2 = m[1];
+    uses.set((m[2] ?? fq2.slice(fq2.lastIndexOf("\\") + 1)).toLowerCase(), fq2);
+  }
+  const ext = /\b(abstract\s+)?(?:final\s+|readonly\s+)*class\b[^{;]*?\bextends\s+\\?([\w\\]+)/.exec(code);
+  if (!ext) return { not: "no class that extends a migration base class" };
+  const written = ext[2];
+  const short = written.slice(written.lastIndexOf("\\") + 1);
+  const fq = written.includes("\\") ? written : uses.get(short.toLowerCase()) ?? written;
+  if (ext[1]) return { not: `abstract base class (extends ${short})` };
+  if (DOCTRINE_BASES.test(fq)) return { kind: "doctrine", base: short };
+  if (LARAVEL_BASES.test(fq)) return { kind: "laravel", base: short };
+  const hasUp = /function\s+(?:(?:pre|post|safe)?up|change)\s*\(/i.test(code);
+  if (/Migration$/i.test(short) && hasUp) return { kind: "project", base: short };
+  if (/Migration$/i.test(short)) return { not: `extends ${short} but has no up() method` };
+  return { not: `extends ${short}, not a migration base class` };
+}
+function describeKind(kinds, bases) {
+  const what = [...kinds].map((k) => k === "doctrine" ? "Doctrine" : k === "laravel" ? "Laravel" : "project").join("/");
+  return `${what} migration classes (extend ${[...bases].join(", ")})`;
+}
+function discoverMigrations(paths, read, opts = {}) {
+  const d = new Discoverer(paths, read);
+  if (opts.globs) d.byGlobs(opts.globs, "migrations-path");
+  else {
+    d.byConfig();
+    d.byGlobs(DEFAULT_MIGRATION_GLOBS, "default folder");
+    d.byBaseClass();
+    d.byDriverFolders();
+  }
+  return d.result();
+}
+var Discoverer = class {
+  constructor(paths, read) {
+    this.paths = paths;
+    this.read = read;
+  }
+  paths;
+  read;
+  found = /* @__PURE__ */ new Map();
+  skipped = /* @__PURE__ */ new Map();
+  classCache = /* @__PURE__ */ new Map();
+  configured = [];
+  classOf(p) {
+    let c = this.classCache.get(p);
+    if (!c) {
+      const text = this.read(p);
+      c = text === void 0 ? { not: "cannot be read" } : migrationClass(text);
+      this.classCache.set(p, c);
+    }
+    return c;
+  }
+  add(p, how, seq = "") {
+    if (!this.found.has(p)) this.found.set(p, { how, seq });
+    this.skipped.delete(p);
+  }
+  skip(p, reason) {
+    if (!this.found.has(p) && !this.skipped.has(p)) this.skipped.set(p, reason);
+  }
+  /**
+   * A file in a folder that holds migrations (by default or by configuration): added unless it is
+   * third-party or test code, or an abstract base class. A PHP file there that is no migration
+   * class is still scanned (procedural upgrade scripts run SQL too).
+   */
+  consider(p, how, seq = "") {
+    const ex = excluded(p);
+    if (ex) return this.skip(p, ex);
+    if (/\.sql$/i.test(p)) return this.add(p, how, seq);
+    if (!/\.php$/i.test(p)) return;
+    const c = this.classOf(p);
+    if (c.not?.startsWith("abstract")) this.skip(p, c.not);
+    else this.add(p, how, seq);
+  }
+  byGlobs(globs, how) {
+    const res = globs.map(globToRegExp);
+    const explicit = how === "migrations-path";
+    for (const p of this.paths) {
+      if (!res.some((re) => re.test(p))) continue;
+      if (explicit) this.add(p, how, driverSequence(p));
+      else if (/\.php$/i.test(p)) this.consider(p, how);
+      else this.add(p, how, driverSequence(p));
+    }
+  }
+  byConfig() {
+    for (const { dir, file } of configuredDoctrineDirs(this.paths, this.read)) this.configured.push({ dir, how: `${file} migrations_paths` });
+    for (const { dir, ns } of composerMigrationDirs(this.read)) this.configured.push({ dir, how: `composer.json autoload ${ns}` });
+    for (const c of this.configured) {
+      if (c.dir === "." || c.dir === "") continue;
+      const prefix = `${c.dir}/`;
+      for (const p of this.paths) if (p.startsWith(prefix) && /\.php$/i.test(p)) this.consider(p, c.how);
+    }
+  }
+  byBaseClass() {
+    for (const p of this.paths) {
+      if (!/\.php$/i.test(p) || this.found.has(p)) continue;
+      const dir = dirOf(p);
+      const name = p.slice(dir.length + 1);
+      const looks = dir.split("/").some((s) => MIGRATION_DIR_LOOSE.test(s)) || /^Version\w*\d{6,}\w*\.php$/.test(name);
+      if (!looks) continue;
+      const ex = excluded(p);
+      if (ex) {
+        this.skip(p, ex);
+        continue;
+      }
+      const c = this.classOf(p);
+      if (c.kind) this.add(p, `base class ${c.base}`);
+      else if (/^(?:Version|\d{4}_\d{2}_\d{2}_)/.test(name) || c.not?.startsWith("abstract")) this.skip(p, c.not ?? "not a migration class");
+    }
+  }
+  byDriverFolders() {
+    const candidates2 = [];
+    for (const p of this.paths) {
+      if (!/\.sql$/i.test(p) || this.found.has(p)) continue;
+      const segs = dirOf(p).split("/");
+      const driverAt = segs.findIndex((s, i) => DRIVERS.test(s) && (i > 0 ? SQL_ROOTS.test(segs[i - 1]) || MIGRATION_DIR.test(segs[i + 1] ?? "") : true));
+      const inMigrationDir = segs.some((s) => MIGRATION_DIR.test(s));
+      if (driverAt < 0 && !inMigrationDir) continue;
+      const ex = excluded(p);
+      if (ex) {
+        this.skip(p, ex);
+        continue;
+      }
+      const name = p.slice(p.lastIndexOf("/") + 1).replace(/\.sql$/i, "");
+      if (NOT_A_MIGRATION_SQL.test(name)) {
+        this.skip(p, "a whole schema, seed or dump, not a migration");
+        continue;
+      }
+      const how = driverAt >= 0 ? `SQL migrations for ${segs[driverAt]}` : "SQL migrations folder";
+      candidates2.push({ p, root: inMigrationDir ? "" : segs.slice(0, driverAt + 1).join("/"), how });
+    }
+    const perRoot = /* @__PURE__ */ new Map();
+    for (const c of candidates2) if (c.root) perRoot.set(c.root, (perRoot.get(c.root) ?? 0) + 1);
+    for (const c of candidates2) {
+      if (c.root && perRoot.get(c.root) < 2) this.skip(c.p, "a single SQL file in a driver folder, not a sequence of migrations");
+      else this.add(c.p, c.how, driverSequence(c.p));
+    }
+  }
+  result() {
+    const files = sortMigrationPaths([...this.found.keys()]);
+    const byDir = /* @__PURE__ */ new Map();
+    const seqDirs = /* @__PURE__ */ new Map();
+    for (const f of files) {
+      const seq = this.found.get(f).seq;
+      if (!seq) continue;
+      let ds = seqDirs.get(seq);
+      if (!ds) seqDirs.set(seq, ds = /* @__PURE__ */ new Set());
+      ds.add(dirOf(f));
+    }
+    for (const f of files) {
+      const seq = this.found.get(f).seq;
+      const dir = seq && seqDirs.get(seq).size > 1 ? `${seq}/**` : dirOf(f);
+      let g = byDir.get(dir);
+      if (!g) byDir.set(dir, g = { kinds: /* @__PURE__ */ new Set(), bases: /* @__PURE__ */ new Set(), hows: /* @__PURE__ */ new Set(), files: [] });
+      g.files.push(f);
+      const how = this.found.get(f).how;
+      const c = /\.php$/i.test(f) ? this.classCache.get(f) : void 0;
+      if (c?.kind) {
+        g.kinds.add(c.kind);
+        g.bases.add(c.base);
+      }
+      if (!how.startsWith("base class")) g.hows.add(how);
+    }
+    const groups = [...byDir].map(([dir, g]) => {
+      const parts = [...g.hows];
+      if (g.kinds.size > 0) parts.unshift(describeKind(g.kinds, g.bases));
+      return { dir, how: parts.join("; ") || "migrations", files: g.files };
     });
+    const sequence = new Map(files.map((f) => [f, this.found.get(f).seq]));
+    const skipped = [...this.skipped].map(([path, reason]) => ({ path, reason })).sort((a, b) => a.path < b.path ? -1 : 1);
+    return { files, groups, skipped, sequence };
   }
-  for (const m of markers) {
-    if (m.reason === void 0) {
-      findings.push({
-        path,
-        line: m.line,
-        statement: m.text.slice(0, 160),
-        rule: "marker-without-reason",
-        message: `"${m.file ? FILE_MARKER : MARKER}" needs a reason after it (e.g. "${m.file ? FILE_MARKER : MARKER} users.legacy_flag is unused since 2.3"); without one it allows nothing`
-      });
-    } else if (m.file && m.line > FILE_MARKER_LINES) {
-      findings.push({
-        path,
-        line: m.line,
-        statement: m.text.slice(0, 160),
-        rule: "misplaced-marker",
-        message: `"${FILE_MARKER}" counts only in the first ${FILE_MARKER_LINES} lines of the file; move it up, or use "${MARKER} <reason>" at the statement`
-      });
+};
+function driverSequence(p) {
+  if (!/\.sql$/i.test(p)) return "";
+  const segs = dirOf(p).split("/");
+  const i = segs.findIndex((s) => DRIVERS.test(s));
+  return i < 0 ? "" : segs.slice(0, i + 1).join("/");
+}
+function describeDiscovery(d, max = 8) {
+  const lines = d.groups.map((g) => `migrations: ${g.files.length} in ${g.dir.endsWith("**") ? g.dir : `${g.dir}/`} (${g.how})`);
+  const bySkip = /* @__PURE__ */ new Map();
+  for (const s of d.skipped) {
+    const top = /^(?:.*?\/)?(vendor|node_modules|tests?|Tests|spec|fixtures?)\//.exec(s.path);
+    const where = top && EXCLUDED.some((e) => e.reason === s.reason) ? s.path.slice(0, top.index + top[0].length - 1) : dirOf(s.path);
+    const key = `${where}\0${s.reason}`;
+    let l = bySkip.get(key);
+    if (!l) bySkip.set(key, l = []);
+    l.push(s.path);
+  }
+  let n = 0;
+  for (const [key, ps] of bySkip) {
+    if (n++ >= max) {
+      lines.push(`migrations: \u2026 and ${bySkip.size - max} more skipped folders`);
+      break;
     }
+    const [dir, reason] = key.split("\0");
+    const what = ps.length === 1 ? ps[0] : `${ps.length} files in ${dir}/`;
+    lines.push(`migrations: skipped ${what}: ${reason}`);
   }
-  return findings.sort((a, b) => a.line - b.line);
+  return lines;
 }
 
 // src/migrations/schema.ts
@@ -30905,6 +31407,7 @@ function narrowing(old, nw) {
         return old.base !== nw.base || (old.args ?? "") !== (nw.args ?? "") ? what : void 0;
     }
   }
+  if (old.family === "date" && nw.family === "datetime") return void 0;
   if (old.family === "int" && nw.family === "decimal") {
     return (nw.precision ?? 10) - (nw.scale ?? 0) >= intDigits(old.size ?? 4, !!old.unsigned) && !(nw.unsigned && !old.unsigned) ? void 0 : what;
   }
@@ -31033,7 +31536,7 @@ function parseSqlColumnDef(t) {
 }
 function normName(name) {
   if (name === void 0 || name === "") return void 0;
-  return /[{$%?]/.test(name) ? name : name.toLowerCase();
+  return /[{$%?]/.test(name) ? name.replace(/,(?:true|false)\)/g, ")") : name.toLowerCase();
 }
 var SchemaModel = class {
   /** table → column → definition (null: the column exists, its definition is unknown). */
@@ -31042,6 +31545,60 @@ var SchemaModel = class {
   newTables = /* @__PURE__ */ new Set();
   /** `table.column` added by a migration of this release. */
   newColumns = /* @__PURE__ */ new Set();
+  /** `table.column` the live release had and a migration of this release dropped → its definition. */
+  dropped = /* @__PURE__ */ new Map();
+  /** Tables (and SET columns) overwritten without WHERE by constants: version stamps. */
+  stamps = /* @__PURE__ */ new Map();
+  /** Live tables dropped to be rebuilt in the same migration → their columns (undefined: unknown). */
+  rebuilds = /* @__PURE__ */ new Map();
+  /** `copied`: the columns the copy names (a new column outside it gets no value from old rows). */
+  beginRebuild(table, copied) {
+    const cols = this.tables.get(table);
+    this.rebuilds.set(table, { ...cols ? { before: new Map(cols) } : {}, ...copied ? { copied } : {} });
+    this.dropTable(table);
+  }
+  isRebuilding(table) {
+    return table !== void 0 && this.rebuilds.has(table);
+  }
+  takeRebuild(table) {
+    const r = this.rebuilds.get(table) ?? {};
+    this.rebuilds.delete(table);
+    return r;
+  }
+  /** A rebuild that never finished in its migration is a plain drop. */
+  endRebuilds() {
+    this.rebuilds.clear();
+  }
+  columnsOf(table) {
+    return table === void 0 ? void 0 : this.tables.get(table);
+  }
+  /** The table exists and was not created by this release. */
+  isLiveTable(table) {
+    return table !== void 0 && this.tables.has(table) && !this.newTables.has(table);
+  }
+  /** The column exists (a migration that ran before created it) and was not added by this release. */
+  isLiveColumn(table, column) {
+    if (table === void 0 || column === void 0) return false;
+    return this.isLiveTable(table) && this.tables.get(table).has(column) && !this.newColumns.has(`${table}.${column}`);
+  }
+  /** The definition (null: unknown) of a live column this release dropped, or undefined. */
+  droppedLive(table, column) {
+    return this.dropped.get(`${table}.${column}`);
+  }
+  noteStamp(table, columns) {
+    if (table === void 0) return;
+    const key = `${table}:${[...columns].sort().join(",")}`;
+    this.stamps.set(key, (this.stamps.get(key) ?? 0) + 1);
+  }
+  /**
+   * Earlier migrations overwrote the same columns of this table with constants: twice, or once
+   * when the column says it is a version (`db_rev`, `schema_version`): a stamp, not data.
+   */
+  isStamp(table, columns) {
+    if (table === void 0) return false;
+    const n = this.stamps.get(`${table}:${[...columns].sort().join(",")}`) ?? 0;
+    return n >= 2 || n >= 1 && columns.length > 0 && columns.every((c) => /version|(?:^|_)rev(?:ision)?(?:$|_)|schema|stamp/i.test(c));
+  }
   isNewTable(table) {
     return table !== void 0 && this.newTables.has(table);
   }
@@ -31081,8 +31638,9 @@ var SchemaModel = class {
     if (added?.inRelease) this.newColumns.add(`${table}.${column}`);
     else if (added) this.newColumns.delete(`${table}.${column}`);
   }
-  dropColumn(table, column) {
+  dropColumn(table, column, by) {
     if (table === void 0 || column === void 0) return;
+    if (by?.inRelease && !this.isNewColumn(table, column)) this.dropped.set(`${table}.${column}`, this.column(table, column) ?? null);
     this.tables.get(table)?.delete(column);
     this.newColumns.delete(`${table}.${column}`);
   }
@@ -31113,10 +31671,25 @@ var RULES = Object.freeze({
   "modify-column": "a column change whose current definition no earlier migration or down() shows",
   "add-column-not-null": "a new NOT NULL column without a default on an existing table",
   "delete-without-where": "DELETE without WHERE, DB::table(\u2026)->delete() without where",
-  "update-without-where": "UPDATE without WHERE (except backfilling columns added in this release)",
+  "update-without-where": "UPDATE without WHERE (except backfilling columns added in this release, and version stamps)",
+  "dynamic-sql": "SQL built at run time (a variable, a function result) that php-deploy cannot read",
   "marker-without-reason": "a php-deploy: allow-destructive marker without a reason",
   "misplaced-marker": "a php-deploy: allow-destructive-file marker after line 20"
 });
+var CANNOT_VOUCH = /* @__PURE__ */ new Set(["modify-column", "dynamic-sql"]);
+function verdictOf(rule) {
+  return CANNOT_VOUCH.has(rule) ? "cannot-vouch" : "destructive";
+}
+function relaxes(op) {
+  if (op.kind === "modify-column" && (op.how === "set-default" || op.how === "drop-not-null")) return op;
+  if (op.kind === "modify-column" && op.how === "define" && op.def && (op.def.hasDefault || op.def.nullable)) return op;
+  if (op.kind === "alter-column" && (op.set.hasDefault === true || op.set.nullable === true)) return op;
+  return void 0;
+}
+function tightens(op) {
+  if (op.kind === "modify-column" || op.kind === "alter-column" || op.kind === "add-column") return op;
+  return void 0;
+}
 var LOST = "a rollback cannot bring the data back";
 function tbl(t) {
   return t ?? "(a table)";
@@ -31124,23 +31697,65 @@ function tbl(t) {
 function col(t, c) {
   return t === void 0 ? c ?? "(a column)" : `${t}.${c ?? "(a column)"}`;
 }
-function evaluate(op, schema, ctx) {
-  const hits = [];
-  const hit = (rule, message) => {
-    hits.push({ rule, message });
-  };
+var BOOKKEEPING = /(?:^|_)(?:version|versions|schema_?version|db_?version|dbversion|schema_?info|schema_?migrations?|migration_?versions?|revision)$/i;
+function isBookkeeping(table) {
+  return table !== void 0 && BOOKKEEPING.test(table.replace(/[`"[\]]/g, ""));
+}
+function replaces(table, from, to, schema, hit) {
+  const was = schema.droppedLive(table, to);
+  if (was === void 0) return;
+  const now = schema.column(table, from);
+  const name = col(table, to);
+  if (!was || !now) {
+    hit("modify-column", `replaces ${name} (dropped above) with ${col(table, from)}, and no earlier migration shows both definitions: if the new one is narrower or NOT NULL, the live release breaks`);
+    return;
+  }
+  const narrow = narrowing(was, now);
+  if (narrow) hit("narrow-column", `replaces ${name} with ${col(table, from)}, which is narrower (${narrow}): values the live release writes may no longer fit`);
+  const nb = nullabilityBreak(was, now);
+  if (nb) hit("not-null", `replaces ${name} with ${col(table, from)} (${nb}): inserts from the live release that leave it out fail`);
+}
+function rebuilt(table, rebuild, after, schema, ctx, hit) {
+  const { before, copied } = rebuild;
+  if (!before) {
+    hit("modify-column", `rebuilds table ${table}, whose current definition no earlier migration shows: if a column is left out, narrowed or made NOT NULL, the live release breaks`);
+  } else {
+    const dropped = [...before.keys()].filter((c) => !after.has(c));
+    if (dropped.length > 0) {
+      hit("drop-column", `rebuilds table ${table} without ${dropped.map((c) => `${table}.${c}`).join(", ")}: the live release still reads and writes ${dropped.length > 1 ? "them" : "it"}, and ${LOST}`);
+    }
+    for (const [c, d] of after) {
+      const was = before.get(c);
+      if (d && was) judge(col(table, c), was, d, hit);
+      else if (d && !before.has(c) && copied !== void 0 && !copied.includes(c) && !d.nullable && !d.hasDefault && !d.auto) {
+        hit("add-column-not-null", `rebuilds table ${table} with a new NOT NULL column ${c} without a default: inserts from the live release, which does not know the column, fail`);
+      }
+    }
+  }
+  schema.createTable(table, after, false);
+  for (const c of after.keys()) if (before && !before.has(c)) schema.setColumn(table, c, after.get(c) ?? null, { inRelease: ctx.inRelease });
+}
+function tableOp(op, schema, ctx, hit) {
   switch (op.kind) {
     case "create-table":
+      if (ctx.inRelease && !op.temporary && schema.isLiveTable(op.table)) break;
+      if (op.table !== void 0 && schema.isRebuilding(op.table)) {
+        rebuilt(op.table, schema.takeRebuild(op.table), new Map(op.columns), schema, ctx, hit);
+        break;
+      }
       schema.createTable(op.table, op.columns, ctx.inRelease || !!op.temporary);
       break;
+    case "copy-into":
+      break;
     case "drop-table": {
-      const old = op.tables.filter((t) => !schema.isNewTable(t));
+      for (const r of op.rebuild ?? []) if (!schema.isNewTable(r.table)) schema.beginRebuild(r.table, r.copied);
+      const old = op.tables.filter((t) => !schema.isNewTable(t) && !schema.isRebuilding(t));
       if (old.length > 0) {
         const names = old.map(tbl).join(", ");
         if (op.view) hit("drop-view", `drops view ${names}: the live release may still read it; redefine a view with CREATE OR REPLACE VIEW`);
         else hit("drop-table", `drops table${old.length > 1 ? "s" : ""} ${names}: the live release still reads and writes ${old.length > 1 ? "them" : "it"}, and ${LOST}`);
       }
-      for (const t of op.tables) schema.dropTable(t);
+      for (const t of op.tables) if (!schema.isRebuilding(t)) schema.dropTable(t);
       break;
     }
     case "drop-database":
@@ -31152,12 +31767,34 @@ function evaluate(op, schema, ctx) {
       break;
     }
     case "rename-table":
+      if (op.to !== void 0 && schema.isRebuilding(op.to) && schema.isNewTable(op.from)) {
+        rebuilt(op.to, schema.takeRebuild(op.to), schema.columnsOf(op.from) ?? /* @__PURE__ */ new Map(), schema, ctx, hit);
+        schema.dropTable(op.from);
+        break;
+      }
       if (!schema.isNewTable(op.from)) {
         hit("rename-table", `renames table ${tbl(op.from)} to ${op.to ?? "(a new name)"}: the live release still uses the old name`);
       }
       schema.renameTable(op.from, op.to);
       break;
+  }
+}
+function evaluate(op, schema, ctx) {
+  const hits = [];
+  const hit = (rule, message) => {
+    hits.push({ rule, message });
+  };
+  switch (op.kind) {
+    case "create-table":
+    case "copy-into":
+    case "drop-table":
+    case "drop-database":
+    case "truncate":
+    case "rename-table":
+      tableOp(op, schema, ctx, hit);
+      break;
     case "add-column": {
+      if (schema.isLiveColumn(op.table, op.column)) break;
       const d = op.def;
       if (d && !d.nullable && !d.hasDefault && !d.auto && !schema.isNewTable(op.table)) {
         hit(
@@ -31178,24 +31815,32 @@ function evaluate(op, schema, ctx) {
         const names = old.map((c) => col(op.table, c)).join(", ");
         hit("drop-column", `drops column${old.length > 1 ? "s" : ""} ${names}: the live release still reads and writes ${old.length > 1 ? "them" : "it"}, and ${LOST}`);
       }
-      for (const c of op.columns) schema.dropColumn(op.table, c);
+      for (const c of op.columns) schema.dropColumn(op.table, c, { inRelease: ctx.inRelease });
       break;
     }
     case "rename-column":
       if (!schema.isNewColumn(op.table, op.from)) {
         hit("rename-column", `renames column ${col(op.table, op.from)} to ${op.to ?? "(a new name)"}: the live release still uses the old name`);
-      }
+      } else if (ctx.inRelease) replaces(op.table, op.from, op.to, schema, hit);
       schema.renameColumn(op.table, op.from, op.to);
       break;
     case "modify-column":
       modify(op, schema, ctx, hit);
       break;
+    case "alter-column":
+      alter(op, schema, ctx, hit);
+      break;
+    case "dynamic-sql":
+      hit("dynamic-sql", `runs SQL built at run time (${op.call}): php-deploy cannot read it, so it cannot vouch for it; if it only adds, allow it with the marker`);
+      break;
     case "delete-all":
-      if (!schema.isNewTable(op.table)) hit("delete-without-where", `deletes every row of ${tbl(op.table)} (no WHERE): ${LOST}`);
+      if (!schema.isNewTable(op.table) && !isBookkeeping(op.table)) hit("delete-without-where", `deletes every row of ${tbl(op.table)} (no WHERE): ${LOST}`);
       break;
     case "update-all": {
       const backfill = op.columns.length > 0 && op.columns.every((c) => schema.isNewColumn(op.table, c));
-      if (!backfill && !schema.isNewTable(op.table)) {
+      const stamp = op.constant === true && (isBookkeeping(op.table) || schema.isStamp(op.table, op.columns));
+      if (op.constant) schema.noteStamp(op.table, op.columns);
+      if (!backfill && !stamp && !schema.isNewTable(op.table)) {
         const cols = op.columns.length > 0 ? op.columns.join(", ") : "columns";
         hit("update-without-where", `overwrites ${cols} in every row of ${tbl(op.table)} (no WHERE): the values the live release wrote are gone, and a rollback cannot restore them`);
       }
@@ -31204,15 +31849,24 @@ function evaluate(op, schema, ctx) {
   }
   return hits;
 }
+function newColumnNullability(name, old, nw, hit) {
+  if (nw.nullable || nw.hasDefault || nw.auto) return;
+  if (old && !old.nullable && !old.hasDefault && !old.auto) return;
+  hit(
+    old && !old.nullable ? "drop-default" : "not-null",
+    `makes ${name} NOT NULL without a default; the column is new in this release, so inserts from the live release, which leave it out, fail`
+  );
+}
 function modify(op, schema, ctx, hit) {
   const { table, column } = op;
   const name = col(table, column);
   const isNew = schema.isNewColumn(table, column);
+  const addedToLive = isNew && !schema.isNewTable(table) && ctx.inRelease;
   const old = schema.column(table, column) ?? ctx.downDef(table, column);
   const renamed = op.newName !== void 0 && op.newName !== column;
   if (!isNew && renamed) {
     hit("rename-column", `renames column ${name} to ${op.newName}: the live release still uses the old name`);
-  }
+  } else if (isNew && renamed && ctx.inRelease) replaces(table, column, op.newName, schema, hit);
   let next = null;
   switch (op.how) {
     case "define": {
@@ -31224,6 +31878,7 @@ function modify(op, schema, ctx, hit) {
         break;
       }
       next = d;
+      if (addedToLive) newColumnNullability(name, old, d, hit);
       if (isNew) break;
       if (!old) {
         hit(
@@ -31232,11 +31887,7 @@ function modify(op, schema, ctx, hit) {
         );
         break;
       }
-      const narrow = narrowing(old, d);
-      if (narrow) hit("narrow-column", `narrows ${name} (${narrow}): values the live release writes may no longer fit`);
-      const nb = nullabilityBreak(old, d);
-      if (nb && old.nullable) hit("not-null", `makes ${name} NOT NULL without a default: inserts from the live release that leave it out or set NULL fail`);
-      else if (nb) hit("drop-default", `removes the default of NOT NULL column ${name}: inserts from the live release that leave it out fail`);
+      judge(name, old, d, hit);
       break;
     }
     case "type": {
@@ -31257,13 +31908,23 @@ function modify(op, schema, ctx, hit) {
     }
     case "set-not-null":
       next = old ? { ...old, nullable: false } : null;
-      if (!isNew && (!old || old.nullable && !old.hasDefault && !old.auto)) {
+      if (addedToLive && old) newColumnNullability(name, old, next, hit);
+      else if (addedToLive) hit("not-null", `makes ${name} NOT NULL; the column is new in this release, so inserts from the live release, which leave it out, fail unless it has a default`);
+      else if (!isNew && (!old || old.nullable && !old.hasDefault && !old.auto)) {
         hit("not-null", `makes ${name} NOT NULL${old ? " (it has no default)" : ""}: inserts from the live release that leave it out or set NULL fail`);
       }
       break;
+    case "set-default":
+      next = old ? { ...old, hasDefault: true } : null;
+      break;
+    case "drop-not-null":
+      next = old ? { ...old, nullable: true } : null;
+      break;
     case "drop-default":
       next = old ? { ...old, hasDefault: false } : null;
-      if (!isNew && !(old && old.nullable)) {
+      if (addedToLive && old && !old.nullable) {
+        hit("drop-default", `removes the default of ${name}, a NOT NULL column new in this release: inserts from the live release, which leave it out, fail`);
+      } else if (!isNew && !(old && old.nullable)) {
         hit("drop-default", `removes the default of ${name}: inserts from the live release that leave it out fail if it is NOT NULL`);
       }
       break;
@@ -31272,6 +31933,126 @@ function modify(op, schema, ctx, hit) {
   if (renamed) schema.renameColumn(table, column, op.newName);
   if (next) schema.setColumn(table, target, next);
   else if (!old) schema.setColumn(table, target, null);
+}
+function judge(name, old, d, hit) {
+  const narrow = narrowing(old, d);
+  if (narrow) hit("narrow-column", `narrows ${name} (${narrow}): values the live release writes may no longer fit`);
+  const nb = nullabilityBreak(old, d);
+  if (nb && old.nullable) hit("not-null", `makes ${name} NOT NULL without a default: inserts from the live release that leave it out or set NULL fail`);
+  else if (nb) hit("drop-default", `removes the default of NOT NULL column ${name}: inserts from the live release that leave it out fail`);
+}
+function applyPartial(old, set) {
+  const base = set.type ? { ...set.type, nullable: old.nullable, hasDefault: old.hasDefault, auto: old.auto } : { ...old };
+  if (set.size !== void 0) base.size = set.size;
+  if (set.precision !== void 0) base.precision = set.precision;
+  if (set.scale !== void 0) base.scale = set.scale;
+  if (set.unsigned !== void 0) base.unsigned = set.unsigned;
+  if (set.nullable !== void 0) base.nullable = set.nullable;
+  if (set.hasDefault !== void 0) base.hasDefault = set.hasDefault;
+  return base;
+}
+function alter(op, schema, ctx, hit) {
+  const { table, column, set } = op;
+  const name = col(table, column);
+  const isNew = schema.isNewColumn(table, column);
+  const unreadable = [set.size, set.precision, set.scale].some((n) => n !== void 0 && Number.isNaN(n));
+  const old = unreadable ? void 0 : schema.column(table, column) ?? ctx.downDef(table, column);
+  const typeChange = set.type !== void 0 || set.size !== void 0 || set.precision !== void 0 || set.scale !== void 0 || set.unsigned !== void 0;
+  if (old) {
+    const next = applyPartial(old, set);
+    if (isNew && !schema.isNewTable(table) && ctx.inRelease) newColumnNullability(name, old, next, hit);
+    else if (!isNew) judge(name, old, next, hit);
+    schema.setColumn(table, column, next);
+    return;
+  }
+  if (isNew) return;
+  if (set.nullable === false && set.hasDefault !== true) {
+    hit("not-null", `makes ${name} NOT NULL (setNotnull(true)) without a default: inserts from the live release that leave it out or set NULL fail`);
+  }
+  if (typeChange) {
+    const what = set.type ? `the type of ${name} to ${describeType(set.type)}` : set.size !== void 0 ? `the length of ${name} to ${Number.isNaN(set.size) ? "a computed value" : set.size}` : `the precision or sign of ${name}`;
+    hit("modify-column", `changes ${what}, whose current definition no earlier migration or down() shows: if this narrows it, the live release breaks; if it only widens, allow it with the marker`);
+  }
+  schema.setColumn(table, column, null);
+}
+
+// src/migrations/markers.ts
+var MARKER = "php-deploy: allow-destructive";
+var FILE_MARKER = "php-deploy: allow-destructive-file";
+var FILE_MARKER_LINES = 20;
+var MARKER_RE = /php-deploy:\s*allow-destructive(-file)?(?![\w-])([^\n]*)/gi;
+function reasonOf(rest) {
+  const r = rest.replace(/\*+\/.*$/, "").replace(/-->.*$/, "").trim().replace(/^[:=\-–—]+/, "").trim();
+  return /[\p{L}\p{N}]/u.test(r) ? r : void 0;
+}
+function markersIn(comments) {
+  const out = [];
+  for (const c of comments) {
+    const lines = c.text.split("\n");
+    lines.forEach((lineText, k) => {
+      MARKER_RE.lastIndex = 0;
+      let m;
+      while (m = MARKER_RE.exec(lineText)) {
+        const reason = reasonOf(m[2]);
+        out.push({ layer: c.layer, line: c.line + k, file: m[1] !== void 0, text: m[0].trim(), ...reason ? { reason } : {} });
+      }
+    });
+  }
+  return out;
+}
+function covers(line, scope, lines) {
+  if (line >= scope.start && line <= scope.end) return true;
+  if (line > scope.start || !lines) return false;
+  if (lines.code.has(line)) return false;
+  for (let l = line + 1; l < scope.start; l++) {
+    if (lines.code.has(l) || !lines.comment.has(l)) return false;
+  }
+  return true;
+}
+function applyMarkers(path, hits, comments, layers) {
+  const markers = markersIn(comments);
+  const findings = [];
+  const fileMarker = markers.find((m) => m.file && m.reason !== void 0 && m.line <= FILE_MARKER_LINES);
+  for (const h of hits) {
+    let reason = fileMarker?.reason;
+    if (reason === void 0) {
+      const m = markers.find(
+        (mk) => !mk.file && mk.reason !== void 0 && h.scopes.some((s) => s.layer === mk.layer && covers(mk.line, s, layers.get(mk.layer)))
+      );
+      reason = m?.reason;
+    }
+    findings.push({
+      path,
+      line: h.line,
+      statement: h.statement,
+      rule: h.rule,
+      verdict: verdictOf(h.rule),
+      message: h.message,
+      ...reason !== void 0 ? { allowed: { reason } } : {}
+    });
+  }
+  for (const m of markers) {
+    if (m.reason === void 0) {
+      findings.push({
+        path,
+        line: m.line,
+        statement: m.text.slice(0, 160),
+        rule: "marker-without-reason",
+        verdict: "destructive",
+        message: `"${m.file ? FILE_MARKER : MARKER}" needs a reason after it (e.g. "${m.file ? FILE_MARKER : MARKER} users.legacy_flag is unused since 2.3"); without one it allows nothing`
+      });
+    } else if (m.file && m.line > FILE_MARKER_LINES) {
+      findings.push({
+        path,
+        line: m.line,
+        statement: m.text.slice(0, 160),
+        rule: "misplaced-marker",
+        verdict: "destructive",
+        message: `"${FILE_MARKER}" counts only in the first ${FILE_MARKER_LINES} lines of the file; move it up, or use "${MARKER} <reason>" at the statement`
+      });
+    }
+  }
+  return findings.sort((a, b) => a.line - b.line);
 }
 
 // src/migrations/frameworks.ts
@@ -31565,6 +32346,85 @@ function doctrineColumn(type, optionsRaw, chainRaw) {
   def.hasDefault = opt("default") !== void 0 || /->\s*setDefault\s*\(/i.test(chainRaw);
   def.auto = opt("autoincrement") === "true" || /->\s*setAutoincrement\s*\(\s*true\s*\)/i.test(chainRaw);
   return def;
+}
+function dbalTypeName(raw) {
+  const lit = /^['"]([\w]+)['"]$/.exec(raw.trim())?.[1];
+  if (lit) return lit.toLowerCase();
+  const konst = /Types?::([A-Z_]+)/.exec(raw)?.[1];
+  if (konst && konst !== "getType") return konst.toLowerCase().replace(/_mutable$/, "");
+  const inner = /getType\s*\(\s*['"](\w+)['"]/.exec(raw)?.[1];
+  if (inner) return inner.toLowerCase();
+  const cls = /new\s+\\?(?:[\w\\]*\\)?(\w+)Type\b/.exec(raw)?.[1];
+  return cls?.toLowerCase();
+}
+function typeOnly(name, length) {
+  const d = doctrineColumn(name, length !== void 0 ? `'length' => ${length}` : "", "");
+  return d;
+}
+function partialFromSetters(calls) {
+  const set = {};
+  let any = false;
+  for (const c of calls) {
+    const a = c.args[0];
+    switch (c.name.toLowerCase()) {
+      case "setlength":
+        if (a?.num !== void 0) set.size = a.num;
+        else set.size = NaN;
+        any = true;
+        break;
+      case "setnotnull":
+        set.nullable = a?.bool === false;
+        any = true;
+        break;
+      case "setdefault":
+        set.hasDefault = a !== void 0 && !/^null$/i.test(a.raw);
+        any = true;
+        break;
+      case "setprecision":
+        set.precision = a?.num ?? NaN;
+        any = true;
+        break;
+      case "setscale":
+        set.scale = a?.num ?? NaN;
+        any = true;
+        break;
+      case "setunsigned":
+        set.unsigned = a?.bool === true;
+        any = true;
+        break;
+      case "settype": {
+        const n = a ? dbalTypeName(a.raw) : void 0;
+        set.type = typeOnly(n ?? "unknown");
+        any = true;
+        break;
+      }
+      case "setoptions": {
+        const o = a ? partialFromOptions(a.raw) : void 0;
+        if (o) {
+          Object.assign(set, o);
+          any = true;
+        }
+        break;
+      }
+    }
+  }
+  if (set.type && set.size !== void 0 && !Number.isNaN(set.size)) set.type = typeOnly(set.type.base === "varchar" ? "string" : set.type.base, set.size);
+  return any ? set : void 0;
+}
+function partialFromOptions(raw) {
+  const opt = (key) => new RegExp(`['"]${key}['"]\\s*=>\\s*([^,\\]\\)]+(?:\\([^()]*\\))?)`, "i").exec(raw)?.[1]?.trim();
+  const calls = [];
+  const arg = (v) => ({
+    strings: [],
+    raw: v,
+    .../^-?\d+$/.test(v) ? { num: Number(v) } : {},
+    .../^(?:true|false)$/i.test(v) ? { bool: v.toLowerCase() === "true" } : {}
+  });
+  for (const [key, setter] of [["type", "setType"], ["length", "setLength"], ["notnull", "setNotnull"], ["default", "setDefault"], ["precision", "setPrecision"], ["scale", "setScale"], ["unsigned", "setUnsigned"]]) {
+    const v = opt(key);
+    if (v !== void 0) calls.push({ name: setter, args: [arg(v)] });
+  }
+  return calls.length > 0 ? partialFromSetters(calls) : void 0;
 }
 
 // src/migrations/php-lex.ts
@@ -32158,6 +33018,8 @@ function alterTable(t) {
         const b = s[j + 1]?.up;
         if (a === "DROP" && b === "DEFAULT") add({ kind: "modify-column", table, column, how: "drop-default" }, s[j].s);
         else if (a === "SET" && b === "NOT" && s[j + 2]?.up === "NULL") add({ kind: "modify-column", table, column, how: "set-not-null" }, s[j].s);
+        else if (a === "SET" && b === "DEFAULT" && s[j + 2]?.up !== "NULL") add({ kind: "modify-column", table, column, how: "set-default" }, s[j].s);
+        else if (a === "DROP" && b === "NOT" && s[j + 2]?.up === "NULL") add({ kind: "modify-column", table, column, how: "drop-not-null" }, s[j].s);
         else if (a === "TYPE" || a === "SET" && b === "DATA" && s[j + 2]?.up === "TYPE") {
           const def = parseSqlColumnDef(s.slice(a === "TYPE" ? j + 1 : j + 3));
           add({ kind: "modify-column", table, column, how: "type", ...def ? { def } : {} });
@@ -32188,6 +33050,9 @@ function deleteStatement(t) {
   const { name: table } = readName(t, from >= 0 ? from + 1 : 1);
   return [{ op: { kind: "delete-all", table }, at: t[0].s }];
 }
+function isConstant(rhs) {
+  return rhs.length > 0 && rhs.every((x) => x.type === "string" || x.type === "number" || x.type === "ph" || ["NULL", "TRUE", "FALSE"].includes(x.up) || x.type === "punct" && (x.text === "-" || x.text === "+"));
+}
 function updateStatement(t) {
   const set = findTop(t, ["SET"]);
   if (set < 0) return [];
@@ -32198,13 +33063,15 @@ function updateStatement(t) {
   let end = findTop(t, ["FROM", "ORDER", "LIMIT", "RETURNING"], set + 1);
   if (end < 0) end = t.length;
   const columns = [];
+  let constant = true;
   for (const a of splitTop(t.slice(set + 1, end))) {
     const eq = a.findIndex((x) => isPunct(x, "="));
     const lhs = a.slice(0, eq < 0 ? a.length : eq).filter(isName);
     const last = lhs.at(-1);
     if (last) columns.push(normName(last.text));
+    if (eq < 0 || !isConstant(a.slice(eq + 1))) constant = false;
   }
-  return [{ op: { kind: "update-all", table, columns }, at: t[0].s }];
+  return [{ op: { kind: "update-all", table, columns, ...constant ? { constant } : {} }, at: t[0].s }];
 }
 function statementOps(stmt) {
   let t = stmt.tokens;
@@ -32248,6 +33115,17 @@ function statementOps(stmt) {
       return alterTable(t);
     case "DELETE":
       return deleteStatement(t);
+    case "INSERT":
+    case "REPLACE": {
+      if (findTop(t, ["SELECT"]) < 0) return [];
+      let k = 1;
+      while (["IGNORE", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "OR", "REPLACE", "ABORT", "FAIL", "ROLLBACK"].includes(t[k]?.up ?? "")) k++;
+      if (t[k]?.up === "INTO") k++;
+      const { name: table, next } = readName(t, k);
+      const list = parenthesized(t, next);
+      const columns = list ? splitTop(list.inner).map((p) => readName(p, 0).name).filter((c) => c !== void 0) : void 0;
+      return [{ op: { kind: "copy-into", table, ...columns ? { columns } : {} }, at }];
+    }
     case "UPDATE":
       return updateStatement(t);
     case "CREATE": {
@@ -32315,7 +33193,7 @@ var CLOSERS = ")]}";
 var DOWN_METHODS = /^(?:down|predown|postdown|safedown)$/i;
 var SQL_CALL = /(?:->|::)\s*(addSql|executeStatement|executeUpdate|executeQuery|exec|statement|unprepared|affectingStatement|delete|update|insert|select|execute|query)\s*\(/gi;
 var SQL_START = /^(?:ALTER\s+(?:ONLINE\s+|OFFLINE\s+|IGNORE\s+)?TABLE|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|VIEW|MATERIALIZED\s+VIEW)|TRUNCATE|RENAME\s+TABLE|DELETE\s+FROM|UPDATE\s+\S+\s+SET|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE)\s/;
-var OPERAND = /\$[A-Za-z_]\w*(?:\s*(?:->|::)\s*\$?[A-Za-z_]\w*(?:\s*\(\s*\))?|\[[^\]\n]*\])*|[A-Za-z_\\][\w\\]*\s*::\s*\$?[A-Za-z_]\w*(?:\s*\(\s*\))?|[A-Za-z_]\w*\s*\(\s*\)/y;
+var DYNAMIC_CALL = /^(?:addSql|executeStatement|executeUpdate|exec|statement|unprepared)$/i;
 function addRange(set, from, to) {
   for (let l = from; l <= to; l++) set.add(l);
 }
@@ -32592,8 +33470,118 @@ var PhpScanner = class {
     }
   }
   placeholder(code, at) {
-    const t = `{${code.replace(/\s+/g, "")}}`;
+    const t = `{${code.replace(/[\s{}'";`]+/g, "")}}`;
     return { text: t, map: Array.from({ length: t.length }, () => at) };
+  }
+  /** Splits [from, to) at the concatenation dots outside parentheses, brackets and braces. */
+  concatParts(from, to) {
+    const m = this.m;
+    const parts = [];
+    let depth = 0;
+    let start = from;
+    for (let i = from; i < to; i++) {
+      const c = m[i];
+      if (OPENERS.includes(c)) depth++;
+      else if (CLOSERS.includes(c)) depth--;
+      else if (c === "." && depth === 0 && m[i + 1] !== "." && m[i - 1] !== "." && m[i + 1] !== "=" && !(/\d/.test(m[i - 1] ?? "") && /\d/.test(m[i + 1] ?? ""))) {
+        parts.push([start, i]);
+        start = i + 1;
+      }
+    }
+    parts.push([start, to]);
+    return parts;
+  }
+  /** End (exclusive) of the expression that starts at `from`: the next `;`, `,`, `=>`, `?` or unmatched closer outside brackets. */
+  exprEnd(from) {
+    const m = this.m;
+    let depth = 0;
+    for (let i = from; i < m.length; i++) {
+      const c = m[i];
+      if (OPENERS.includes(c)) depth++;
+      else if (CLOSERS.includes(c)) {
+        if (depth === 0) return i;
+        depth--;
+      } else if (depth === 0 && (c === ";" || c === "," || c === "?" || c === "=" && m[i + 1] === ">")) return i;
+    }
+    return m.length;
+  }
+  /**
+   * The SQL of an expression: string literals as text, every other operand (a variable, a call
+   * with any arguments, a constant) as one `{…}` placeholder; `sprintf('…', …)` is read as its
+   * format. Undefined when the expression has no string literal at all (SQL built at run time).
+   */
+  sqlPieces(from, to, used) {
+    const pieces = [];
+    let literal = false;
+    for (const [a0, b0] of this.concatParts(from, to)) {
+      const a = this.nextNonWs(a0);
+      const b = this.prevNonWs(b0 - 1) + 1;
+      if (a >= b) continue;
+      const only = this.stringAt.get(a);
+      if (only && only.end === b) {
+        pieces.push({ text: only.value, map: only.map });
+        used.push(only);
+        literal = true;
+        continue;
+      }
+      const fmt = /^\\?v?sprintf\s*\(/i.exec(this.m.slice(a, b));
+      if (fmt && this.matchClose(a + fmt[0].length - 1) === b - 1) {
+        const first = this.argRanges(a + fmt[0].length - 1, b - 1)[0];
+        const inner = first ? this.sqlPieces(first[0], first[1], used) : void 0;
+        if (inner) {
+          pieces.push(...inner);
+          literal = true;
+          continue;
+        }
+      }
+      pieces.push(this.placeholder(this.lex.decommented.slice(a, b).slice(0, 60), a));
+    }
+    return literal ? pieces : void 0;
+  }
+  /** Expressions assigned to `$name` in this file (`$name = …;`, `$name .= …;`, `$name[] = …;`), or undefined. */
+  assignments(name) {
+    const re = new RegExp(`\\$${name}\\s*(?:\\[\\s*\\])?\\s*\\.?=(?![=>])`, "g");
+    const out = [];
+    let mt;
+    while (mt = re.exec(this.m)) {
+      const from = mt.index + mt[0].length;
+      out.push([from, this.exprEnd(from)]);
+    }
+    return out.length > 0 ? out : void 0;
+  }
+  /**
+   * The SQL a variable holds, when the file shows it: assigned string expressions, arrays of them,
+   * or the value variable of a `foreach` over such an array. Undefined when it cannot be read.
+   */
+  sqlOfVariable(name, used, depth = 0) {
+    if (depth > 2) return void 0;
+    const out = [];
+    const each = new RegExp(`\\bforeach\\s*\\(([^;{}]*?)\\s+as\\s+(?:\\$\\w+\\s*=>\\s*)?\\$${name}\\s*\\)`).exec(this.m);
+    let ranges;
+    if (each) {
+      const from = each.index + each[0].indexOf("(") + 1;
+      const src = this.m.slice(from, from + each[1].length).trim();
+      const v = /^\$([A-Za-z_]\w*)$/.exec(src)?.[1];
+      if (v) return this.sqlOfVariable(v, used, depth + 1);
+      ranges = [[from, from + each[1].length]];
+    } else ranges = this.assignments(name);
+    if (!ranges) return void 0;
+    for (const [from, to] of ranges) {
+      const a = this.nextNonWs(from);
+      if (this.m[a] === "[" || /^array\s*\(/i.test(this.m.slice(a, a + 7))) {
+        const open2 = this.m[a] === "[" ? a : this.m.indexOf("(", a);
+        for (const r of this.argRanges(open2, this.matchClose(open2))) {
+          const arrow = this.m.slice(r[0], r[1]).indexOf("=>");
+          const p2 = this.sqlPieces(arrow >= 0 ? r[0] + arrow + 2 : r[0], r[1], used);
+          if (p2) out.push(p2);
+        }
+        continue;
+      }
+      const p = this.sqlPieces(from, to, used);
+      if (!p) return void 0;
+      out.push(p);
+    }
+    return out;
   }
   /** SQL passed to addSql, DB::statement, DB::unprepared, executeStatement, … */
   sqlCalls() {
@@ -32604,52 +33592,42 @@ var PhpScanner = class {
       const close = this.matchClose(open2);
       const first = this.argRanges(open2, close)[0];
       if (!first) continue;
-      const strs = this.stringsIn(first[0], first[1]);
-      if (strs.length === 0) continue;
-      const pieces = [];
-      let prev;
-      for (const s of strs) {
-        if (prev) {
-          const gap = this.m.slice(prev.end, s.start);
-          if (/,/.test(gap)) break;
-          const code = gap.trim().replace(/^\.+|\.+$/g, "").trim();
-          if (code !== "") pieces.push(this.placeholder(code, prev.end + gap.indexOf(code)));
-        }
-        pieces.push({ text: s.value, map: s.map });
-        this.consumed.add(s);
-        prev = s;
+      const callAt = mt.index + mt[0].indexOf(mt[1]);
+      const used = [];
+      const pieces = this.sqlPieces(first[0], first[1], used);
+      if (pieces) {
+        for (const u of used) this.consumed.add(u);
+        this.sqlFrom(pieces, callAt);
+        continue;
       }
-      this.sqlFrom(pieces, mt.index + mt[0].indexOf(mt[1]));
+      if (!DYNAMIC_CALL.test(mt[1]) || mt[0].startsWith("::") && !/\bDB\s*$/.test(this.m.slice(Math.max(0, mt.index - 20), mt.index))) continue;
+      const arg = this.m.slice(first[0], first[1]).trim();
+      const v = /^\$([A-Za-z_]\w*)$/.exec(arg)?.[1];
+      const known = v && v !== "this" ? this.sqlOfVariable(v, used) : void 0;
+      if (known) {
+        for (const p of known) if (!p.some((x) => this.sqlSeen.has(x.map[0]))) {
+          p.forEach((x) => this.sqlSeen.add(x.map[0]));
+          this.sqlFrom(p, callAt);
+        }
+        for (const u of used) this.consumed.add(u);
+        continue;
+      }
+      this.push({ kind: "dynamic-sql", call: `${mt[1]}(${oneLine(this.lex.decommented.slice(first[0], first[1]), 60)})` }, callAt);
     }
   }
+  /** Source offsets of SQL pieces already scanned through a variable (each is scanned once). */
+  sqlSeen = /* @__PURE__ */ new Set();
   /** Other string literals (and concatenations) that start like destructive SQL. */
   sqlStrings() {
     for (const s of this.lex.strings) {
       if (this.consumed.has(s) || s.kind === "shell") continue;
-      const pieces = [{ text: s.value, map: s.map }];
-      const chain = [s];
-      let pos = s.end;
-      for (; ; ) {
-        const j = this.nextNonWs(pos);
-        if (this.m[j] !== "." || this.m[j + 1] === "." || this.m[j + 1] === "=" || /\d/.test(this.m[j + 1] ?? "")) break;
-        const k = this.nextNonWs(j + 1);
-        const next = this.stringAt.get(k);
-        if (next) {
-          pieces.push({ text: next.value, map: next.map });
-          chain.push(next);
-          pos = next.end;
-          continue;
-        }
-        OPERAND.lastIndex = k;
-        const op = OPERAND.exec(this.m);
-        if (!op) break;
-        pieces.push(this.placeholder(op[0], k));
-        pos = k + op[0].length;
-      }
+      const used = [];
+      const pieces = this.sqlPieces(s.start, this.exprEnd(s.end), used);
+      if (!pieces) continue;
       const text = pieces.map((p) => p.text).join("");
       const sqlLabel = s.label !== void 0 && /SQL|QUERY/i.test(s.label);
       if (!sqlLabel && !SQL_START.test(text.trimStart())) continue;
-      for (const c of chain) this.consumed.add(c);
+      for (const c of used) this.consumed.add(c);
       this.sqlFrom(pieces, s.start);
     }
   }
@@ -32692,32 +33670,48 @@ var PhpScanner = class {
       }
     }
   }
-  /** The closure of Schema::create/table: the column operations on its Blueprint. */
-  blueprint(open2, close, table, create, at) {
+  /**
+   * The closure passed to Schema::create/table — written in the call, or a variable assigned a
+   * closure earlier (`$add = fn (Blueprint $t) => $t->text('x'); Schema::table('a', $add);`):
+   * its Blueprint parameter and body.
+   */
+  closureOf(open2, close) {
     const fnRe = /\b(function|fn)\s*\(/g;
     fnRe.lastIndex = open2 + 1;
-    const f = fnRe.exec(this.m);
-    const columns = [];
-    const createOp = { kind: "create-table", table, columns };
-    if (create) this.push(createOp, at);
-    if (!f || f.index >= close) return;
+    let f = fnRe.exec(this.m);
+    if (!f || f.index >= close) {
+      const arg = this.argRanges(open2, close)[1];
+      const name = arg ? /^\$([A-Za-z_]\w*)$/.exec(this.m.slice(arg[0], arg[1]).trim())?.[1] : void 0;
+      if (!name) return void 0;
+      const assign = new RegExp(`\\$${name}\\s*=\\s*(?:static\\s+)?(function|fn)\\s*\\(`, "g");
+      let last = null;
+      for (let mt; (mt = assign.exec(this.m)) && mt.index < open2; ) last = mt;
+      if (!last) return void 0;
+      fnRe.lastIndex = last.index;
+      f = fnRe.exec(this.m);
+      if (!f) return void 0;
+    }
     const pOpen = f.index + f[0].length - 1;
     const pClose = this.matchClose(pOpen);
     const v = /\$([A-Za-z_]\w*)/.exec(this.m.slice(pOpen, pClose))?.[1];
-    if (!v) return;
-    let bodyStart;
-    let bodyEnd;
+    if (!v) return void 0;
     if (f[1] === "function") {
       let i = pClose + 1;
-      while (i < close && this.m[i] !== "{") i++;
-      bodyStart = i + 1;
-      bodyEnd = this.matchClose(i);
-    } else {
-      const arrow = this.m.indexOf("=>", pClose);
-      if (arrow < 0 || arrow > close) return;
-      bodyStart = arrow + 2;
-      bodyEnd = close;
+      while (i < this.m.length && this.m[i] !== "{") i++;
+      return { v, bodyStart: i + 1, bodyEnd: this.matchClose(i) };
     }
+    const arrow = this.m.indexOf("=>", pClose);
+    if (arrow < 0) return void 0;
+    return { v, bodyStart: arrow + 2, bodyEnd: f.index > close || f.index < open2 ? this.exprEnd(arrow + 2) : close };
+  }
+  /** The closure of Schema::create/table: the column operations on its Blueprint. */
+  blueprint(open2, close, table, create, at) {
+    const closure = this.closureOf(open2, close);
+    const columns = [];
+    const createOp = { kind: "create-table", table, columns };
+    if (create) this.push(createOp, at);
+    if (!closure) return;
+    const { v, bodyStart, bodyEnd } = closure;
     this.handled.push([bodyStart, bodyEnd]);
     const varRe = new RegExp(`\\$${v}\\b(?=\\s*\\??->)`, "g");
     varRe.lastIndex = bodyStart;
@@ -32801,6 +33795,7 @@ var PhpScanner = class {
         const n = c.name.toLowerCase();
         if (/^(?:or)?where|^find|^wherekey/.test(n)) filtered = true;
         if (n === "truncate") this.push({ kind: "truncate", tables: [table] }, c.nameAt);
+        else if (n === "insertusing") this.push({ kind: "copy-into", table }, c.nameAt);
         else if (n === "delete" && !filtered && this.argRanges(c.open, c.close).length === 0) this.push({ kind: "delete-all", table }, c.nameAt);
         else if ((n === "update" || n === "increment" || n === "decrement") && !filtered) {
           const [first] = this.argRanges(c.open, c.close);
@@ -32814,21 +33809,55 @@ var PhpScanner = class {
     }
   }
   // ---- Doctrine schema API and the rest -------------------------------------------------------
-  /** The table a Doctrine `$table->…` call works on: `$schema->getTable('x')->…` or `$t = $schema->getTable('x')`. */
+  /** A table name argument: the literal, or the code that computes it as a `{…}` placeholder (e.g. `$this->getTable('x')`). */
+  tableArg(open2) {
+    const close = this.matchClose(open2);
+    const first = this.argRanges(open2, close)[0];
+    if (!first) return void 0;
+    const v = this.argVal(first);
+    if (v.str !== void 0) return normName(v.str);
+    const code = this.lex.decommented.slice(first[0], first[1]).replace(/[\s{}'";`]+/g, "");
+    return code === "" ? void 0 : `{${code}}`;
+  }
+  /** The table a Doctrine `$table->…` call works on: `$schema->getTable('x')->…` or `$t = $schema->getTable('x')` (computed names too). */
   receiverTable(at) {
     const start = this.stmtStart(at);
     const head = this.m.slice(start, at);
-    const direct = /->\s*(?:getTable|createTable)\s*\(\s*'/.exec(head);
-    if (direct) return normName(this.stringAt.get(start + direct.index + direct[0].length - 1)?.value);
+    const call = /->\s*(?:getTable|createTable)\s*\(/g;
+    let direct = null;
+    for (let mt2; mt2 = call.exec(head); ) direct = mt2;
+    if (direct) return this.tableArg(start + direct.index + direct[0].length - 1);
     const v = /^\$([A-Za-z_]\w*)\s*$/.exec(head)?.[1];
     if (!v) return void 0;
-    const assign = new RegExp(`\\$${v}\\s*=\\s*\\$[A-Za-z_]\\w*\\s*->\\s*(?:getTable|createTable)\\s*\\(\\s*'`, "g");
+    const assign = new RegExp(`\\$${v}\\s*=\\s*\\$[A-Za-z_]\\w*\\s*->\\s*(?:getTable|createTable)\\s*\\(`, "g");
     let found;
     let mt;
-    while ((mt = assign.exec(this.m)) && mt.index < at) {
-      found = this.stringAt.get(mt.index + mt[0].length - 1)?.value;
+    while ((mt = assign.exec(this.m)) && mt.index < at) found = mt.index + mt[0].length - 1;
+    return found === void 0 ? void 0 : this.tableArg(found);
+  }
+  /** The column a `->getColumn('x')` call names, and its table. */
+  columnSetters() {
+    const re = /->\s*getColumn\s*\(/g;
+    let mt;
+    while (mt = re.exec(this.m)) {
+      const at = mt.index + mt[0].indexOf("getColumn");
+      if (this.isHandled(at)) continue;
+      const open2 = mt.index + mt[0].length - 1;
+      const close = this.matchClose(open2);
+      const column = normName(this.args(open2, close)[0]?.str);
+      const table = this.receiverTable(mt.index);
+      let calls = this.chain(close + 1);
+      if (calls.length === 0) {
+        const start = this.stmtStart(mt.index);
+        const v = /^\$([A-Za-z_]\w*)\s*=(?!=)/.exec(this.m.slice(start, mt.index))?.[1];
+        if (!v) continue;
+        const use = new RegExp(`\\$${v}\\b(?=\\s*->\\s*set)`, "g");
+        use.lastIndex = close;
+        for (let u; u = use.exec(this.m); ) calls = calls.concat(this.chain(u.index + u[0].length));
+      }
+      const set = partialFromSetters(calls.map((c) => ({ name: c.name, args: this.args(c.open, c.close) })));
+      if (set) this.push({ kind: "alter-column", table, column, set }, calls[0].nameAt);
     }
-    return normName(found);
   }
   generic() {
     const re = /(->|::)\s*(dropColumn|dropColumns|renameColumn|change|dropTable|renameTable|changeColumn|modifyColumn|addColumn|truncate|createTable)\s*\(/gi;
@@ -32850,7 +33879,7 @@ var PhpScanner = class {
       }
       switch (name) {
         case "createtable":
-          this.push({ kind: "create-table", table: a0, columns: [] }, at);
+          this.push({ kind: "create-table", table: this.tableArg(open2), columns: [] }, at);
           break;
         case "droptable":
           this.push({ kind: "drop-table", tables: [a0] }, at);
@@ -32869,9 +33898,12 @@ var PhpScanner = class {
           if (args.length === 0) this.push({ kind: "modify-column", table: void 0, column: void 0, how: "define" }, at);
           break;
         case "changecolumn":
-        case "modifycolumn":
-          this.push({ kind: "modify-column", table: this.receiverTable(mt.index), column: a0, how: "define" }, at);
+        case "modifycolumn": {
+          const set = args[1] ? partialFromOptions(args[1].raw) : void 0;
+          if (set) this.push({ kind: "alter-column", table: this.receiverTable(mt.index), column: a0, set }, at);
+          else this.push({ kind: "modify-column", table: this.receiverTable(mt.index), column: a0, how: "define" }, at);
           break;
+        }
         case "addcolumn": {
           const end = this.stmtEnd(at);
           const def = doctrineColumn(args[1]?.str, args[2]?.raw ?? "", this.lex.decommented.slice(close, end));
@@ -32890,6 +33922,7 @@ var PhpScanner = class {
     this.laravelSchema();
     this.queryBuilder();
     this.generic();
+    this.columnSetters();
     const ops = this.ops.map((o, i) => ({ o, i })).sort((a, b) => a.o.at - b.o.at || a.i - b.i).map((x) => x.o);
     return { ops, comments: this.comments, layers: this.layers };
   }
@@ -32923,6 +33956,33 @@ function scanSqlMigration(src, lines = new LineIndex(src)) {
 }
 
 // src/migrations/index.ts
+var NULLABILITY = /* @__PURE__ */ new Set(["not-null", "drop-default", "add-column-not-null"]);
+function laterRelaxed(later, target) {
+  if (!target || target.table === void 0 || target.column === void 0) return false;
+  return later.some((op) => {
+    const r = relaxes(op);
+    return r !== void 0 && r.table === target.table && r.column === target.column;
+  });
+}
+function markRebuilds(ops) {
+  return ops.map((o, i) => {
+    if (o.op.kind !== "drop-table" || o.op.view) return o;
+    const later = ops.slice(i + 1).map((x) => x.op);
+    const all = ops.map((x) => x.op);
+    const copies = (t) => all.filter((x) => x.kind === "copy-into" && x.table === t);
+    const rebuild = [];
+    for (const t of o.op.tables) {
+      if (t === void 0) continue;
+      const into = later.find((x) => x.kind === "create-table" && x.table === t || x.kind === "rename-table" && x.to === t);
+      const target = into?.kind === "rename-table" ? into.from : t;
+      const cs = into ? copies(target) : [];
+      if (cs.length === 0) continue;
+      const named = cs.every((c) => c.columns !== void 0) ? cs.flatMap((c) => c.columns) : void 0;
+      rebuild.push({ table: t, ...named ? { copied: named } : {} });
+    }
+    return rebuild.length > 0 ? { ...o, op: { ...o.op, rebuild } } : o;
+  });
+}
 function isSql(path, text) {
   if (/\.sql$/i.test(path)) return true;
   if (/\.php$/i.test(path)) return false;
@@ -32941,18 +34001,25 @@ function scanMigration(path, text, schema = new SchemaModel(), opts = {}) {
   }
   const ctx = { inRelease, downDef: (t, c) => downDefs.get(`${t}.${c}`) };
   const hits = [];
-  for (const o of scan.ops) {
-    if (o.inDown) continue;
-    for (const h of evaluate(o.op, schema, ctx)) hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
-  }
+  const up = markRebuilds(scan.ops.filter((o) => !o.inDown));
+  up.forEach((o, i) => {
+    for (const h of evaluate(o.op, schema, ctx)) {
+      if (NULLABILITY.has(h.rule) && laterRelaxed(up.slice(i + 1).map((x) => x.op), tightens(o.op))) continue;
+      hits.push({ ...h, line: o.line, statement: o.statement, scopes: o.scopes });
+    }
+  });
+  schema.endRebuilds();
   if (!inRelease) return [];
   return applyMarkers(path, hits, scan.comments, scan.layers);
 }
 function scanMigrations(files, opts = {}) {
   const byPath = new Map(files.map((f) => [f.path, f.text]));
-  const schema = new SchemaModel();
+  const schemas = /* @__PURE__ */ new Map();
   const findings = [];
   for (const path of sortMigrationPaths([...byPath.keys()])) {
+    const seq = (opts.sequence ?? driverSequence)(path);
+    let schema = schemas.get(seq);
+    if (!schema) schemas.set(seq, schema = new SchemaModel());
     findings.push(...scanMigration(path, byPath.get(path), schema, { inRelease: opts.inRelease?.(path) ?? true }));
   }
   return findings;
@@ -32961,7 +34028,7 @@ async function scanMigrationFiles(root, paths, opts = {}) {
   const files = await Promise.all(
     paths.map(async (path) => {
       try {
-        return { path, text: await readFile6(join8(root, path), "utf8") };
+        return { path, text: await readFile5(join9(root, path), "utf8") };
       } catch (err) {
         const code = err?.code;
         throw new DeployError(`migrations: cannot read ${JSON.stringify(path)}: ${code ?? err?.message ?? String(err)}`, { cause: err });
@@ -32972,23 +34039,33 @@ async function scanMigrationFiles(root, paths, opts = {}) {
 }
 var EXPAND_CONTRACT = "Migrations must stay compatible with the release that is live now, so that a rollback works: add (expand) in this release, remove (contract) in a later one once no live or rollback-target release uses it.";
 var HOW_TO_ALLOW = `To allow one statement anyway, put a comment "${MARKER} <reason>" on its line or on the line right above it (// or # in PHP, -- in SQL); for a whole file, "${FILE_MARKER} <reason>" in its first ${FILE_MARKER_LINES} lines.`;
+var CANNOT_VOUCH_NOTE = `php-deploy cannot tell whether these are safe (the column's previous definition is unknown, or the SQL is built at run time), so they do not stop the deploy; check them, and say you did with "${MARKER} <reason>" next to each.`;
+function findingLines(f) {
+  return [`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ""}: ${f.statement}`, `    ${f.message}`];
+}
 function guardVerdict(findings, mode) {
-  if (mode === "off" || findings.length === 0) return { refused: false, lines: [], blocking: 0 };
-  const lines = [];
-  for (const f of findings) {
-    lines.push(`${f.path}:${f.line}: ${f.rule}${f.allowed ? ` (allowed: ${f.allowed.reason})` : ""}: ${f.statement}`);
-    lines.push(`    ${f.message}`);
+  const none = { refused: false, lines: [], unknownLines: [], blocking: 0, unknown: 0 };
+  if (mode === "off" || findings.length === 0) return none;
+  const destructive = findings.filter((f) => f.verdict !== "cannot-vouch");
+  const unsure = findings.filter((f) => f.verdict === "cannot-vouch");
+  const lines = destructive.flatMap(findingLines);
+  const unknown = unsure.filter((f) => !f.allowed).length;
+  const unknownLines = [];
+  if (unsure.length > 0) {
+    unknownLines.push(`cannot vouch for ${unsure.length} migration statement${unsure.length > 1 ? "s" : ""}${unknown < unsure.length ? ` (${unsure.length - unknown} checked and marked)` : ""}:`);
+    unknownLines.push(...unsure.flatMap(findingLines));
+    if (unknown > 0) unknownLines.push(CANNOT_VOUCH_NOTE);
   }
-  const blocking = findings.filter((f) => !f.allowed).length;
-  if (blocking === 0) return { refused: false, lines, blocking };
+  const blocking = destructive.filter((f) => !f.allowed).length;
+  if (blocking === 0) return { ...none, lines, unknownLines, unknown };
   const what = `${blocking} migration statement${blocking > 1 ? "s" : ""} would break the live release and a rollback to it`;
   if (mode === "warn") {
     lines.push(`${what}; deploying anyway (migration guard: warn).`);
-    return { refused: false, lines, blocking };
+    return { refused: false, lines, unknownLines, blocking, unknown };
   }
   lines.push(`${what}. ${EXPAND_CONTRACT}`);
   lines.push(HOW_TO_ALLOW);
-  return { refused: true, lines, blocking };
+  return { refused: true, lines, unknownLines, blocking, unknown };
 }
 function guardError(verdict) {
   if (!verdict.refused) return void 0;
@@ -32997,8 +34074,28 @@ function guardError(verdict) {
 }
 
 // src/engine/migration-guard.ts
+var discovered = /* @__PURE__ */ new WeakMap();
+function releaseMigrations(settings, entries2) {
+  let d = discovered.get(entries2);
+  if (d) return d;
+  const globs = settings.migrationsPath;
+  const isDefault = globs.length === DEFAULT_MIGRATION_GLOBS.length && globs.every((g, i) => g === DEFAULT_MIGRATION_GLOBS[i]);
+  const read = (p) => {
+    try {
+      return readFileSync2(join10(settings.source, p), "utf8");
+    } catch {
+      return void 0;
+    }
+  };
+  const paths = entries2.filter((e) => e.type === "f").map((e) => e.path.replace(/^(?:\.\/)+/, ""));
+  d = discoverMigrations(paths, read, isDefault ? {} : { globs });
+  discovered.set(entries2, d);
+  return d;
+}
 async function guardMigrations(settings, entries2, live, reporter) {
-  const files = findMigrationFiles(entries2, settings.migrationsPath);
+  const found = releaseMigrations(settings, entries2);
+  for (const line of describeDiscovery(found)) reporter.info(line);
+  const files = found.files;
   if (files.length === 0) return { added: [], refused: false };
   if (!live.id) {
     reporter.info(`migrations: ${files.length} found; first deploy, so there is no release to stay compatible with`);
@@ -33016,12 +34113,16 @@ async function guardMigrations(settings, entries2, live, reporter) {
   }
   reporter.info(`migrations: ${added.length} new since ${live.id}: ${added.join(", ")}`);
   if (settings.migrations === "off") return { added, refused: false };
-  const findings = await scanMigrationFiles(settings.source, files, { inRelease: (p) => !liveFiles.has(p) });
+  const findings = await scanMigrationFiles(settings.source, files, {
+    inRelease: (p) => !liveFiles.has(p),
+    sequence: (p) => found.sequence.get(p) ?? ""
+  });
   const verdict = guardVerdict(findings, settings.migrations);
   for (const line of verdict.lines) {
     if (verdict.refused) reporter.error(line, { phase: "migration-guard" });
     else reporter.warn(line, { phase: "migration-guard" });
   }
+  for (const line of verdict.unknownLines) reporter.warn(line, { phase: "migration-guard" });
   const err = guardError(verdict);
   if (err && !settings.dryRun) throw err.at(void 0, "migration-guard");
   return { added, refused: verdict.refused };
@@ -33078,7 +34179,7 @@ async function changeServers(ctx) {
     await phase(ctx, "lock", lockHosts);
     await phase(ctx, "upload", uploadRelease);
     await ctx.phases.run("activate", () => activateRelease(ctx));
-    if (ctx.archive && ctx.opts.artifacts) await ctx.phases.run("artifact", () => keepArchive(ctx));
+    if (ctx.archive && ctx.opts.artifacts?.keep) await ctx.phases.run("artifact", () => keepArchive(ctx));
   } catch (err) {
     throw await failDeploy(ctx, err);
   } finally {
@@ -33139,7 +34240,7 @@ async function connectHosts(ctx) {
 }
 async function preflightHosts(ctx) {
   const { settings, reporter } = ctx;
-  const hasMigrations = findMigrationFiles(entries(ctx), settings.migrationsPath).length > 0;
+  const hasMigrations = releaseMigrations(settings, entries(ctx)).files.length > 0;
   const facts = await mapLimit(
     ctx.hosts.map((h) => h.session),
     settings.maxParallel,
@@ -33176,7 +34277,7 @@ async function lockHosts(ctx) {
 }
 async function uploadRelease(ctx) {
   await mapLimit(ctx.hosts, ctx.settings.maxParallel, (h) => uploadTo(ctx, h));
-  if (ctx.opts.artifacts) {
+  if (ctx.opts.artifacts?.keep) {
     ctx.archive = createReleaseArchive(ctx.settings.source, entries(ctx), ctx.manifestText, { fileName: `php-deploy-${ctx.deployId}.tar.gz` });
     ctx.archive.catch(() => void 0);
   }
@@ -33221,7 +34322,7 @@ function entries(ctx) {
 async function keepArchive(ctx) {
   const { reporter, settings, deployId } = ctx;
   const store = ctx.opts.artifacts;
-  if (!store || !ctx.archive) return;
+  if (!store?.keep || !ctx.archive) return;
   try {
     const a = await ctx.archive;
     const facts = await store.keep(deployId, a.path);
@@ -33326,6 +34427,107 @@ async function uploadTo(ctx, h) {
 
 // src/engine/manage.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
+
+// src/engine/restore.ts
+var ARCHIVE_EVENT = "artifact";
+var LOG_FIELDS = /* @__PURE__ */ new Set(["time", "event", "id", "result", "live", "phase", "reason"]);
+function parseArchiveRecords(lines, deployId) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const line of lines) {
+    let v;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) continue;
+    const o = v;
+    if (o.event !== ARCHIVE_EVENT || o.id !== deployId || o.result !== "ok") continue;
+    const facts = {};
+    for (const [k, val] of Object.entries(o)) {
+      if (!LOG_FIELDS.has(k) && (typeof val === "string" || typeof val === "number")) facts[k] = val;
+    }
+    seen.set(factsKey(facts), facts);
+  }
+  return [...seen.values()];
+}
+function factsKey(f) {
+  return JSON.stringify(Object.keys(f).sort().map((k) => [k, f[k]]));
+}
+function describeFacts(f) {
+  return Object.entries(f).map(([k, v]) => `${k}=${v}`).join(" ");
+}
+function agreeOnRecord(perHost, deployId) {
+  const distinct = /* @__PURE__ */ new Map();
+  for (const h of perHost) {
+    for (const f of h.records) {
+      const k = factsKey(f);
+      const d = distinct.get(k) ?? { facts: f, hosts: [] };
+      d.hosts.push(h.host);
+      distinct.set(k, d);
+    }
+  }
+  if (distinct.size === 0) {
+    throw new DeployError(
+      `release ${deployId} is no longer on the servers and no deploy log records a kept archive of it (it was deployed with artifact: false, or with artifact: auto from a public repository, or its upload failed), so there is nothing to restore; deploy that version again instead`,
+      { phase: "restore" }
+    );
+  }
+  if (distinct.size > 1) {
+    const which = [...distinct.values()].map((d) => `${d.hosts.join(", ")}: ${describeFacts(d.facts)}`).join("; ");
+    throw new DeployError(
+      `the deploy logs record different archives for release ${deployId} (${which}); nothing was restored \u2014 check the servers' .php-deploy/log.jsonl, or deploy that version again instead`,
+      { phase: "restore" }
+    );
+  }
+  const only = [...distinct.values()][0];
+  return { record: only.facts, missingOn: perHost.filter((h) => h.records.length === 0).map((h) => h.host) };
+}
+async function recordedArchive(settings, reporter, opts, deployId) {
+  const phases = new Phases(reporter);
+  const connect = opts.connect ?? connectAll;
+  const sessions = await phases.run("connect", () => connect(settings, reporter, opts.signal));
+  let perHost;
+  try {
+    perHost = await phases.run(
+      "check",
+      () => Promise.all(
+        sessions.map(async (session) => {
+          const out = await runRemote(session, recordsCommand({ deployPath: settings.deployPath, deployId }, ARCHIVE_EVENT), reporter, { phase: "restore" });
+          return { host: session.label, records: parseArchiveRecords(out.all("record"), deployId) };
+        })
+      )
+    );
+  } finally {
+    for (const s of sessions) s.close();
+  }
+  const { record, missingOn } = agreeOnRecord(perHost, deployId);
+  for (const host of missingOn) reporter.warn(`${host}: its deploy log has no record of release ${deployId}'s archive; using the one the other hosts record`);
+  reporter.info(`the deploy log records the archive of ${deployId} as ${describeFacts(record)}`);
+  return record;
+}
+async function restoreFromArchive(settings, reporter, opts, store, id) {
+  reporter.info(`release ${id} is no longer on the server; restoring it from its kept archive`);
+  const record = await recordedArchive(settings, reporter, opts, id);
+  const fetched = await store.fetch(id, record);
+  try {
+    const extracted = await extractArchive(fetched.open());
+    try {
+      const result = await runDeploy(
+        { ...settings, command: "deploy", source: extracted.dir, version: "restored", dryRun: false, onceCommands: [] },
+        reporter,
+        { ...opts, fixedDeployId: id, artifacts: void 0 }
+      );
+      return { ...result, command: "rollback", restored: true };
+    } finally {
+      await removeTempDir(extracted.dir);
+    }
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+// src/engine/manage.ts
 async function withSessions(settings, reporter, phases, fn, opts = {}) {
   const connect = opts.connect ?? connectAll;
   const sessions = await phases.run("connect", () => connect(settings, reporter));
@@ -33343,25 +34545,6 @@ async function runRollback(settings, reporter, opts = {}) {
     const id = settings.deployId;
     if (!id || e.details.missingRelease !== id || !opts.artifacts) throw err;
     return restoreFromArchive(settings, reporter, opts, opts.artifacts, id);
-  }
-}
-async function restoreFromArchive(settings, reporter, opts, store, id) {
-  reporter.info(`release ${id} is no longer on the server; restoring it from its kept archive`);
-  const fetched = await store.fetch(id);
-  try {
-    const extracted = await extractArchive(fetched.path);
-    try {
-      const result = await runDeploy(
-        { ...settings, command: "deploy", source: extracted.dir, version: "restored", dryRun: false, onceCommands: [] },
-        reporter,
-        { ...opts, fixedDeployId: id, artifacts: void 0 }
-      );
-      return { ...result, command: "rollback", restored: true };
-    } finally {
-      await removeTempDir(extracted.dir);
-    }
-  } finally {
-    await fetched.cleanup();
   }
 }
 async function rollbackOnServers(settings, reporter, opts) {
@@ -33554,7 +34737,7 @@ function renderPlan(plan, deployPath) {
 }
 
 // src/cli/input-helper.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { parseArgs } from "node:util";
 function parseCli(argv, env) {
   const options = {
@@ -33593,7 +34776,7 @@ function parseCli(argv, env) {
 }
 function readInputFile(input, path) {
   try {
-    return readFileSync2(path, "utf8");
+    return readFileSync3(path, "utf8");
   } catch (err) {
     throw new InputError(input, `cannot read ${path}: ${err.code ?? err.message}`);
   }
