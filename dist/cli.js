@@ -27767,7 +27767,7 @@ warn_schema_on_rollback() {
   count=$(wc -l <<<"$newer")
   local names=\${newer//$'\\n'/, }
   if [[ $GUARD_MODE == forbid ]]; then
-    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The migration guard let only additive (expand) migrations through, so $target works against the current schema; the schema itself is not rolled back."
+    result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The migration guard refused destructive migrations (but lets through what it cannot vouch for), so $target should work against the current schema; the schema itself is not rolled back."
   else
     result warning "release $target predates $count migration(s) applied since: \${names:0:400}. The schema is not rolled back: check that $target works against it (the migration guard was $GUARD_MODE)."
   fi
