@@ -42,7 +42,7 @@ describe('migrations', () => {
 
     const back = await cli(['rollback', ...stackArgs(site)]);
     expect(back.code, back.stderr).toBe(0);
-    expect(back.stderr).toMatch(/release \S+ predates 1 migration\(s\) applied since: migrations\/0002_add_note\.sql\. The migration guard let only additive/);
+    expect(back.stderr).toMatch(/release \S+ predates 1 migration\(s\) applied since: migrations\/0002_add_note\.sql\. The migration guard refused destructive migrations \(but lets through what it cannot vouch for\)/);
     expect(await served(site)).toBe(first);
     const health = await get(site, '/health');
     expect(health.status, health.body).toBe(200);
