@@ -741,7 +741,7 @@ cmd_env() {
 }
 
 cmd_new_site() {
-  local db=${1:-hosts_app} n i dir tmp
+  local db=${1:-hosts_app} n i dir
   [[ $db =~ ^[A-Za-z0-9_]{1,64}$ ]] || die "database name must match ^[A-Za-z0-9_]{1,64}\$: '$db'"
   require_root
   take_lock
@@ -749,21 +749,8 @@ cmd_new_site() {
   for ((i = 1; i <= n; i++)); do
     dir=$(host_dir "$i")/srv/app/shared
     install -d -o "$DEPLOY_USER" -g "$DEPLOY_USER" -m 755 "$dir"
-    tmp=$(mktemp "$dir/.env.XXXXXX")
-    cat >"$tmp" <<EOF
-# host$i: written by test/stack/hosts.sh new-site
-APP_ENV=production
-DB_HOST=$BRIDGE_ADDR
-DB_PORT=$DB_PORT
-DB_NAME=$db
-DB_USER=app
-DB_PASSWORD=app
-MEMCACHED_HOST=$BRIDGE_ADDR
-MEMCACHED_PORT=$MEMCACHED_PORT
-EOF
-    chown "$DEPLOY_USER:$DEPLOY_USER" "$tmp"
-    chmod 640 "$tmp"
-    mv -f "$tmp" "$dir/.env"
+    write_site_env "$dir" "# host$i: written by test/stack/hosts.sh new-site" "$BRIDGE_ADDR" "$DB_PORT" "$db" \
+      "$BRIDGE_ADDR" "$MEMCACHED_PORT"
   done
   mariadb --defaults-file="$MY_CNF" -e "CREATE DATABASE IF NOT EXISTS \`$db\`" ||
     die "could not create database $db (is the stack started?)"

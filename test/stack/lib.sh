@@ -76,3 +76,25 @@ env_line() {
     printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"
   fi
 }
+
+# write_site_env <dir> <header> <db host> <db port> <db name> <memcached host> <memcached port>:
+# <dir>/.env for the example app (the stack's app/app database user), owned by the deploy user,
+# mode 640, replaced atomically.
+write_site_env() {
+  local dir=$1 tmp
+  tmp=$(mktemp "$dir/.env.XXXXXX")
+  cat >"$tmp" <<EOF2
+$2
+APP_ENV=production
+DB_HOST=$3
+DB_PORT=$4
+DB_NAME=$5
+DB_USER=app
+DB_PASSWORD=app
+MEMCACHED_HOST=$6
+MEMCACHED_PORT=$7
+EOF2
+  chown "${DEPLOY_USER:?}:$DEPLOY_USER" "$tmp"
+  chmod 640 "$tmp"
+  mv -f "$tmp" "$dir/.env"
+}
