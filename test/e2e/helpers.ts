@@ -23,6 +23,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readEnv } from '../stack/env.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Paths and the stack's facts
@@ -39,21 +40,10 @@ export const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT
 
 let envCache: Record<string, string> | undefined;
 
-/** `bash test/stack/stack.sh env` as a map (quotes stripped), read once. */
+/** `bash test/stack/stack.sh env` as a map (test/stack/env.mjs), read once. */
 export function stackEnv(): Record<string, string> {
-  if (envCache) return envCache;
-  const text = execFileSync('bash', [join(ROOT, 'test/stack/stack.sh'), 'env'], { encoding: 'utf8' });
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2] ?? '';
-    if (v.startsWith("'") && v.endsWith("'") && v.length >= 2) v = v.slice(1, -1).replace(/'\\''/g, "'");
-    else if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1);
-    env[m[1] as string] = v;
-  }
-  envCache = env;
-  return env;
+  envCache ??= readEnv('stack');
+  return envCache;
 }
 
 function need(name: string): string {
