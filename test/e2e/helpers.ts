@@ -23,6 +23,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { readEnv } from '../stack/env.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +313,17 @@ export function lines(text: string): string[] {
 /** The last line of stderr: the CLI's one-line verdict on failure. */
 export function lastLine(text: string): string {
   return lines(text).at(-1) ?? '';
+}
+
+/** A deploy id as the tool makes it: UTC time, then 7 hex digits. */
+export const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{7}$/;
+
+/** Failing checks retry for health-timeout seconds: keep that short where a failure is the point. */
+export const FAST_FAIL = ['--health-timeout', '2'];
+
+/** Exit code 0, showing stderr when not. */
+export function expectOk(r: { code: number | null; stderr: string }): void {
+  expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(0);
 }
 
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE file (`name<<delimiter` blocks or `name=value` lines). */

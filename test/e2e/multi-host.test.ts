@@ -12,14 +12,11 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readEnv } from '../stack/env.mjs';
-import { appCopy, cli, lastLine, lines, patchFile, readLog, ROOT, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
+import { appCopy, cli, expectOk, FAST_FAIL, ID_RE, lastLine, lines, patchFile, readLog, ROOT, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
 
 const HOSTS_SH = join(ROOT, 'test/stack/hosts.sh');
 const N = 3;
 const DB = 'e2e_multi_host';
-/** Failing checks retry for health-timeout seconds: keep that short where a failure is the point. */
-const FAST_FAIL = ['--health-timeout', '2'];
-const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{7}$/;
 
 function hostsSh(...args: string[]): string {
   return execFileSync('bash', [HOSTS_SH, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
@@ -88,10 +85,6 @@ function json(r: RunResult): JsonResult {
   } catch {
     throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`);
   }
-}
-
-function expectOk(r: RunResult): void {
-  expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(0);
 }
 
 /** The one php-deploy: verdict line, and that it is the only one. */
