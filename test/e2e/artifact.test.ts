@@ -8,7 +8,6 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   archiveFileName,
-  artifactName,
   downloadReleaseArchive,
   openDownloadedArchive,
   parseArchiveRecord,

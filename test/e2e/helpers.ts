@@ -615,14 +615,3 @@ export function deployUser(): { uid: number; gid: number } {
 export function unknownId(): string {
   return `20990101T000000Z-${randomBytes(4).toString('hex').slice(0, 7)}`;
 }
-
-/** Polls fn until it returns a truthy value or timeoutMs passes (then returns the last value). */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!v && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    v = await fn();
-  }
-  return v;
-}
