@@ -483,18 +483,21 @@ export interface Page {
   body: string;
 }
 
-/** GET / and read which release served it. */
-export async function page(site: Site): Promise<Page> {
-  const r = await get(site, '/');
-  const pick = (re: RegExp): string | undefined => re.exec(r.body)?.[1];
+/** What the example app's front page says: which release (and part) served it, and the version. */
+export function pageFacts(body: string): Pick<Page, 'release' | 'partA' | 'partB' | 'version'> {
+  const pick = (re: RegExp): string | undefined => re.exec(body)?.[1];
   return {
-    status: r.status,
-    body: r.body,
     release: pick(/class="release">release=([^<]*)</),
     partA: pick(/part-a release=([^<]*)</),
     partB: pick(/part-b release=([^<]*)</),
     version: pick(/class="version">version=([^<]*)</),
   };
+}
+
+/** GET / and read which release served it. */
+export async function page(site: Site): Promise<Page> {
+  const r = await get(site, '/');
+  return { status: r.status, body: r.body, ...pageFacts(r.body) };
 }
 
 /** Asserts-free summary of who serves the site: the release id when /, part-a and part-b agree, else a description. */

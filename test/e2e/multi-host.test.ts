@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readEnv } from '../stack/env.mjs';
-import { appCopy, cli, expectOk, FAST_FAIL, ID_RE, lastLine, lines, patchFile, readLog, ROOT, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
+import { appCopy, cli, expectOk, FAST_FAIL, ID_RE, lastLine, lines, pageFacts, patchFile, readLog, ROOT, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
 
 const HOSTS_SH = join(ROOT, 'test/stack/hosts.sh');
 const N = 3;
@@ -119,15 +119,7 @@ function hostGet(i: Idx, path = '/'): Promise<{ status: number; body: string; se
 
 async function hostPage(i: Idx): Promise<HostPage> {
   const r = await hostGet(i);
-  const pick = (re: RegExp): string | undefined => re.exec(r.body)?.[1];
-  return {
-    status: r.status,
-    servedBy: r.servedBy,
-    release: pick(/class="release">release=([^<]*)</),
-    partA: pick(/part-a release=([^<]*)</),
-    partB: pick(/part-b release=([^<]*)</),
-    version: pick(/class="version">version=([^<]*)</),
-  };
+  return { status: r.status, servedBy: r.servedBy, ...pageFacts(r.body) };
 }
 
 /** The release host i serves (one release for the whole page), or a description of what is wrong. */
