@@ -47,6 +47,11 @@ export function stackEnv(): Record<string, string> {
   return envCache;
 }
 
+/** `bash test/stack/hosts.sh <args>` (the namespace hosts; run under flock /tmp/php-deploy-netns.lock): its stdout. */
+export function hostsSh(...args: string[]): string {
+  return execFileSync('bash', [join(ROOT, 'test/stack/hosts.sh'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+}
+
 function need(name: string): string {
   const v = stackEnv()[name];
   if (v === undefined || v === '') throw new Error(`stack.sh env does not print ${name}`);

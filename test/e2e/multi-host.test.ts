@@ -12,15 +12,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readEnv } from '../stack/env.mjs';
-import { appCopy, cli, expectOk, FAST_FAIL, ID_RE, lastLine, lines, pageFacts, patchFile, readLog, ROOT, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
+import { appCopy, cli, expectOk, FAST_FAIL, hostsSh, ID_RE, lastLine, lines, pageFacts, patchFile, readLog, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
 
-const HOSTS_SH = join(ROOT, 'test/stack/hosts.sh');
 const N = 3;
 const DB = 'e2e_multi_host';
-
-function hostsSh(...args: string[]): string {
-  return execFileSync('bash', [HOSTS_SH, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-}
 
 let E: Record<string, string> = {};
 const idx = [1, 2, 3] as const;
