@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupExecTemp, GNU_TIME, killActive, median, setNiceness, sh, timedRun } from './bench/exec.mjs';
 import { ensureApp } from './bench/generate.mjs';
 import { writeReport } from './bench/report.mjs';
+import { readEnv } from '../test/stack/env.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const STACK = join(ROOT, 'test/stack/stack.sh');
@@ -75,13 +76,11 @@ const log = (m) => process.stderr.write(`bench: ${m}\n`);
 
 // ---- environment checks -------------------------------------------------------------------------
 function stackEnv() {
-  const r = sh(`bash ${JSON.stringify(STACK)} env`);
-  const env = {};
-  for (const line of r.stdout.split('\n')) {
-    const m = /^export (\w+)=(.*)$/.exec(line);
-    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  try {
+    return readEnv('stack');
+  } catch (e) {
+    die(e.message);
   }
-  return env;
 }
 
 function preflight(o) {

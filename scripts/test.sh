@@ -9,5 +9,6 @@ bash test/stack/stack.sh start
 npm run -s check-dist
 npm run -s typecheck
 npm run -s lint:shell
+npm run -s lint:functions
 npm run -s lint:workflows
 npm test

@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ensureApp } from './generate.mjs';
 import { median } from './exec.mjs';
+import { readEnv } from '../../test/stack/env.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HOSTS_SH = join(ROOT, 'test/stack/hosts.sh');
@@ -75,12 +76,11 @@ function sh(cmd, args, { allowFail = false } = {}) {
 const hostsSh = (...args) => sh('bash', [HOSTS_SH, ...args]).stdout;
 
 function hostsEnv() {
-  const env = {};
-  for (const line of hostsSh('env').split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  try {
+    return readEnv('hosts');
+  } catch (e) {
+    die(e.message);
   }
-  return env;
 }
 
 const txBytes = (i) => Number(readFileSync(`/sys/class/net/pdv${i}/statistics/tx_bytes`, 'utf8'));

@@ -175,12 +175,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-export function optionSpec(name: string): OptionSpec {
-  const spec = OPTIONS.find((o) => o.name === name);
-  if (!spec) throw new Error(`unknown option ${name}`);
-  return spec;
-}
-
 /** `foo-bar` → `PHP_DEPLOY_FOO_BAR`. */
 export function envName(name: string): string {
   return `PHP_DEPLOY_${name.toUpperCase().replace(/-/g, '_')}`;

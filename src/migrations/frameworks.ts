@@ -43,6 +43,7 @@ export const LARAVEL_COLUMN_METHODS = new Set(
 );
 
 /** Laravel's column type names (as used by addColumn) → SQL type and arguments. */
+// long: a lookup table written as one switch, one case per Laravel type; it reads top to bottom.
 function laravelType(type: string, args: ArgVal[]): ColumnDef {
   const t = type.toLowerCase();
   const a1 = args[1];

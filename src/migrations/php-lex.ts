@@ -139,6 +139,8 @@ function decodeInterpolated(
 }
 
 /** Lexes PHP source (inline HTML before `<?php` and after `?>` is ignored). */
+// long: a lexer: one loop with one branch per token kind over the shared position and the masked and
+// decommented copies of the source; split up, that state would travel through every helper.
 export function lexPhp(src: string): PhpLex {
   const n = src.length;
   const masked = src.split('');

@@ -369,22 +369,9 @@ function modify(
       judge(name, old, d, hit);
       break;
     }
-    case 'type': {
-      const d = op.def;
-      if (!d) break;
-      next = { ...d, nullable: old?.nullable ?? true, hasDefault: old?.hasDefault ?? false, auto: old?.auto ?? false };
-      if (isNew) break;
-      if (!old) {
-        hit(
-          'modify-column',
-          `changes the type of ${name} to ${describeType(d)}, whose current type no earlier migration or down() shows: if this narrows it, the live release breaks; if it only widens, allow it with the marker`,
-        );
-        break;
-      }
-      const narrow = narrowing(old, d);
-      if (narrow) hit('narrow-column', `narrows ${name} (${narrow}): values the live release writes may no longer fit`);
+    case 'type':
+      if (op.def) next = retype(name, old, op.def, isNew, hit);
       break;
-    }
     case 'set-not-null':
       next = old ? { ...old, nullable: false } : null;
       if (addedToLive && old) newColumnNullability(name, old, next!, hit);
@@ -412,6 +399,22 @@ function modify(
   if (renamed) schema.renameColumn(table, column, op.newName);
   if (next) schema.setColumn(table, target, next);
   else if (!old) schema.setColumn(table, target, null);
+}
+
+/** ALTER COLUMN … TYPE: the column with its new type (nullability and default kept); a narrowing is a hit. */
+function retype(name: string, old: ColumnDef | undefined, d: ColumnDef, isNew: boolean, hit: (rule: RuleId, message: string) => void): ColumnDef {
+  const next = { ...d, nullable: old?.nullable ?? true, hasDefault: old?.hasDefault ?? false, auto: old?.auto ?? false };
+  if (isNew) return next;
+  if (!old) {
+    hit(
+      'modify-column',
+      `changes the type of ${name} to ${describeType(d)}, whose current type no earlier migration or down() shows: if this narrows it, the live release breaks; if it only widens, allow it with the marker`,
+    );
+    return next;
+  }
+  const narrow = narrowing(old, d);
+  if (narrow) hit('narrow-column', `narrows ${name} (${narrow}): values the live release writes may no longer fit`);
+  return next;
 }
 
 /** Narrowing and nullability of a known column redefined. */

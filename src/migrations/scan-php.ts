@@ -632,48 +632,53 @@ class PhpScanner {
         continue;
       }
       if (create) continue;
-      const drop = (cols: (string | undefined)[]): void => {
-        this.push({ kind: 'drop-column', table, columns: cols.filter((c): c is string => c !== undefined).map((c) => normName(c)!) }, head.nameAt);
-      };
-      const a0 = args[0]?.str;
-      switch (method) {
-        case 'dropcolumn':
-        case 'dropcolumns':
-        case 'removecolumn':
-          drop(args.flatMap((a) => a.strings));
-          break;
-        case 'droptimestamps':
-        case 'droptimestampstz':
-        case 'dropdatetimes':
-          drop(['created_at', 'updated_at']);
-          break;
-        case 'dropsoftdeletes':
-        case 'dropsoftdeletestz':
-          drop([a0 ?? 'deleted_at']);
-          break;
-        case 'dropremembertoken':
-          drop(['remember_token']);
-          break;
-        case 'dropmorphs':
-          drop(a0 ? [`${a0}_type`, `${a0}_id`] : []);
-          break;
-        case 'dropconstrainedforeignid':
-          drop([a0]);
-          break;
-        case 'dropconstrainedforeignidfor':
-          drop([args[1]?.str]);
-          break;
-        case 'renamecolumn':
-          this.push({ kind: 'rename-column', table, from: normName(a0), to: normName(args[1]?.str) }, head.nameAt);
-          break;
-        case 'rename':
-          this.push({ kind: 'rename-table', from: table, to: normName(a0) }, head.nameAt);
-          break;
-        case 'drop':
-        case 'dropifexists':
-          this.push({ kind: 'drop-table', tables: [table] }, head.nameAt);
-          break;
-      }
+      this.alterCall(method, args, table, head.nameAt);
+    }
+  }
+
+  /** One call on the Blueprint of Schema::table other than a column definition: drops and renames. */
+  private alterCall(method: string, args: ArgVal[], table: string | undefined, at: number): void {
+    const drop = (cols: (string | undefined)[]): void => {
+      this.push({ kind: 'drop-column', table, columns: cols.filter((c): c is string => c !== undefined).map((c) => normName(c)!) }, at);
+    };
+    const a0 = args[0]?.str;
+    switch (method) {
+      case 'dropcolumn':
+      case 'dropcolumns':
+      case 'removecolumn':
+        drop(args.flatMap((a) => a.strings));
+        break;
+      case 'droptimestamps':
+      case 'droptimestampstz':
+      case 'dropdatetimes':
+        drop(['created_at', 'updated_at']);
+        break;
+      case 'dropsoftdeletes':
+      case 'dropsoftdeletestz':
+        drop([a0 ?? 'deleted_at']);
+        break;
+      case 'dropremembertoken':
+        drop(['remember_token']);
+        break;
+      case 'dropmorphs':
+        drop(a0 ? [`${a0}_type`, `${a0}_id`] : []);
+        break;
+      case 'dropconstrainedforeignid':
+        drop([a0]);
+        break;
+      case 'dropconstrainedforeignidfor':
+        drop([args[1]?.str]);
+        break;
+      case 'renamecolumn':
+        this.push({ kind: 'rename-column', table, from: normName(a0), to: normName(args[1]?.str) }, at);
+        break;
+      case 'rename':
+        this.push({ kind: 'rename-table', from: table, to: normName(a0) }, at);
+        break;
+      case 'drop':
+      case 'dropifexists':
+        this.push({ kind: 'drop-table', tables: [table] }, at);
+        break;
     }
   }
 

@@ -117,91 +117,99 @@ function alterTable(t: readonly SqlToken[]): LocatedOp[] {
   const { name: table, next } = readName(t, k);
   k = next;
   if (isPunct(t[k], '*')) k++;
+  return splitTop(t.slice(k)).flatMap((spec) => alterSpec(spec, table));
+}
+
+/** One specification of an ALTER TABLE (ADD, DROP, MODIFY/CHANGE, ALTER, RENAME) as operations. */
+function alterSpec(s: readonly SqlToken[], table: string | undefined): LocatedOp[] {
   const ops: LocatedOp[] = [];
-  for (const s of splitTop(t.slice(k))) {
-    const head = s[0];
-    if (!head) continue;
-    const at = head.s;
-    const add = (op: Op, where = at): void => {
-      ops.push({ op, at: where });
-    };
-    let i = 1;
-    switch (head.up) {
-      case 'ADD': {
-        const colKw = s[i]?.up === 'COLUMN';
-        if (colKw) i++;
-        i = skipIf(s, i);
-        const list = parenthesized(s, i);
-        if (list) {
-          for (const [column, def] of columnList(list.inner)) add({ kind: 'add-column', table, column, ...(def ? { def } : {}) });
-        } else if (colKw || !NOT_A_COLUMN.has(s[i]?.up ?? '')) {
-          const { name: column, next: j } = readName(s, i);
-          if (column === undefined) break;
-          const def = parseSqlColumnDef(s.slice(j));
-          add({ kind: 'add-column', table, column, ...(def ? { def } : {}) });
-        }
-        break;
-      }
-      case 'DROP': {
-        const colKw = s[i]?.up === 'COLUMN';
-        if (colKw) i++;
-        else if (NOT_A_COLUMN.has(s[i]?.up ?? '') || s[i]?.up === 'DEFAULT') break;
-        i = skipIf(s, i);
-        const { name: column } = readName(s, i);
-        if (column !== undefined) add({ kind: 'drop-column', table, columns: [column] });
-        break;
-      }
-      case 'MODIFY':
-      case 'CHANGE': {
-        if (s[i]?.up === 'COLUMN') i++;
-        i = skipIf(s, i);
+  const head = s[0];
+  if (!head) return ops;
+  const at = head.s;
+  const add = (op: Op, where = at): void => {
+    ops.push({ op, at: where });
+  };
+  let i = 1;
+  switch (head.up) {
+    case 'ADD': {
+      const colKw = s[i]?.up === 'COLUMN';
+      if (colKw) i++;
+      i = skipIf(s, i);
+      const list = parenthesized(s, i);
+      if (list) {
+        for (const [column, def] of columnList(list.inner)) add({ kind: 'add-column', table, column, ...(def ? { def } : {}) });
+      } else if (colKw || !NOT_A_COLUMN.has(s[i]?.up ?? '')) {
         const { name: column, next: j } = readName(s, i);
         if (column === undefined) break;
-        let newName: string | undefined;
-        let defFrom = j;
-        if (head.up === 'CHANGE') {
-          const r = readName(s, j);
-          newName = r.name;
-          defFrom = r.next;
-        }
-        const def = parseSqlColumnDef(s.slice(defFrom));
-        add({ kind: 'modify-column', table, column, how: 'define', ...(newName !== undefined ? { newName } : {}), ...(def ? { def } : {}) });
-        break;
+        const def = parseSqlColumnDef(s.slice(j));
+        add({ kind: 'add-column', table, column, ...(def ? { def } : {}) });
       }
-      case 'ALTER': {
-        if (NOT_A_COLUMN.has(s[i]?.up ?? '')) break;
-        if (s[i]?.up === 'COLUMN') i++;
-        const { name: column, next: j } = readName(s, i);
-        if (column === undefined) break;
-        const a = s[j]?.up;
-        const b = s[j + 1]?.up;
-        if (a === 'DROP' && b === 'DEFAULT') add({ kind: 'modify-column', table, column, how: 'drop-default' }, s[j]!.s);
-        else if (a === 'SET' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'set-not-null' }, s[j]!.s);
-        else if (a === 'SET' && b === 'DEFAULT' && s[j + 2]?.up !== 'NULL') add({ kind: 'modify-column', table, column, how: 'set-default' }, s[j]!.s);
-        else if (a === 'DROP' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'drop-not-null' }, s[j]!.s);
-        else if (a === 'TYPE' || (a === 'SET' && b === 'DATA' && s[j + 2]?.up === 'TYPE')) {
-          const def = parseSqlColumnDef(s.slice(a === 'TYPE' ? j + 1 : j + 3));
-          add({ kind: 'modify-column', table, column, how: 'type', ...(def ? { def } : {}) });
-        }
-        break;
+      break;
+    }
+    case 'DROP': {
+      const colKw = s[i]?.up === 'COLUMN';
+      if (colKw) i++;
+      else if (NOT_A_COLUMN.has(s[i]?.up ?? '') || s[i]?.up === 'DEFAULT') break;
+      i = skipIf(s, i);
+      const { name: column } = readName(s, i);
+      if (column !== undefined) add({ kind: 'drop-column', table, columns: [column] });
+      break;
+    }
+    case 'MODIFY':
+    case 'CHANGE': {
+      if (s[i]?.up === 'COLUMN') i++;
+      i = skipIf(s, i);
+      const { name: column, next: j } = readName(s, i);
+      if (column === undefined) break;
+      let newName: string | undefined;
+      let defFrom = j;
+      if (head.up === 'CHANGE') {
+        const r = readName(s, j);
+        newName = r.name;
+        defFrom = r.next;
       }
-      case 'RENAME': {
-        const w = s[i]?.up;
-        if (w === 'TO' || w === 'AS') add({ kind: 'rename-table', from: table, to: readName(s, i + 1).name });
-        else if (w === 'COLUMN') {
-          const from = readName(s, i + 1);
-          add({ kind: 'rename-column', table, from: from.name, to: readName(s, from.next + 1).name });
-        } else if (w === 'INDEX' || w === 'KEY' || w === 'CONSTRAINT') break;
-        else {
-          const first = readName(s, i);
-          if (s[first.next]?.up === 'TO') add({ kind: 'rename-column', table, from: first.name, to: readName(s, first.next + 1).name });
-          else add({ kind: 'rename-table', from: table, to: first.name });
-        }
-        break;
+      const def = parseSqlColumnDef(s.slice(defFrom));
+      add({ kind: 'modify-column', table, column, how: 'define', ...(newName !== undefined ? { newName } : {}), ...(def ? { def } : {}) });
+      break;
+    }
+    case 'ALTER': {
+      if (NOT_A_COLUMN.has(s[i]?.up ?? '')) break;
+      if (s[i]?.up === 'COLUMN') i++;
+      const { name: column, next: j } = readName(s, i);
+      if (column === undefined) break;
+      const a = s[j]?.up;
+      const b = s[j + 1]?.up;
+      if (a === 'DROP' && b === 'DEFAULT') add({ kind: 'modify-column', table, column, how: 'drop-default' }, s[j]!.s);
+      else if (a === 'SET' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'set-not-null' }, s[j]!.s);
+      else if (a === 'SET' && b === 'DEFAULT' && s[j + 2]?.up !== 'NULL') add({ kind: 'modify-column', table, column, how: 'set-default' }, s[j]!.s);
+      else if (a === 'DROP' && b === 'NOT' && s[j + 2]?.up === 'NULL') add({ kind: 'modify-column', table, column, how: 'drop-not-null' }, s[j]!.s);
+      else if (a === 'TYPE' || (a === 'SET' && b === 'DATA' && s[j + 2]?.up === 'TYPE')) {
+        const def = parseSqlColumnDef(s.slice(a === 'TYPE' ? j + 1 : j + 3));
+        add({ kind: 'modify-column', table, column, how: 'type', ...(def ? { def } : {}) });
       }
+      break;
+    }
+    case 'RENAME': {
+      const op = renameOp(s, i, table);
+      if (op) add(op);
+      break;
     }
   }
   return ops;
+}
+
+/** RENAME TO/AS a table, RENAME COLUMN a TO b (or RENAME a TO b); nothing for indexes and keys. */
+function renameOp(s: readonly SqlToken[], i: number, table: string | undefined): Op | undefined {
+  const w = s[i]?.up;
+  if (w === 'TO' || w === 'AS') return { kind: 'rename-table', from: table, to: readName(s, i + 1).name };
+  if (w === 'COLUMN') {
+    const from = readName(s, i + 1);
+    return { kind: 'rename-column', table, from: from.name, to: readName(s, from.next + 1).name };
+  }
+  if (w === 'INDEX' || w === 'KEY' || w === 'CONSTRAINT') return undefined;
+  const first = readName(s, i);
+  if (s[first.next]?.up === 'TO') return { kind: 'rename-column', table, from: first.name, to: readName(s, first.next + 1).name };
+  return { kind: 'rename-table', from: table, to: first.name };
 }
 
 function deleteStatement(t: readonly SqlToken[]): LocatedOp[] {

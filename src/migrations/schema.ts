@@ -270,10 +270,16 @@ export function parseSqlColumnDef(t: readonly SqlToken[]): ColumnDef | undefined
   if (isArray) name += '[]';
   const def = typeDef(name, args);
   if (name === 'varchar' && args.length === 0) def.size = Infinity; // PostgreSQL varchar without a length
+  applyColumnAttributes(t, k, def);
+  return def;
+}
+
+/** The attributes after a column's type (UNSIGNED, [NOT] NULL, DEFAULT, AUTO_INCREMENT, PRIMARY …) applied to `def`. */
+function applyColumnAttributes(t: readonly SqlToken[], from: number, def: ColumnDef): void {
   let explicitNull: boolean | undefined;
   let primary = false;
   let depth = 0;
-  for (; k < t.length; k++) {
+  for (let k = from; k < t.length; k++) {
     const tk = t[k]!;
     if (tk.type === 'punct' && tk.text === '(') depth++;
     else if (tk.type === 'punct' && tk.text === ')') depth--;
@@ -319,7 +325,6 @@ export function parseSqlColumnDef(t: readonly SqlToken[]): ColumnDef | undefined
     }
   }
   def.nullable = explicitNull ?? !(primary || def.auto);
-  return def;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ function atLineStart(text: string, i: number): boolean {
   return k < 0 || text[k] === '\n';
 }
 
+// long: a lexer: one loop with one branch per token kind, all sharing the position, the delimiter
+// and the executable-comment state; split up, that state would travel through every helper.
 export function lexSql(text: string, opts: SqlLexOptions = {}): SqlLex {
   const n = text.length;
   const tokens: SqlToken[] = [];

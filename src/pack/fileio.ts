@@ -68,22 +68,6 @@ export function readSmallOrOpenSync(abs: string): SmallOrOpen {
   }
 }
 
-/** Opens and fstat()s a regular file (not through a symlink); fails with code ENOTREG for anything else. */
-export function openRegular(abs: string): Promise<{ fd: number; stat: Stats }> {
-  return new Promise((resolve, reject) => {
-    fs.open(abs, OPEN_FLAGS, (err, fd) => {
-      if (err) return reject(err);
-      fs.fstat(fd, (err2, stat) => {
-        if (err2 || !stat.isFile()) {
-          fs.close(fd, () => reject(err2 ?? notRegular()));
-          return;
-        }
-        resolve({ fd, stat });
-      });
-    });
-  });
-}
-
 /** Resolves on the next turn of the event loop (after pending I/O callbacks). */
 export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -174,6 +174,8 @@ export class ParallelGzip extends Transform {
  * destroy the returned stream. Memory stays bounded: at most ~1 MiB of entries is queued ahead
  * of the consumer, and large files are streamed.
  */
+// long: short closures (fail, report, addEntry, pace, packLargeFile, produce) over one stream's state
+// (the tar packer, the output, the queue, the progress); they are the stream, so they stay together.
 export function createPackStream(
   sourceDir: string,
   toSend: readonly PackEntry[],

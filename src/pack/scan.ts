@@ -107,6 +107,8 @@ const SLICE_MS = 8;
  * a few ms (much faster than the thread pool for a cached tree of small files); files of 1 MiB
  * and more are streamed asynchronously, `concurrency` at a time.
  */
+// long: one walk: short closures (addFile, hashLarge, readDir) and the loop share its state (the
+// entries, the counters, the running hashes, the time slice); they are the walk, so they stay together.
 export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<ScanResult> {
   await checkSource(sourceDir);
   const isExcluded = await createExcludeFilter(sourceDir, opts.exclude ?? []);

@@ -260,8 +260,14 @@ async function checkComposer(sourceDir: string, entries: readonly ManifestEntry[
     checks.push({ id: 'vendor-incomplete', severity: 'error', path: installedPath, message: `${installedPath} cannot be read (${installed.error ?? 'unexpected format'}); run composer install --no-dev` });
     return { checks, vendorDir, lockNames };
   }
+  checks.push(...compareVendor(installed.value, locked, lockedDev, vendorDir));
+  return { checks, vendorDir, lockNames };
+}
+
+/** vendor/composer/installed.json against composer.lock: versions that differ, dev packages shipped. */
+function compareVendor(v: unknown[] | Record<string, unknown>, locked: PkgRef[], lockedDev: PkgRef[], vendorDir: string): Check[] {
+  const checks: Check[] = [];
   // Composer 2: {packages, dev, dev-package-names}; Composer 1: a plain array without a dev flag.
-  const v = installed.value;
   const inVendor = pkgRefs(Array.isArray(v) ? v : v['packages']);
   const devNames = new Set(lockedDev.map((p) => p.name));
   let dev: boolean;
@@ -299,7 +305,7 @@ async function checkComposer(sourceDir: string, entries: readonly ManifestEntry[
       message: `${vendorDir}/ holds ${plural(devInstalled, 'dev package')} (installed without --no-dev), so test and debug tools would ship to production; run composer install --no-dev`,
     });
   }
-  return { checks, vendorDir, lockNames };
+  return checks;
 }
 
 // ---- files that should never ship -------------------------------------------------------------

@@ -170,6 +170,34 @@ function parseAtom(input: string): Atom[] {
   const star = /^(v)?[xX*](\.[xX*])*$/i.exec(c);
   if (star) return star[1] || star[2] ? [{ op: '>=', version: '0.0.0.0-dev' }] : [];
 
+  const range = rangeAtoms(c, input);
+  if (range) return range;
+
+  // Comparators and exact versions.
+  const m = /^(<>|!=|>=?|<=?|==?)?\s*(.*)$/.exec(c);
+  if (m) {
+    const raw = m[2]!;
+    let version: string;
+    try {
+      version = normalizeVersion(raw);
+    } catch (err) {
+      if (raw.endsWith('-dev') && /^[0-9a-zA-Z./-]+$/.test(raw)) version = normalizeVersion(`dev-${raw.slice(0, -4)}`);
+      else throw err;
+    }
+    const written = m[1] ?? '';
+    const op: Op = written === '' || written === '==' ? '=' : written === '<>' ? '!=' : (written as Op);
+    if (op !== '=' && stabilityModifier && parseStability(version) === 'stable') {
+      version += `-${stabilityModifier}`;
+    } else if ((op === '<' || op === '>=') && !new RegExp(`-${MODIFIER}$`).test(raw.toLowerCase()) && !raw.startsWith('dev-')) {
+      version += '-dev';
+    }
+    return [{ op, version }];
+  }
+  throw new ConstraintSyntaxError(`cannot parse "${input}"`);
+}
+
+/** The range forms of one constraint (tilde, caret, wildcard, hyphen) as atoms; undefined for others. */
+function rangeAtoms(c: string, input: string): Atom[] | undefined {
   // Tilde: ~8.2 → >=8.2.0.0-dev <9.0.0.0-dev; ~8.2.1 → <8.3.
   let m = new RegExp(`^~>?${VERSION_IN_CONSTRAINT}$`, 'i').exec(c);
   if (m) {
@@ -216,28 +244,7 @@ function parseAtom(input: string): Atom[] {
     const high = ['', m[11], m[12], m[13], m[14]];
     return [lower, { op: '<', version: `${bump(high, present(m[12]) ? 2 : 1, 1)}-dev` }];
   }
-
-  // Comparators and exact versions.
-  m = /^(<>|!=|>=?|<=?|==?)?\s*(.*)$/.exec(c);
-  if (m) {
-    const raw = m[2]!;
-    let version: string;
-    try {
-      version = normalizeVersion(raw);
-    } catch (err) {
-      if (raw.endsWith('-dev') && /^[0-9a-zA-Z./-]+$/.test(raw)) version = normalizeVersion(`dev-${raw.slice(0, -4)}`);
-      else throw err;
-    }
-    const written = m[1] ?? '';
-    const op: Op = written === '' || written === '==' ? '=' : written === '<>' ? '!=' : (written as Op);
-    if (op !== '=' && stabilityModifier && parseStability(version) === 'stable') {
-      version += `-${stabilityModifier}`;
-    } else if ((op === '<' || op === '>=') && !new RegExp(`-${MODIFIER}$`).test(raw.toLowerCase()) && !raw.startsWith('dev-')) {
-      version += '-dev';
-    }
-    return [{ op, version }];
-  }
-  throw new ConstraintSyntaxError(`cannot parse "${input}"`);
+  return undefined;
 }
 
 function parseStability(normalized: string): string {

@@ -175,9 +175,3 @@ export function keysForHost(parsed: ParsedKnownHosts, host: string, port: number
 export function fingerprint(keyBlob: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '');
 }
-
-/** A hashed host field as `ssh-keygen -H` writes it (for tests and tooling). */
-export function hashHostName(host: string, port: number, salt: Buffer): string {
-  const hash = createHmac('sha1', salt).update(knownHostsName(host, port)).digest();
-  return `|1|${salt.toString('base64')}|${hash.toString('base64')}`;
-}

@@ -347,6 +347,8 @@ export class SshSession implements RemoteSession {
    * status (a non-zero status is not an error); rejects on a local stdin error (even if the remote then
    * exits 0), on abort (with `signal.reason`), on timeout and when the connection drops.
    */
+  // long: one command's life: the channel and its settle-once state (settled, exit, localError, timer)
+  // with the short handlers that share it (fail, finish, onAbort, onLocalError, the channel's events).
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       if (opts.signal?.aborted) {

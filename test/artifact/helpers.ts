@@ -7,6 +7,8 @@ import tar from 'tar-stream';
 import { formatManifest, type ManifestEntry } from '../../src/pack/manifest.js';
 import { scanTree } from '../../src/pack/scan.js';
 import { makeTree } from '../unit/pack/helpers.js';
+import { expect } from 'vitest';
+import { DeployError } from '../../src/errors.js';
 
 const made: string[] = [];
 
@@ -25,6 +27,17 @@ export function trackTemp(dir: string): string {
 
 export function cleanupTemp(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** The DeployError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function errorOf(p: Promise<unknown>): Promise<DeployError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DeployError);
+    return e as DeployError;
+  }
+  throw new Error('expected a failure');
 }
 
 // One tree writer for every test that builds a source tree.

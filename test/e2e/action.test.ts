@@ -21,7 +21,6 @@ import {
   setVersion,
   stack,
   runAction,
-  waitFor,
   type ActionRun,
   type Site,
 } from './helpers.js';

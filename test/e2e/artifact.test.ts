@@ -8,7 +8,6 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   archiveFileName,
-  artifactName,
   downloadReleaseArchive,
   openDownloadedArchive,
   parseArchiveRecord,
@@ -17,9 +16,8 @@ import {
   type UploadedArtifact,
 } from '../../src/artifact/store.js';
 import { createReleaseArchive, extractArchive } from '../../src/artifact/archive.js';
-import { DeployError } from '../../src/errors.js';
 import { startFakeGitHub, type FakeGitHub, type FakeRun } from '../artifact/fake-results-service.js';
-import { cleanupTemp, describeTree, makeTree, manifestOf, sampleTree, tempDir, tgz, trackTemp } from '../artifact/helpers.js';
+import { cleanupTemp, describeTree, errorOf, makeTree, manifestOf, sampleTree, tempDir, tgz, trackTemp } from '../artifact/helpers.js';
 import { MANIFEST_NAME } from '../../src/pack/manifest.js';
 
 const ENV_KEYS = [
@@ -42,15 +40,6 @@ describe('release archive as a GitHub artifact (real client, stand-in service, A
   const enterRun = (run: FakeRun): void => {
     for (const k of ENV_KEYS) delete process.env[k];
     Object.assign(process.env, gh.runEnv(run));
-  };
-  const errorOf = async (p: Promise<unknown>): Promise<DeployError> => {
-    try {
-      await p;
-    } catch (e) {
-      expect(e).toBeInstanceOf(DeployError);
-      return e as DeployError;
-    }
-    throw new Error('expected a failure');
   };
   /** Packs the sample tree as deploy `deployId` would: the full release with its manifest. */
   const packRelease = async (deployId: string) => {

@@ -12,7 +12,10 @@ import {
   cli,
   deploy,
   deployUser,
+  expectOk,
+  FAST_FAIL,
   get,
+  ID_RE,
   inode,
   lastLine,
   lines,
@@ -27,14 +30,6 @@ import {
   unknownId,
   type Site,
 } from './helpers.js';
-
-const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{7}$/;
-/** Failing checks retry for health-timeout seconds: keep that short where a failure is the point. */
-const FAST_FAIL = ['--health-timeout', '2'];
-
-function expectOk(r: { code: number | null; stderr: string }): void {
-  expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(0);
-}
 
 describe('deploy, delta, list and rollback', () => {
   let site: Site;

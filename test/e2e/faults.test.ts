@@ -23,6 +23,7 @@ import {
   breakHealthOutsideCheck,
   cli,
   deploy,
+  FAST_FAIL,
   lastLine,
   lines,
   patchFile,
@@ -62,8 +63,6 @@ import {
   type Relay,
 } from './faults-helpers.js';
 
-/** Failing checks retry for health-timeout seconds: keep that short where a failure is the point. */
-const FAST_FAIL = ['--health-timeout', '2'];
 /** Bytes from the CLI to sshd after which an upload of the big app is surely under way (connect, preflight and begin send ~0.2 MB). */
 const MID_UPLOAD = 3_000_000;
 

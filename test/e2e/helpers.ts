@@ -23,6 +23,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { readEnv } from '../stack/env.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Paths and the stack's facts
@@ -39,21 +41,15 @@ export const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT
 
 let envCache: Record<string, string> | undefined;
 
-/** `bash test/stack/stack.sh env` as a map (quotes stripped), read once. */
+/** `bash test/stack/stack.sh env` as a map (test/stack/env.mjs), read once. */
 export function stackEnv(): Record<string, string> {
-  if (envCache) return envCache;
-  const text = execFileSync('bash', [join(ROOT, 'test/stack/stack.sh'), 'env'], { encoding: 'utf8' });
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2] ?? '';
-    if (v.startsWith("'") && v.endsWith("'") && v.length >= 2) v = v.slice(1, -1).replace(/'\\''/g, "'");
-    else if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1);
-    env[m[1] as string] = v;
-  }
-  envCache = env;
-  return env;
+  envCache ??= readEnv('stack');
+  return envCache;
+}
+
+/** `bash test/stack/hosts.sh <args>` (the namespace hosts; run under flock /tmp/php-deploy-netns.lock): its stdout. */
+export function hostsSh(...args: string[]): string {
+  return execFileSync('bash', [join(ROOT, 'test/stack/hosts.sh'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
 }
 
 function need(name: string): string {
@@ -324,6 +320,17 @@ export function lastLine(text: string): string {
   return lines(text).at(-1) ?? '';
 }
 
+/** A deploy id as the tool makes it: UTC time, then 7 hex digits. */
+export const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{7}$/;
+
+/** Failing checks retry for health-timeout seconds: keep that short where a failure is the point. */
+export const FAST_FAIL = ['--health-timeout', '2'];
+
+/** Exit code 0, showing stderr when not. */
+export function expectOk(r: { code: number | null; stderr: string }): void {
+  expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(0);
+}
+
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE file (`name<<delimiter` blocks or `name=value` lines). */
 export function parseCommandFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -481,18 +488,21 @@ export interface Page {
   body: string;
 }
 
-/** GET / and read which release served it. */
-export async function page(site: Site): Promise<Page> {
-  const r = await get(site, '/');
-  const pick = (re: RegExp): string | undefined => re.exec(r.body)?.[1];
+/** What the example app's front page says: which release (and part) served it, and the version. */
+export function pageFacts(body: string): Pick<Page, 'release' | 'partA' | 'partB' | 'version'> {
+  const pick = (re: RegExp): string | undefined => re.exec(body)?.[1];
   return {
-    status: r.status,
-    body: r.body,
     release: pick(/class="release">release=([^<]*)</),
     partA: pick(/part-a release=([^<]*)</),
     partB: pick(/part-b release=([^<]*)</),
     version: pick(/class="version">version=([^<]*)</),
   };
+}
+
+/** GET / and read which release served it. */
+export async function page(site: Site): Promise<Page> {
+  const r = await get(site, '/');
+  return { status: r.status, body: r.body, ...pageFacts(r.body) };
 }
 
 /** Asserts-free summary of who serves the site: the release id when /, part-a and part-b agree, else a description. */
@@ -612,15 +622,4 @@ export function deployUser(): { uid: number; gid: number } {
 /** A well-formed deploy id that does not exist anywhere. */
 export function unknownId(): string {
   return `20990101T000000Z-${randomBytes(4).toString('hex').slice(0, 7)}`;
-}
-
-/** Polls fn until it returns a truthy value or timeoutMs passes (then returns the last value). */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!v && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    v = await fn();
-  }
-  return v;
 }

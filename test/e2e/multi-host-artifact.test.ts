@@ -10,27 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { artifactName } from '../../src/artifact/store.js';
 import { startFakeGitHub, type FakeGitHub } from '../artifact/fake-results-service.js';
-import { ACTION_MAIN, appCopy, lastLine, readLog, ROOT, runAction, serverState, setVersion, stackEnv } from './helpers.js';
+import { readEnv } from '../stack/env.mjs';
+import { ACTION_MAIN, appCopy, hostsSh, lastLine, readLog, runAction, serverState, setVersion, stack } from './helpers.js';
 
-const HOSTS_SH = join(ROOT, 'test/stack/hosts.sh');
 const N = 2;
 const DB = 'e2e_multi_artifact';
-
-function hostsSh(...args: string[]): string {
-  return execFileSync('bash', [HOSTS_SH, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-}
-
-function hostsEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of hostsSh('env').split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2] ?? '';
-    if (v.startsWith("'") && v.endsWith("'") && v.length >= 2) v = v.slice(1, -1).replace(/'\\''/g, "'");
-    env[m[1] as string] = v;
-  }
-  return env;
-}
 
 describe('restore on several hosts', () => {
   let E: Record<string, string> = {};
@@ -62,10 +46,10 @@ describe('restore on several hosts', () => {
 
   beforeAll(async () => {
     hostsSh('up', String(N));
-    E = hostsEnv();
+    E = readEnv('hosts');
     expect(E.HOSTS_COUNT).toBe(String(N));
     hostsSh('clean');
-    execFileSync('mariadb', [`--defaults-file=${join(stackEnv().STACK_DIR as string, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${DB}\``], {
+    execFileSync('mariadb', [`--defaults-file=${join(stack.dir, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${DB}\``], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     hostsSh('new-site', DB);

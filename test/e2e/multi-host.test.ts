@@ -11,31 +11,11 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { appCopy, cli, lastLine, lines, patchFile, readLog, ROOT, serverState, setVersion, stackEnv, type RunResult, type ServerState } from './helpers.js';
+import { readEnv } from '../stack/env.mjs';
+import { appCopy, cli, expectOk, FAST_FAIL, hostsSh, ID_RE, lastLine, lines, pageFacts, patchFile, readLog, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
 
-const HOSTS_SH = join(ROOT, 'test/stack/hosts.sh');
 const N = 3;
 const DB = 'e2e_multi_host';
-/** Failing checks retry for health-timeout seconds: keep that short where a failure is the point. */
-const FAST_FAIL = ['--health-timeout', '2'];
-const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{7}$/;
-
-function hostsSh(...args: string[]): string {
-  return execFileSync('bash', [HOSTS_SH, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-}
-
-/** `hosts.sh env` as a map. */
-function hostsEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of hostsSh('env').split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2] ?? '';
-    if (v.startsWith("'") && v.endsWith("'") && v.length >= 2) v = v.slice(1, -1).replace(/'\\''/g, "'");
-    env[m[1] as string] = v;
-  }
-  return env;
-}
 
 let E: Record<string, string> = {};
 const idx = [1, 2, 3] as const;
@@ -102,10 +82,6 @@ function json(r: RunResult): JsonResult {
   }
 }
 
-function expectOk(r: RunResult): void {
-  expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(0);
-}
-
 /** The one php-deploy: verdict line, and that it is the only one. */
 function verdict(r: RunResult): string {
   expect(lines(r.stderr).filter((l) => l.startsWith('php-deploy:')), r.stderr).toHaveLength(1);
@@ -138,15 +114,7 @@ function hostGet(i: Idx, path = '/'): Promise<{ status: number; body: string; se
 
 async function hostPage(i: Idx): Promise<HostPage> {
   const r = await hostGet(i);
-  const pick = (re: RegExp): string | undefined => re.exec(r.body)?.[1];
-  return {
-    status: r.status,
-    servedBy: r.servedBy,
-    release: pick(/class="release">release=([^<]*)</),
-    partA: pick(/part-a release=([^<]*)</),
-    partB: pick(/part-b release=([^<]*)</),
-    version: pick(/class="version">version=([^<]*)</),
-  };
+  return { status: r.status, servedBy: r.servedBy, ...pageFacts(r.body) };
 }
 
 /** The release host i serves (one release for the whole page), or a description of what is wrong. */
@@ -199,10 +167,10 @@ describe('several hosts (test/stack/hosts.sh, 3 hosts)', () => {
   beforeAll(() => {
     // Idempotent; also clears block and fill-disk faults a killed earlier run may have left.
     hostsSh('up', String(N));
-    E = hostsEnv();
+    E = readEnv('hosts');
     expect(E.HOSTS_COUNT).toBe(String(N));
     hostsSh('clean');
-    execFileSync('mariadb', [`--defaults-file=${join(stackEnv().STACK_DIR as string, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${DB}\``], {
+    execFileSync('mariadb', [`--defaults-file=${join(stack.dir, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${DB}\``], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     hostsSh('new-site', DB);

@@ -11,17 +11,17 @@ import { loadPrivateKey } from '../../src/ssh/key.js';
 import { fingerprint, parseKnownHosts } from '../../src/ssh/known-hosts.js';
 import { connectSsh, type SshSession } from '../../src/ssh/session.js';
 import { parseHosts, type HostTarget } from '../../src/ssh/target.js';
+import { stack } from './helpers.js';
 
-// Facts of the local stack (test/stack/stack.sh); overridable through `stack.sh env`.
-const STACK_DIR = process.env.STACK_DIR ?? '/opt/php-deploy-stack';
-const HOST = process.env.STACK_SSH_HOST ?? '127.0.0.1';
-const PORT = Number(process.env.STACK_SSH_PORT ?? 2222);
-const USER = process.env.STACK_SSH_USER ?? 'deploy';
-const KEY = process.env.STACK_SSH_KEY ?? join(STACK_DIR, 'ssh/id_ed25519');
-const KEY_PASS = process.env.STACK_SSH_KEY_PASS ?? join(STACK_DIR, 'ssh/id_ed25519_pass');
-const KEY_PASSPHRASE = process.env.STACK_SSH_KEY_PASSPHRASE ?? 'correct horse battery';
-const KNOWN_HOSTS = process.env.STACK_KNOWN_HOSTS ?? join(STACK_DIR, 'ssh/known_hosts');
-const SSHD_PID = join(STACK_DIR, 'sshd.pid');
+// Facts of the local stack (`stack.sh env`, through test/e2e/helpers.ts).
+const HOST = stack.sshHost;
+const PORT = stack.sshPort;
+const USER = stack.sshUser;
+const KEY = stack.key;
+const KEY_PASS = stack.keyPass;
+const KEY_PASSPHRASE = stack.keyPassphrase;
+const KNOWN_HOSTS = stack.knownHosts;
+const SSHD_PID = join(stack.dir, 'sshd.pid');
 
 function stackProblem(): string | undefined {
   for (const f of [KEY, KEY_PASS, KNOWN_HOSTS, SSHD_PID]) if (!existsSync(f)) return `${f} is missing`;

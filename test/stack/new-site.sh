@@ -11,14 +11,15 @@ readonly STACK_DIR
 readonly SITES_DIR=/home/deploy/sites
 readonly DEPLOY_USER=deploy
 
-die() { printf 'new-site: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=test/stack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -ge 1 && $# -le 2 ]] || { echo "usage: $0 <name> [db-name]" >&2; exit 2; }
 name=$1
 [[ $name =~ ^[a-z0-9-]+$ ]] || die "site name must match ^[a-z0-9-]+\$: '$name'"
 db=${2:-site_${name//-/_}}
 [[ $db =~ ^[A-Za-z0-9_]{1,64}$ ]] || die "database name must match ^[A-Za-z0-9_]{1,64}\$: '$db'"
-[[ $(id -u) -eq 0 ]] || die "must run as root"
+require_root
 id -u "$DEPLOY_USER" >/dev/null 2>&1 || die "user $DEPLOY_USER missing: run stack.sh start first"
 [[ -f $STACK_DIR/my.cnf ]] || die "$STACK_DIR/my.cnf missing: run stack.sh start first"
 
@@ -26,21 +27,7 @@ site=$SITES_DIR/$name
 install -d -o "$DEPLOY_USER" -g "$DEPLOY_USER" -m 755 "$site" "$site/shared"
 
 env_file=$site/shared/.env
-tmp=$(mktemp "$env_file.XXXXXX")
-cat >"$tmp" <<EOF
-# $name: written by test/stack/new-site.sh
-APP_ENV=production
-DB_HOST=127.0.0.1
-DB_PORT=3306
-DB_NAME=$db
-DB_USER=app
-DB_PASSWORD=app
-MEMCACHED_HOST=127.0.0.1
-MEMCACHED_PORT=11211
-EOF
-chown "$DEPLOY_USER:$DEPLOY_USER" "$tmp"
-chmod 640 "$tmp"
-mv -f "$tmp" "$env_file"
+write_site_env "$site/shared" "# $name: written by test/stack/new-site.sh" 127.0.0.1 3306 "$db" 127.0.0.1 11211
 
 mariadb --defaults-file="$STACK_DIR/my.cnf" -e "CREATE DATABASE IF NOT EXISTS \`$db\`" ||
   die "could not create database $db (is the stack started?)"

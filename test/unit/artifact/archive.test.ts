@@ -4,21 +4,10 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createReleaseArchive, extractArchive, removeTempDir } from '../../../src/artifact/archive.js';
-import { DeployError } from '../../../src/errors.js';
 import { MANIFEST_NAME } from '../../../src/pack/manifest.js';
-import { cleanupTemp, describeTree, makeTree, manifestOf, sampleTree, tempDir, trackTemp } from '../../artifact/helpers.js';
+import { cleanupTemp, describeTree, errorOf, makeTree, manifestOf, sampleTree, tempDir, trackTemp } from '../../artifact/helpers.js';
 
 afterAll(() => cleanupTemp());
-
-async function errorOf(p: Promise<unknown>): Promise<DeployError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DeployError);
-    return e as DeployError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('createReleaseArchive / extractArchive', () => {
   test('round trip: the full tree, the manifest last in the tar, size and sha256 of the file', async () => {

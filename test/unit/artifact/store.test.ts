@@ -10,18 +10,9 @@ import {
   uploadReleaseArchive,
 } from '../../../src/artifact/store.js';
 import { DeployError } from '../../../src/errors.js';
+import { errorOf } from '../../artifact/helpers.js';
 
 const HEX = 'ab'.repeat(32);
-
-async function errorOf(p: Promise<unknown>): Promise<DeployError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DeployError);
-    return e as DeployError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('names', () => {
   test('artifactName and archiveFileName', () => {

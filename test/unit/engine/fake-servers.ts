@@ -5,6 +5,7 @@
  * releases) so a test can assert where each host ended up. Failures are injected per command.
  */
 import type { Readable } from 'node:stream';
+import type { ArgKey, ResultKey } from '../../../src/remote/contract.js';
 import type { ExecOptions, ExecResult, RemoteSession } from '../../../src/ssh/session.js';
 
 /** Splits a command line built by remoteCommand() back into words (bare or single-quoted). */
@@ -40,8 +41,14 @@ export function shellWords(line: string): string[] {
 export interface RemoteCall {
   command: string;
   args: Map<string, string[]>;
-  arg(key: string): string | undefined;
+  arg(key: ArgKey): string | undefined;
 }
+
+/** One protocol line: a `result` names a key the contract declares (src/remote/contract.ts). */
+type Say = {
+  (kind: 'result', key: ResultKey, value: string | number): void;
+  (kind: 'phase' | 'fail' | 'release', ...words: (string | number)[]): void;
+};
 
 export function parseRemoteCall(line: string): RemoteCall {
   const words = shellWords(line);
@@ -116,7 +123,7 @@ export class FakeServer implements RemoteSession {
   }
 
   private answer(call: RemoteCall, out: string[]): number {
-    const say = (...words: (string | number)[]): void => void out.push(`@@php-deploy ${words.join(' ')}`);
+    const say: Say = (...words: (string | number)[]): void => void out.push(`@@php-deploy ${words.join(' ')}`);
     const id = call.arg('id') ?? '';
     const injected = this.failures.get(call.command);
     if (injected) {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeployError } from '../../../src/errors.js';
-import { diffManifests, formatManifest, MANIFEST_NAME, type ManifestEntry } from '../../../src/pack/manifest.js';
+import { diffManifests, formatManifest, MANIFEST_NAME } from '../../../src/pack/manifest.js';
 import { createPackStream, type PackOptions } from '../../../src/pack/pack.js';
 import { scanTree } from '../../../src/pack/scan.js';
 import { cleanupTemp, drain, execFileP, extractWithTar, makeTree, tempDir } from './helpers.js';
