@@ -24,13 +24,14 @@ import { createPackStream } from '../pack/pack.js';
 import { seedEntries } from '../pack/seed.js';
 import { scanTree, type ScanResult } from '../pack/scan.js';
 import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
-import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
+import { beginCommand, cancelCommand, holdCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
 import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
+import { holdLease, type LeaseHold } from './lease.js';
 import { Phases } from './phases.js';
 import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
@@ -39,6 +40,8 @@ import type { DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js'
 
 interface HostState extends ActiveHost {
   begin?: RemoteOutput;
+  /** Renews this host's lease on the server from `begin` until the deploy is done with the host. */
+  hold?: LeaseHold;
 }
 
 /** Everything the phases of one deploy share; each phase reads what earlier phases left here. */
@@ -127,6 +130,7 @@ async function changeServers(ctx: DeployContext): Promise<RunResult> {
     throw await failDeploy(ctx, err);
   } finally {
     if (ctx.archive) void ctx.archive.then((a) => removeTempDir(a.dir)).catch(() => undefined);
+    await Promise.all(ctx.hosts.map((h) => h.hold?.stop()));
     closeSessions(ctx);
     // Only when nothing is held any more: otherwise the action's post step must try again.
     if (ctx.hosts.every((h) => !h.locked)) ctx.opts.onReleased?.();
@@ -235,6 +239,7 @@ async function lockHosts(ctx: DeployContext): Promise<void> {
       throw err;
     });
     h.locked = true;
+    h.hold = holdLease(h.session, holdCommand(settings, ref), reporter);
     h.result.previousDeployId = h.begin.result('live') || undefined;
   });
 }
