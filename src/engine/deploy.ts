@@ -401,11 +401,19 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       yield* pack;
     })(),
   );
-  const out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
-    phase: 'upload',
-    stdin,
-    signal,
-  });
+  let out: RemoteOutput;
+  try {
+    out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
+      phase: 'upload',
+      stdin,
+      signal,
+    });
+  } catch (err) {
+    const e = asDeployError(err);
+    // The server's exit path released the lock (or found it taken): no abort needed for this host.
+    if (e.details.exit?.lock) h.locked = e.details.exit.lock === 'held';
+    throw e;
+  }
   h.result.releasePath = out.result('release_path');
   h.result.sentFiles = sendFiles;
   h.result.sentBytes = diff.sendBytes;
