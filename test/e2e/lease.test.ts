@@ -16,7 +16,8 @@
  *
  * The lock-ttl minimum is 30 s, so the lease cases take a while; they run four at a time.
  */
-import { chownSync, rmSync } from 'node:fs';
+import { chownSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appCopy, cli, deploy, serverState, setVersion, siteName, stack, stackArgs, type RunResult, type Site } from './helpers.js';
@@ -68,6 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeAllRelays();
+  for (const f of flags) rmSync(f, { force: true });
 });
 
 let n = 0;
@@ -112,6 +114,27 @@ async function nothingLeftRunning(site: Site): Promise<void> {
   );
 }
 
+/** The deploy id in the site's lock file ('' when there is none). */
+function lockId(site: Site): string {
+  try {
+    return /^id=(.*)$/m.exec(readFileSync(join(site.deployPath, '.php-deploy/lock'), 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const flags: string[] = [];
+
+/** A before-switch command that waits until the test lets it go (go()), so a case controls the order. */
+function gate(): { command: string; go(): void; started: RegExp } {
+  const flag = `/tmp/pd-gate-${randomBytes(6).toString('hex')}`;
+  flags.push(flag);
+  return {
+    command: `while [ ! -e ${flag} ]; do sleep 0.1; done`,
+    go: () => writeFileSync(flag, ''),
+    started: /before-switch\[2\]: while \[ ! -e /,
+  };
+}
 const I = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe.concurrent('the lease covers the whole deploy', () => {
@@ -163,12 +186,16 @@ describe.concurrent('the lease covers the whole deploy', () => {
     const clock = await startFakeClockSshd();
     try {
       const w = await FaultWatch.start(site);
-      const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'clock-a')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', 'sleep 4'], ...via(clock) }), ...TTL]);
-      await a.waitForStderr(/before-switch\[2\]: sleep 4$/);
+      const hook = gate();
+      const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'clock-a')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', hook.command], ...via(clock) }), ...TTL]);
+      await a.waitForStderr(hook.started);
+      const held = lockId(site);
       const b = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'clock-b')), ...stackArgs(site, via(clock)), ...TTL, '--lock-timeout', '120']);
       await b.waitForStderr(/waiting up to 120s for the lock/);
       // A step of 100 s: every lease written before it has expired for everyone on the server.
       clock.step(100);
+      await until('the waiting deploy to take the lock over', () => ![held, ''].includes(lockId(site)), 10_000, 50);
+      hook.go();
       const [ra, rb] = await Promise.all([a.done, b.done]);
       const idB = expectDeployed(rb);
       const idA = w.newLog().find((l) => l.event === 'deploy' && l.id !== idB)?.id as string;
@@ -214,10 +241,13 @@ describe.concurrent('the lease covers the whole deploy', () => {
   leaseCase('unlock during before-switch: the activation stops before its switch, saying the lock was removed; nothing changed for visitors', async () => {
     const site = freshSite('unlock');
     const w = await FaultWatch.start(site);
-    const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'unlocked')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', 'sleep 4'] })]);
-    await a.waitForStderr(/before-switch\[2\]: sleep 4$/);
+    const hook = gate();
+    const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'unlocked')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', hook.command] })]);
+    await a.waitForStderr(hook.started);
     const u = await cli(['unlock', ...stackArgs(site)]);
     expect(u.code, u.stderr).toBe(0);
+    expect(u.stderr).toMatch(/is still activating/);
+    hook.go();
     const ra = await a.done;
     await w.verify({
       live: tpl.id,
@@ -231,13 +261,16 @@ describe.concurrent('the lease covers the whole deploy', () => {
   leaseCase('unlock during before-switch while another deploy waits: that one takes the lock but not the running release; the first stops before its switch', async () => {
     const site = freshSite('unlock-next');
     const w = await FaultWatch.start(site);
-    const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'unlocked')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', 'sleep 4'] })]);
-    await a.waitForStderr(/before-switch\[2\]: sleep 4$/);
+    const hook = gate();
+    const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'unlocked')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', hook.command] })]);
+    await a.waitForStderr(hook.started);
+    const held = lockId(site);
     const b = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'after-unlock')), ...stackArgs(site), '--lock-timeout', '120']);
     await b.waitForStderr(/waiting up to 120s for the lock/);
     const u = await cli(['unlock', ...stackArgs(site)]);
     expect(u.code, u.stderr).toBe(0);
-    expect(u.stderr).toMatch(/is still activating/);
+    await until('the waiting deploy to take the lock', () => ![held, ''].includes(lockId(site)), 10_000, 50);
+    hook.go();
     const [ra, rb] = await Promise.all([a.done, b.done]);
     const idB = expectDeployed(rb);
     const idA = w.newLog().find((l) => l.event === 'deploy' && l.id !== idB)?.id as string;
