@@ -79,12 +79,13 @@ async function step(h: ActiveHost, s: Settings, ref: DeployRef, name: Activation
 }
 
 /**
- * What the server's exit path said it did. Without a word from it (the connection dropped, or the
- * worker was killed) the lock is taken as still held, so the abort runs (or the post step, or the
- * lease expires) rather than nothing.
+ * What the server's exit path said it did. Without a word from it about the lock (the connection
+ * dropped, the worker was killed, or it stopped before reaching the lock) the lock is taken as still
+ * held, so the abort runs (or the post step, or the lease expires) rather than nothing.
  */
 export function applyExit(h: ActiveHost, exit: ExitFacts | undefined): void {
-  if (!exit?.lock) return;
+  // 'none': the command never got as far as the lock (it may still be this deploy's, from begin).
+  if (!exit?.lock || exit.lock === 'none') return;
   h.locked = exit.lock === 'held';
   if (exit.release !== undefined) h.done = exit.release === 'ok';
   if (exit.switchedBack !== undefined) h.result.rolledBack = true;

@@ -411,7 +411,7 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
   } catch (err) {
     const e = asDeployError(err);
     // The server's exit path released the lock (or found it taken): no abort needed for this host.
-    if (e.details.exit?.lock) h.locked = e.details.exit.lock === 'held';
+    if (e.details.exit?.lock === 'released' || e.details.exit?.lock === 'lost') h.locked = false;
     throw e;
   }
   h.result.releasePath = out.result('release_path');
