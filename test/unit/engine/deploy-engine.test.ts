@@ -152,6 +152,17 @@ describe('deploy to several hosts, all at once', () => {
     expect(result.hosts.every((h) => h.ok)).toBe(true);
   });
 
+  it('every host holds its lease from its begin until the whole deploy is done, also one at a time (max-parallel 1)', async () => {
+    const fakes = servers(3);
+    let holdsOpenDuringLastFinish = 0;
+    fakes[2]!.onCommand = (call) => {
+      if (call.command === 'finish') holdsOpenDuringLastFinish = fakes.filter((f) => f.holdEndedAfter === undefined).length;
+    };
+    await (await deploy(fakes, { 'max-parallel': '1' })).run;
+    expect(holdsOpenDuringLastFinish).toBe(3);
+    for (const f of fakes) expect(f.holdEndedAfter).toEqual(['preflight', 'begin', 'hold', 'upload', 'prepare', 'switch', 'finish']);
+  });
+
   it('once-commands run on the first host only', async () => {
     const fakes = servers(2);
     await (await deploy(fakes, { 'before-switch': 'once: php artisan migrate --force' })).run;
