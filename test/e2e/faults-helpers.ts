@@ -184,6 +184,12 @@ export function locked(site: Site): boolean {
 
 export interface LoadReport {
   requests: number;
+  /**
+   * Requests sent again because the server had closed the idle keep-alive connection they were sent
+   * on (as every HTTP client does for a GET, RFC 9112 §9.3.1). php-deploy never does that — nginx does
+   * when someone reloads it, which other work on the shared test stack does at any moment.
+   */
+  retriedStale: number;
   /** Every non-200, socket error or mixed response, described (first 20). */
   failures: string[];
   failureCount: number;
@@ -202,14 +208,14 @@ export interface Load {
  */
 export function startLoad(site: Site, { connections = 8, maxMs = 90_000, pauseMs = 2 } = {}): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const report: LoadReport = { requests: 0, failures: [], failureCount: 0, releases: {} };
+  const report: LoadReport = { requests: 0, retriedStale: 0, failures: [], failureCount: 0, releases: {} };
   const started = Date.now();
   let stopped = false;
   const fail = (what: string): void => {
     report.failureCount++;
     if (report.failures.length < 20) report.failures.push(`+${Date.now() - started}ms ${what}`);
   };
-  const once = (): Promise<void> =>
+  const once = (retry = true): Promise<void> =>
     new Promise((resolve) => {
       const req = request(
         { host: '127.0.0.1', port: stack.httpPort, path: '/', agent, headers: { Host: `${site.name}.localhost` }, timeout: 10_000 },
@@ -234,7 +240,14 @@ export function startLoad(site: Site, { connections = 8, maxMs = 90_000, pauseMs
       );
       req.on('timeout', () => req.destroy(new Error('timed out after 10 s')));
       req.on('error', (e) => {
-        fail(`socket error ${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`);
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        // A reused keep-alive connection the server closed before answering: send the GET again, once.
+        if (retry && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+          report.retriedStale++;
+          void once(false).then(resolve);
+          return;
+        }
+        fail(`socket error ${code} ${e.message}`);
         resolve();
       });
       req.end();
