@@ -99,10 +99,15 @@ exit_undo_release() {
   if [[ -n $removed ]]; then printf removed; else printf none; fi
 }
 
-# Releases the lock unless keep=1 and it is still ours; prints held, released, lost or none.
+# Releases the lock this command holds unless keep=1; prints held, released, lost, or none (this
+# command never got as far as the lock: whatever holds it, this command leaves it alone).
 exit_lock_state() {
   local keep=$1
-  [[ -n ${STATE:-} && -d $STATE ]] || { printf none; return 0; }
+  ((LOCK_RELEASED)) && { printf released; return 0; }
+  if ((!HAVE_LOCK)) || [[ -z ${STATE:-} || ! -d $STATE ]]; then
+    printf none
+    return 0
+  fi
   lock_mutex 2>/dev/null || { printf held; return 0; }
   if read_lock && [[ $LOCK_TOKEN == "$TOKEN" ]]; then
     if ((keep)); then
@@ -114,7 +119,7 @@ exit_lock_state() {
     LOCK_RELEASED=1
   fi
   lock_mutex_release
-  if ((LOCK_RELEASED)); then printf released; elif ((HAVE_LOCK)); then printf lost; else printf none; fi
+  if ((LOCK_RELEASED)); then printf released; else printf lost; fi
 }
 
 # Installs the exit path (for the commands that change state).
