@@ -218,7 +218,8 @@ export function startLoad(site: Site, { connections = 8, maxMs = 90_000, pauseMs
   const once = (retry = true): Promise<void> =>
     new Promise((resolve) => {
       const req = request(
-        { host: '127.0.0.1', port: stack.httpPort, path: '/', agent, headers: { Host: `${site.name}.localhost` }, timeout: 10_000 },
+        // The retry goes on a new connection: the other idle ones may be just as stale.
+        { host: '127.0.0.1', port: stack.httpPort, path: '/', agent: retry ? agent : false, headers: { Host: `${site.name}.localhost` }, timeout: 10_000 },
         (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (d: string) => (body += d));
