@@ -72,10 +72,20 @@ step_switch() {
 }
 
 # Just before the switch: the lock must still be this deploy's and the release complete, or nothing is
-# switched. On success the lock mutex stays held (fd 9) until the caller has switched, so nobody can
-# take the lock over in between.
+# switched. The release is listed first (outside the mutex: it reads the whole tree); on success the
+# lock mutex stays held (fd 9) until the caller has switched, so nobody can take the lock over in
+# between.
 check_before_switch() {
-  local id=$1 rel md missing
+  local id=$1 rel md problem=''
+  rel=$(release_dir "$id")
+  md=$(meta_dir "$id")
+  if [[ ! -d $rel || ! -f $md/meta || ! -f $md/manifest ]]; then
+    problem='its directory or its state is gone'
+  else
+    problem=$(comm -23 <(awk -F '\t' 'NR > 1 && $1 != "" { print $5 }' "$md/manifest" | sort) \
+      <(cd "$rel" && find . -mindepth 1 -printf '%P\n' | sort) | head -n 3)
+    [[ -z $problem ]] || problem="missing: ${problem//$'\n'/, }"
+  fi
   lock_mutex
   if ! read_lock || [[ $LOCK_TOKEN != "$TOKEN" ]]; then
     local why
@@ -83,21 +93,13 @@ check_before_switch() {
     lock_mutex_release
     die "lost the lock before the switch: $why; nothing was switched"
   fi
+  if [[ -n $problem ]]; then
+    lock_mutex_release
+    die "release $id is incomplete ($problem); nothing was switched"
+  fi
   if ! write_lock "$LOCK_ACQUIRED"; then
     lock_mutex_release
     die "$LOCK_WRITE_ERROR; nothing was switched"
-  fi
-  rel=$(release_dir "$id")
-  md=$(meta_dir "$id")
-  if [[ ! -d $rel || ! -f $md/meta || ! -f $md/manifest ]]; then
-    lock_mutex_release
-    die "release $id is incomplete (its directory or its state is gone); nothing was switched"
-  fi
-  missing=$(comm -23 <(awk -F '\t' 'NR > 1 && $1 != "" { print $5 }' "$md/manifest" | sort) \
-    <(cd "$rel" && find . -mindepth 1 -printf '%P\n' | sort) | head -n 3)
-  if [[ -n $missing ]]; then
-    lock_mutex_release
-    die "release $id is incomplete (missing: ${missing//$'\n'/, }); nothing was switched"
   fi
 }
 
