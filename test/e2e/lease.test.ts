@@ -286,6 +286,25 @@ describe.concurrent('the lease covers the whole deploy', () => {
 });
 
 describe.concurrent('one exit path for every way out of the remote program', () => {
+  leaseCase('a file of the new release removed by hand during before-switch: it stops before its switch, naming what is missing', async () => {
+    const site = freshSite('incomplete');
+    const w = await FaultWatch.start(site);
+    const hook = gate();
+    const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'incomplete')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', hook.command] })]);
+    await a.waitForStderr(hook.started);
+    const id = lockId(site);
+    rmSync(join(site.deployPath, 'releases', id, 'README.md'));
+    hook.go();
+    const r = await a.done;
+    await w.verify({
+      live: tpl.id,
+      run: { result: r, phase: 'switch', cause: new RegExp(`^release ${I(id)} is incomplete \\(missing: README\\.md\\); nothing was switched$`) },
+      log: { result: 'failed', id, phase: 'switch', reason: /is incomplete \(missing: README\.md\)/ },
+    });
+    expect(serverState(site.deployPath).releases).toEqual([tpl.id]);
+    await nothingLeftRunning(site);
+  });
+
   leaseCase('set -e inside prepare: a shared/ the deploy user cannot write — release removed, lock released, renewer gone, one line', async () => {
     const site = freshSite('shared-ro');
     chownSync(join(site.deployPath, 'shared'), 0, 0);
