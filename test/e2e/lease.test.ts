@@ -293,13 +293,13 @@ describe.concurrent('one exit path for every way out of the remote program', () 
     const a = startCli(['deploy', '--source', appCopy((d) => setVersion(d, 'incomplete')), ...stackArgs(site, { beforeSwitch: ['php bin/migrate.php', hook.command] })]);
     await a.waitForStderr(hook.started);
     const id = lockId(site);
-    rmSync(join(site.deployPath, 'releases', id, 'README.md'));
+    rmSync(join(site.deployPath, 'releases', id, 'composer.json'));
     hook.go();
     const r = await a.done;
     await w.verify({
       live: tpl.id,
-      run: { result: r, phase: 'switch', cause: new RegExp(`^release ${I(id)} is incomplete \\(missing: README\\.md\\); nothing was switched$`) },
-      log: { result: 'failed', id, phase: 'switch', reason: /is incomplete \(missing: README\.md\)/ },
+      run: { result: r, phase: 'switch', cause: new RegExp(`^release ${I(id)} is incomplete \\(missing: composer\\.json\\); nothing was switched$`) },
+      log: { result: 'failed', id, phase: 'switch', reason: /is incomplete \(missing: composer\.json\)/ },
     });
     expect(serverState(site.deployPath).releases).toEqual([tpl.id]);
     await nothingLeftRunning(site);
