@@ -385,12 +385,14 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
   if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
   const manifest = Buffer.from(ctx.manifestText);
   let lastReport = 0;
+  let ended = false;
   const pack = createPackStream(settings.source, [...diff.send, ...seeds], '', {
     signal,
     parallel: true,
     onProgress: (p) => {
       const t = Date.now();
-      if (t - lastReport < 2000 && p.files < sendFiles) return;
+      // The pack stream may still report after the upload failed: nothing after the verdict.
+      if (ended || (t - lastReport < 2000 && p.files < sendFiles)) return;
       lastReport = t;
       reporter.info(`${label}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
     },
@@ -409,6 +411,7 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       signal,
     });
   } catch (err) {
+    ended = true;
     const e = asDeployError(err);
     // The server's exit path released the lock (or found it taken): no abort needed for this host.
     if (e.details.exit?.lock === 'released' || e.details.exit?.lock === 'lost') h.locked = false;

@@ -17,7 +17,6 @@
  * before its switch.
  */
 import { PassThrough } from 'node:stream';
-import { asDeployError } from '../errors.js';
 import { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import type { RemoteSession } from '../ssh/session.js';
@@ -56,9 +55,9 @@ export function holdLease(session: RemoteSession, command: string, reporter: Rep
         });
       }
     })
-    .catch((err: unknown) => {
-      // The connection went away: the server stops renewing as well, as it should.
-      if (!stopped) reporter.info(`${session.label}: lease renewal ended: ${asDeployError(err).message}`);
+    .catch(() => {
+      // The connection went away (the command that was running says so): the server stops renewing
+      // as well, as it should.
     });
   return {
     get lost(): string | undefined {
