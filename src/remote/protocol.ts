@@ -127,16 +127,9 @@ export class RemoteOutput {
 }
 
 /**
- * What every state-changing remote command reports from its one exit path, whatever ended it (success,
- * a failure, `set -e`, a signal): `@@php-deploy result exit_<key> <value>` lines.
- *   exit_lock           held (this deploy still holds it: a later step goes on) · released · lost (another
- *                       deploy or `unlock` took it) · none
- *   exit_release        ok (completed and live) · ready (uploaded, prepared or switched and checked; the
- *                       next step goes on) · removed (never went live; gone) · kept-failed (was live for a
- *                       moment; kept, marked failed, until the next deploy) · none
- *   exit_renewer        stopped (a renewer ran and was stopped) · none
- *   exit_switched_back  the release `current` was switched back to ('' for none: a first deploy), only
- *                       when a switch back happened
+ * What every state-changing remote command reports from its one exit path (modules/95-exit.sh),
+ * whatever ended it (success, a failure, `set -e`, a signal): the exit_* results declared, with their
+ * values, in contract.ts.
  */
 export interface ExitFacts {
   lock?: 'held' | 'released' | 'lost' | 'none';
