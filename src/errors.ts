@@ -3,6 +3,7 @@
  * "<input>: <what is wrong and what to do>" for bad input.
  */
 import type { HostResult } from './engine/types.js';
+import type { ExitFacts } from './remote/protocol.js';
 
 export class DeployError extends Error {
   readonly host?: string;
@@ -15,6 +16,8 @@ export class DeployError extends Error {
     missingRelease?: string;
     /** Per-host results of a deploy that failed (what each host did, which were switched back). */
     hosts?: HostResult[];
+    /** What the remote command's exit path did (lock, release, renewer, switch back), when it said. */
+    exit?: ExitFacts;
   } = {};
 
   constructor(message: string, opts: { host?: string; phase?: string; cause?: unknown } = {}) {

@@ -13,6 +13,7 @@ import { asDeployError, DeployError } from '../errors.js';
 import { abortCommand, activateCommand, rollbackCommand, type ActivationStep, type DeployRef } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
 import type { RemoteSession } from '../ssh/session.js';
+import { exitFacts, type ExitFacts } from '../remote/protocol.js';
 import { runRemote } from './hosts.js';
 import type { HostResult } from './types.js';
 
@@ -64,19 +65,30 @@ async function step(h: ActiveHost, s: Settings, ref: DeployRef, name: Activation
     if (name === 'finish' || name === 'activate') {
       h.done = true;
       h.switched = true;
-      h.locked = false;
       h.result.ok = true;
+      h.locked = false;
     }
+    applyExit(h, exitFacts(out));
   } catch (err) {
     const e = asDeployError(err, h.session.label, name);
     if (e.details.rolledBack) h.result.rolledBack = true;
     h.result.error = e.oneLine();
-    // On a failed step the remote script removed or switched back its release and released the lock,
-    // except after finish, whose failure (after-switch) leaves the checked release live.
-    h.locked = false;
-    if (name === 'finish' || name === 'activate') h.done = e.phase === 'after-switch';
+    applyExit(h, e.details.exit);
     throw e;
   }
+}
+
+/**
+ * What the server's exit path said it did. Without a word from it about the lock (the connection
+ * dropped, the worker was killed, or it stopped before reaching the lock) the lock is taken as still
+ * held, so the abort runs (or the post step, or the lease expires) rather than nothing.
+ */
+export function applyExit(h: ActiveHost, exit: ExitFacts | undefined): void {
+  // 'none': the command never got as far as the lock (it may still be this deploy's, from begin).
+  if (!exit?.lock || exit.lock === 'none') return;
+  h.locked = exit.lock === 'held';
+  if (exit.release !== undefined) h.done = exit.release === 'ok';
+  if (exit.switchedBack !== undefined) h.result.rolledBack = true;
 }
 
 /** Undo on hosts that did not complete: switch back if live, remove the release, unlock. */

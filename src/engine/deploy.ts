@@ -24,13 +24,14 @@ import { createPackStream } from '../pack/pack.js';
 import { seedEntries } from '../pack/seed.js';
 import { scanTree, type ScanResult } from '../pack/scan.js';
 import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
-import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
+import { beginCommand, cancelCommand, holdCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
 import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
+import { holdLease, type LeaseHold } from './lease.js';
 import { Phases } from './phases.js';
 import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
@@ -39,6 +40,8 @@ import type { DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js'
 
 interface HostState extends ActiveHost {
   begin?: RemoteOutput;
+  /** Renews this host's lease on the server from `begin` until the deploy is done with the host. */
+  hold?: LeaseHold;
 }
 
 /** Everything the phases of one deploy share; each phase reads what earlier phases left here. */
@@ -127,6 +130,7 @@ async function changeServers(ctx: DeployContext): Promise<RunResult> {
     throw await failDeploy(ctx, err);
   } finally {
     if (ctx.archive) void ctx.archive.then((a) => removeTempDir(a.dir)).catch(() => undefined);
+    await Promise.all(ctx.hosts.map((h) => h.hold?.stop()));
     closeSessions(ctx);
     // Only when nothing is held any more: otherwise the action's post step must try again.
     if (ctx.hosts.every((h) => !h.locked)) ctx.opts.onReleased?.();
@@ -235,6 +239,7 @@ async function lockHosts(ctx: DeployContext): Promise<void> {
       throw err;
     });
     h.locked = true;
+    h.hold = holdLease(h.session, holdCommand(settings, ref), reporter);
     h.result.previousDeployId = h.begin.result('live') || undefined;
   });
 }
@@ -380,12 +385,14 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
   if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
   const manifest = Buffer.from(ctx.manifestText);
   let lastReport = 0;
+  let ended = false;
   const pack = createPackStream(settings.source, [...diff.send, ...seeds], '', {
     signal,
     parallel: true,
     onProgress: (p) => {
       const t = Date.now();
-      if (t - lastReport < 2000 && p.files < sendFiles) return;
+      // The pack stream may still report after the upload failed: nothing after the verdict.
+      if (ended || (t - lastReport < 2000 && p.files < sendFiles)) return;
       lastReport = t;
       reporter.info(`${label}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
     },
@@ -396,11 +403,20 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       yield* pack;
     })(),
   );
-  const out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
-    phase: 'upload',
-    stdin,
-    signal,
-  });
+  let out: RemoteOutput;
+  try {
+    out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
+      phase: 'upload',
+      stdin,
+      signal,
+    });
+  } catch (err) {
+    ended = true;
+    const e = asDeployError(err);
+    // The server's exit path released the lock (or found it taken): no abort needed for this host.
+    if (e.details.exit?.lock === 'released' || e.details.exit?.lock === 'lost') h.locked = false;
+    throw e;
+  }
   h.result.releasePath = out.result('release_path');
   h.result.sentFiles = sendFiles;
   h.result.sentBytes = diff.sendBytes;

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
-import { RemoteOutput } from '../remote/protocol.js';
+import { exitFacts, RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
@@ -73,13 +73,16 @@ export async function runRemote(session: RemoteSession, command: string, reporte
       const e = new DeployError(out.failure.message, { host: session.label, phase: out.failure.phase || opts.phase });
       e.details.rolledBack = out.result('rolled_back') === 'true';
       e.details.missingRelease = out.result('missing');
+      e.details.exit = exitFacts(out);
       throw e;
     }
     const why =
       result.code === 127 || /bash: .*not found/.test(stderrTail)
         ? 'bash is not installed on the server (php-deploy needs bash, GNU coreutils, tar and gzip)'
         : `remote command exited with ${result.code ?? result.signal}${stderrTail ? `: ${stderrTail.trim()}` : ''}`;
-    throw new DeployError(why, { host: session.label, phase: out.phases.at(-1)?.name ?? opts.phase });
+    const e = new DeployError(why, { host: session.label, phase: out.phases.at(-1)?.name ?? opts.phase });
+    e.details.exit = exitFacts(out);
+    throw e;
   }
   return out;
 }

@@ -98,6 +98,15 @@ export function beginCommand(s: Settings, ref: DeployRef): string {
 }
 
 /**
+ * Keeps this deploy's lease alive while the channel stays open: renews it every ttl/3 as long as the
+ * lock is still this deploy's; ends at EOF on stdin (the engine is done, died, or lost the connection)
+ * and, with a failure line naming who took it and when, once the lock belongs to someone else.
+ */
+export function holdCommand(s: Settings, ref: DeployRef): string {
+  return remoteCommand('hold', common(s, ref));
+}
+
+/**
  * Receive the manifest (manifestBytes long) and then the tar.gz on stdin into releases/<id>.partial,
  * hard-linking unchanged files from the base release; verify it, then rename it into place.
  */

@@ -47,6 +47,7 @@ export const REMOTE_ARGS = {
   before: 'a before-switch command (repeated)',
   once: 'a once-command (repeated)',
   after: 'an after-switch command (repeated)',
+  owner: 'internal (__renewer): the process whose life the renewer is tied to',
 } as const;
 export type ArgKey = keyof typeof REMOTE_ARGS;
 
@@ -68,6 +69,12 @@ export const REMOTE_RESULTS = {
   fpm_platform: 'JSON {php, sapi, extensions} of the php-fpm pool',
   cli_platform: 'JSON {php, sapi, extensions} of the PHP CLI',
   record: 'a deploy log line (JSON) of the release and event records asked for (repeated)',
+  // The exit path (modules/95-exit.sh): every state-changing command prints these four as it ends,
+  // whatever ended it; the engine acts on them (ExitFacts in protocol.ts) instead of guessing.
+  exit_lock: "held (the deploy's next step goes on) · released · lost (another deploy or unlock took it) · none (never reached)",
+  exit_release: 'ok (completed, live) · ready (uploaded/prepared/switched and checked) · removed · kept-failed (was live for a moment) · none',
+  exit_renewer: 'stopped (a renewer ran and was stopped) · none',
+  exit_switched_back: 'the release current was switched back to (empty: none, a first deploy); only when that happened',
 } as const;
 export type ResultKey = keyof typeof REMOTE_RESULTS;
 
@@ -78,28 +85,31 @@ export interface RemoteCommandSpec {
 
 const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'reload', 'expect_release'] as const;
 const LOCK = ['path', 'id', 'token', 'holder', 'ttl'] as const;
+const EXIT = ['exit_lock', 'exit_release', 'exit_renewer', 'exit_switched_back'] as const;
 const ACTIVATION: RemoteCommandSpec = {
   args: ['backup', 'backup_keep', 'once', ...LOCK, 'version', 'sha', 'context', 'keep', ...HEALTH, 'shared', 'before', 'after'],
-  results: ['previous', 'switch_at_ms', 'switch_ms', 'rolled_back', 'warning'],
+  results: ['previous', 'switch_at_ms', 'switch_ms', 'rolled_back', 'warning', ...EXIT],
 };
 
 /** Each remote command: the arguments it takes and the results it prints. */
 export const REMOTE_COMMANDS = {
   preflight: { args: ['path', 'need_bytes', 'php_cli', 'want_manifest', ...HEALTH], results: ['live', 'fpm_platform', 'cli_platform'] },
   inspect: { args: ['path', 'keep', 'shared'], results: ['live', 'previous', 'base', 'missing_shared', 'would_prune'] },
-  begin: { args: [...LOCK, 'wait', 'shared'], results: ['live', 'previous', 'base', 'missing_shared'] },
-  upload: { args: [...LOCK, 'base', 'manifest_bytes', 'version', 'sha'], results: ['release_path'] },
+  begin: { args: [...LOCK, 'wait', 'shared'], results: ['live', 'previous', 'base', 'missing_shared', ...EXIT] },
+  // Renews the lease while its channel stays open (src/engine/lease.ts); ends at EOF.
+  hold: { args: LOCK, results: [] },
+  upload: { args: [...LOCK, 'base', 'manifest_bytes', 'version', 'sha'], results: ['release_path', ...EXIT] },
   activate: ACTIVATION,
   prepare: ACTIVATION,
   switch: ACTIVATION,
   finish: ACTIVATION,
-  abort: { args: ['path', 'id', 'token', 'holder', 'context', ...HEALTH], results: ['rolled_back', 'warning'] },
+  abort: { args: ['path', 'id', 'token', 'holder', 'context', ...HEALTH], results: ['rolled_back', 'warning', ...EXIT] },
   cancel: { args: ['path', 'id', 'holder'], results: [] },
   note: { args: ['path', 'id', 'event', 'context'], results: [] },
   records: { args: ['path', 'id', 'event'], results: ['record'] },
   rollback: {
     args: ['migration_re', 'guard', 'path', 'target', 'token', 'holder', 'ttl', 'wait', 'context', ...HEALTH],
-    results: ['previous', 'target', 'missing', 'switch_at_ms', 'switch_ms', 'rolled_back', 'warning'],
+    results: ['previous', 'target', 'missing', 'switch_at_ms', 'switch_ms', 'rolled_back', 'warning', ...EXIT],
   },
   list: { args: ['path'], results: ['live'] },
   unlock: { args: ['path', 'context'], results: ['unlocked'] },

@@ -125,3 +125,30 @@ export class RemoteOutput {
     return this.results.get(key) ?? [];
   }
 }
+
+/**
+ * What every state-changing remote command reports from its one exit path (modules/95-exit.sh),
+ * whatever ended it (success, a failure, `set -e`, a signal): the exit_* results declared, with their
+ * values, in contract.ts.
+ */
+export interface ExitFacts {
+  lock?: 'held' | 'released' | 'lost' | 'none';
+  release?: 'ok' | 'ready' | 'removed' | 'kept-failed' | 'none';
+  renewer?: 'stopped' | 'none';
+  switchedBack?: string;
+}
+
+/** The exit facts of a command's output; undefined when it reported none (it was killed, or is read-only). */
+export function exitFacts(out: RemoteOutput): ExitFacts | undefined {
+  const lock = out.result('exit_lock');
+  const release = out.result('exit_release');
+  const renewer = out.result('exit_renewer');
+  const switchedBack = out.result('exit_switched_back');
+  if (lock === undefined && release === undefined && renewer === undefined && switchedBack === undefined) return undefined;
+  const facts: ExitFacts = {};
+  if (lock !== undefined) facts.lock = lock as ExitFacts['lock'];
+  if (release !== undefined) facts.release = release as ExitFacts['release'];
+  if (renewer !== undefined) facts.renewer = renewer as ExitFacts['renewer'];
+  if (switchedBack !== undefined) facts.switchedBack = switchedBack;
+  return facts;
+}

@@ -23,6 +23,7 @@ import prune from './modules/80-prune.sh';
 import rollback from './modules/85-rollback.sh';
 import abort from './modules/90-abort.sh';
 import readonlyCommands from './modules/92-readonly.sh';
+import exitPath from './modules/95-exit.sh';
 import main from './modules/99-main.sh';
 import fcgiRequest from './php/fcgi-request.php';
 import platformProbe from './php/platform-probe.php';
@@ -45,6 +46,7 @@ export const REMOTE_MODULES: readonly (readonly [name: string, text: string])[] 
   ['85-rollback.sh', rollback],
   ['90-abort.sh', abort],
   ['92-readonly.sh', readonlyCommands],
+  ['95-exit.sh', exitPath],
   ['99-main.sh', main],
 ];
 

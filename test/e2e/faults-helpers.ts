@@ -27,6 +27,7 @@ import {
   readLog,
   served,
   serverState,
+  siteName,
   stack,
   stackArgs,
   tempDir,
@@ -47,6 +48,7 @@ import {
  * the live release still matches its verified tree snapshot and serves as a delta base.
  */
 export function cloneSite(template: Site, name: string, { mounted = false } = {}): Site {
+  name = siteName(name);
   const deployPath = join(stack.sites, name);
   // A mount point (tmpfs) stays; anything else is replaced.
   if (!mounted) rmSync(deployPath, { recursive: true, force: true });
@@ -139,8 +141,9 @@ export function hasOpenFileUnder(pid: number, dir: string): boolean {
   }
 }
 
-/** True while a remote php-deploy `command` for deployPath runs on the server (the stack is local). */
-export function remoteRunning(command: string, deployPath: string): boolean {
+/** Pids of the remote php-deploy processes running `command` for deployPath (the stack is local). */
+export function remotePids(command: string, deployPath: string): number[] {
+  const pids: number[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let argv: string[];
     try {
@@ -149,9 +152,14 @@ export function remoteRunning(command: string, deployPath: string): boolean {
       continue;
     }
     const i = argv.indexOf('php-deploy');
-    if (i !== -1 && argv[i + 1] === command && argv.includes(`path=${deployPath}`)) return true;
+    if (i !== -1 && argv[i + 1] === command && argv.includes(`path=${deployPath}`)) pids.push(Number(pid));
   }
-  return false;
+  return pids;
+}
+
+/** True while a remote php-deploy `command` for deployPath runs on the server. */
+export function remoteRunning(command: string, deployPath: string): boolean {
+  return remotePids(command, deployPath).length > 0;
 }
 
 /** Entries of <deployPath>/releases ending in .partial or starting with .trash- (cheap enough to poll). */
@@ -176,6 +184,12 @@ export function locked(site: Site): boolean {
 
 export interface LoadReport {
   requests: number;
+  /**
+   * Requests sent again because the server had closed the idle keep-alive connection they were sent
+   * on (as every HTTP client does for a GET, RFC 9112 §9.3.1). php-deploy never does that — nginx does
+   * when someone reloads it, which other work on the shared test stack does at any moment.
+   */
+  retriedStale: number;
   /** Every non-200, socket error or mixed response, described (first 20). */
   failures: string[];
   failureCount: number;
@@ -194,17 +208,18 @@ export interface Load {
  */
 export function startLoad(site: Site, { connections = 8, maxMs = 90_000, pauseMs = 2 } = {}): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const report: LoadReport = { requests: 0, failures: [], failureCount: 0, releases: {} };
+  const report: LoadReport = { requests: 0, retriedStale: 0, failures: [], failureCount: 0, releases: {} };
   const started = Date.now();
   let stopped = false;
   const fail = (what: string): void => {
     report.failureCount++;
     if (report.failures.length < 20) report.failures.push(`+${Date.now() - started}ms ${what}`);
   };
-  const once = (): Promise<void> =>
+  const once = (retry = true): Promise<void> =>
     new Promise((resolve) => {
       const req = request(
-        { host: '127.0.0.1', port: stack.httpPort, path: '/', agent, headers: { Host: `${site.name}.localhost` }, timeout: 10_000 },
+        // The retry goes on a new connection: the other idle ones may be just as stale.
+        { host: '127.0.0.1', port: stack.httpPort, path: '/', agent: retry ? agent : false, headers: { Host: `${site.name}.localhost` }, timeout: 10_000 },
         (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -226,7 +241,14 @@ export function startLoad(site: Site, { connections = 8, maxMs = 90_000, pauseMs
       );
       req.on('timeout', () => req.destroy(new Error('timed out after 10 s')));
       req.on('error', (e) => {
-        fail(`socket error ${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`);
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        // A reused keep-alive connection the server closed before answering: send the GET again, once.
+        if (retry && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+          report.retriedStale++;
+          void once(false).then(resolve);
+          return;
+        }
+        fail(`socket error ${code} ${e.message}`);
         resolve();
       });
       req.end();
@@ -276,11 +298,15 @@ export async function closeAllRelays(): Promise<void> {
 }
 
 /**
- * Listens on a free loopback port and forwards every connection to the stack's sshd. With
- * cutAfterBytes, destroys every socket (both sides) once that many bytes went from the CLI to sshd;
- * with stallAfterBytes, stops forwarding CLI → sshd at that point until resume().
+ * Listens on a free loopback port and forwards every connection to `port` (the stack's sshd by default).
+ * With cutAfterBytes, destroys every socket (both sides) once that many bytes went from the CLI to sshd;
+ * with stallAfterBytes, stops forwarding CLI → sshd at that point until resume(); with
+ * rateBytesPerSec, forwards CLI → sshd at most that fast (a slow uplink: the CLI's writes back up, as
+ * on a real slow link).
  */
-export async function startRelay(opts: { cutAfterBytes?: number; stallAfterBytes?: number } = {}): Promise<Relay> {
+export async function startRelay(
+  opts: { cutAfterBytes?: number; stallAfterBytes?: number; rateBytesPerSec?: number; port?: number } = {},
+): Promise<Relay> {
   const sockets = new Set<Socket>();
   let up = 0;
   let cutDone: () => void = () => {};
@@ -293,7 +319,7 @@ export async function startRelay(opts: { cutAfterBytes?: number; stallAfterBytes
   const pausedSockets = new Set<Socket>();
 
   const server: Server = createServer((client) => {
-    const upstream = connect(stack.sshPort, stack.sshHost);
+    const upstream = connect(opts.port ?? stack.sshPort, stack.sshHost);
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('error', () => {});
@@ -306,6 +332,10 @@ export async function startRelay(opts: { cutAfterBytes?: number; stallAfterBytes
       return;
     }
     upstream.on('data', (d: Buffer) => client.write(d));
+    if (opts.rateBytesPerSec !== undefined) {
+      throttle(client, upstream, opts.rateBytesPerSec, (n) => (up += n));
+      return;
+    }
     client.on('data', (d: Buffer) => {
       if (isCut) return;
       if (isStalled) {
@@ -366,6 +396,118 @@ export async function startRelay(opts: { cutAfterBytes?: number; stallAfterBytes
   };
   openRelays.add(relay);
   return relay;
+}
+
+/** Forwards from → to at most `rate` bytes per second, in 50 ms ticks; pauses `from` while behind. */
+function throttle(from: Socket, to: Socket, rate: number, counted: (n: number) => void): void {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  const perTick = Math.max(1, Math.floor(rate / 20));
+  const timer = setInterval(() => {
+    let budget = perTick;
+    while (budget > 0 && queue.length > 0) {
+      const head = queue[0] as Buffer;
+      const part = head.subarray(0, budget);
+      if (part.length === head.length) queue.shift();
+      else queue[0] = head.subarray(part.length);
+      budget -= part.length;
+      queued -= part.length;
+      counted(part.length);
+      to.write(part);
+    }
+    if (queued < perTick * 4 && from.isPaused()) from.resume();
+  }, 50);
+  from.on('data', (d: Buffer) => {
+    queue.push(d);
+    queued += d.length;
+    if (queued > perTick * 8) from.pause();
+  });
+  from.on('close', () => clearInterval(timer));
+  to.on('close', () => clearInterval(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A clock that steps, for the server side only (libfaketime in a private sshd)
+// ---------------------------------------------------------------------------------------------
+
+export interface FakeClockSshd {
+  port: number;
+  /** deploy@127.0.0.1:<port>, how the CLI names the host. */
+  host: string;
+  knownHostsFile: string;
+  /** Every remote process started through this sshd sees the clock `seconds` ahead from now on. */
+  step(seconds: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A second sshd (the stack's config and host key, its own port) whose sessions run under libfaketime
+ * (Debian package libfaketime) with the offset read from a file at every clock read: step() moves
+ * the clock of every remote command started through it — already running ones included — and of
+ * nothing else on the machine. The machine's real clock is never touched, and the engine is not
+ * involved (it cannot set anything that reaches the remote's environment).
+ */
+export async function startFakeClockSshd(): Promise<FakeClockSshd> {
+  const lib = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((f) => existsSync(f));
+  if (!lib) throw new Error('libfaketime is not installed (apt-get install libfaketime; test/stack/stack.sh install does it)');
+  const dir = tempDir('php-deploy-clock-');
+  chmodSync(dir, 0o755);
+  const clock = join(dir, 'clock');
+  writeFileSync(clock, '+0\n', { mode: 0o644 });
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const child = spawn(
+    '/usr/sbin/sshd',
+    [
+      '-D',
+      '-f',
+      join(stack.dir, 'sshd_config'),
+      '-o',
+      `Port=${port}`,
+      '-o',
+      `PidFile=${join(dir, 'sshd.pid')}`,
+      '-o',
+      `SetEnv=LD_PRELOAD=${lib} FAKETIME_TIMESTAMP_FILE=${clock} FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1`,
+      '-E',
+      join(dir, 'sshd.log'),
+    ],
+    { stdio: 'ignore' },
+  );
+  await until(
+    'the fake-clock sshd to listen',
+    () => {
+      try {
+        execFileSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    100,
+  );
+  const keyLine = lines(readFileSync(stack.knownHosts, 'utf8')).find((l) => l.trim() !== '' && !l.startsWith('#')) as string;
+  const knownHostsFile = join(dir, 'known_hosts');
+  writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${keyLine.trim().split(/\s+/).slice(1, 3).join(' ')}\n`);
+  return {
+    port,
+    host: `${stack.sshUser}@127.0.0.1:${port}`,
+    knownHostsFile,
+    step(seconds: number): void {
+      writeFileSync(clock, `+${seconds}\n`);
+    },
+    async close(): Promise<void> {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,16 +649,17 @@ export class FaultWatch {
   private constructor(
     readonly site: Site,
     withLoad: boolean,
+    loadMs: number,
   ) {
     this.before = serverState(site.deployPath);
     this.liveBefore = liveId(site);
     this.logBefore = readLog(site.deployPath).length;
-    if (withLoad) this.load = startLoad(site);
+    if (withLoad) this.load = startLoad(site, { maxMs: loadMs });
   }
 
-  /** Starts watching; with load (I5) unless { load: false }. */
-  static async start(site: Site, { load = true } = {}): Promise<FaultWatch> {
-    const w = new FaultWatch(site, load);
+  /** Starts watching; with load (I5) unless { load: false }, for at most loadMs. */
+  static async start(site: Site, { load = true, loadMs = 90_000 } = {}): Promise<FaultWatch> {
+    const w = new FaultWatch(site, load, loadMs);
     if (load) {
       // The site must answer before the fault, or I5 means nothing.
       expect(await served(site)).toBe(w.liveBefore);

@@ -31,6 +31,7 @@ import {
   served,
   serverState,
   setVersion,
+  siteName,
   stack,
   stackArgs,
   tempDir,
@@ -281,7 +282,7 @@ describe.concurrent('faults', () => {
       async function onTmpfs(tag: string, mb: number, fn: (site: Site) => Promise<void>): Promise<void> {
         n += 1;
         const name = `e2e-f${n}-${tag}`;
-        const path = join(stack.sites, name);
+        const path = join(stack.sites, siteName(name));
         rmSync(path, { recursive: true, force: true });
         mountTmpfs(path, mb);
         try {

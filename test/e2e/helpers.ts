@@ -132,13 +132,19 @@ export interface Site {
 }
 
 /**
+ * The site name `name` gets on the stack: several work trees may run the same e2e file against the
+ * one stack at once, and PHP_DEPLOY_TEST_SITE_PREFIX keeps their sites (and databases) apart.
+ */
+export function siteName(name: string): string {
+  return `${process.env.PHP_DEPLOY_TEST_SITE_PREFIX ?? ''}${name}`;
+}
+
+/**
  * A fresh site: removes /home/deploy/sites/<name> and drops its database (site_<name>, '-' → '_'),
  * then runs test/stack/new-site.sh (shared/.env, an empty database).
  */
 export function newSite(name: string): Site {
-  // Several work trees may run the same e2e file against the one stack at once: a prefix keeps
-  // their sites (and databases) apart.
-  name = `${process.env.PHP_DEPLOY_TEST_SITE_PREFIX ?? ''}${name}`;
+  name = siteName(name);
   const deployPath = join(stack.sites, name);
   rmSync(deployPath, { recursive: true, force: true });
   const db = `site_${name.replace(/-/g, '_')}`;

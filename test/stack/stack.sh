@@ -77,7 +77,7 @@ readonly MEMCACHED_LOG=$STACK_DIR/memcached.log
 
 readonly PACKAGES=(openssh-server openssh-client php-fpm php-cli php-mysql php-memcached nginx
   mariadb-server memcached libfcgi-bin rsync zip unzip wrk iproute2 time socat shellcheck curl procps
-  ca-certificates util-linux)
+  ca-certificates util-linux libfaketime)
 
 # A clean environment for the daemons (php-fpm has clear_env = no, so its workers see this).
 readonly DAEMON_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RemoteOutput } from '../../src/remote/protocol.js';
+import { exitFacts, RemoteOutput } from '../../src/remote/protocol.js';
 
 describe('RemoteOutput', () => {
   it('separates engine events from log text and collects the manifest block', () => {
@@ -27,5 +27,21 @@ describe('RemoteOutput', () => {
     expect(out.manifest).toBe('# php-deploy manifest v1\nf\t0644\t3\tabc\tpublic/@@php-deploy fail\n');
     expect(out.releases[0]).toMatchObject({ id: '20261122T101530Z-a1b2c3d', status: 'live', meta: { version: 'v1' } });
     expect(out.failure).toEqual({ phase: 'pre-switch-check', message: 'pre-switch check answered 500 after 3 tries' });
+  });
+});
+
+describe('exitFacts', () => {
+  it('reads what the exit path did, and nothing when it said nothing', () => {
+    const out = new RemoteOutput();
+    expect(exitFacts(out)).toBeUndefined();
+    for (const line of [
+      '@@php-deploy result exit_renewer stopped',
+      '@@php-deploy result exit_switched_back ',
+      '@@php-deploy result exit_release kept-failed',
+      '@@php-deploy result exit_lock released',
+    ]) {
+      out.push(line);
+    }
+    expect(exitFacts(out)).toEqual({ lock: 'released', release: 'kept-failed', renewer: 'stopped', switchedBack: '' });
   });
 });

@@ -77,4 +77,69 @@ describe('remote lease lock', () => {
     expect(r.out).toContain('is a plain directory, not a symlink: php-deploy will not overwrite it');
     expect(existsSync(join(path, '.php-deploy'))).toBe(false);
   });
+
+  it('hold renews the lease while its stdin is open, ends at EOF without releasing the lock', async () => {
+    const path = newPath();
+    expect(remote('begin', [['path', path], ['id', 'd1'], ['token', 't1'], ['ttl', 3]]).out).toContain('@@php-deploy result exit_lock held');
+    const lockFile = join(path, '.php-deploy/lock');
+    const expires = (): number => Number(/expires=(\d+)/.exec(readFileSync(lockFile, 'utf8'))?.[1]);
+    const { spawn } = await import('node:child_process');
+    const hold = spawn('/bin/sh', ['-c', remoteCommand('hold', [['path', path], ['id', 'd1'], ['token', 't1'], ['ttl', 3]])], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const before = expires();
+    await new Promise((r) => setTimeout(r, 2600));
+    expect(expires()).toBeGreaterThan(before);
+    const code = new Promise<number>((resolve) => hold.on('exit', (c) => resolve(c ?? -1)));
+    hold.stdin.end();
+    expect(await code).toBe(0);
+    expect(readFileSync(lockFile, 'utf8')).toContain('token=t1');
+  });
+
+  it('hold stops, naming who took the lock and when, once it is not its own', async () => {
+    const path = newPath();
+    remote('begin', [['path', path], ['id', 'd1'], ['token', 't1'], ['ttl', 3]]);
+    const lockFile = join(path, '.php-deploy/lock');
+    const { spawn } = await import('node:child_process');
+    const hold = spawn('/bin/sh', ['-c', remoteCommand('hold', [['path', path], ['id', 'd1'], ['token', 't1'], ['ttl', 3]])], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    hold.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    writeFileSync(lockFile, 'token=t2\nholder=bob@ci\nid=d2\nacquired=1796000000\nexpires=9999999999\n');
+    const code = await new Promise<number>((resolve) => hold.on('exit', (c) => resolve(c ?? -1)));
+    expect(code).toBe(1);
+    expect(out).toContain('@@php-deploy fail lock lost the lock: taken over by bob@ci (deploy d2) at 2026-11-30T00:53:20Z');
+    expect(readFileSync(lockFile, 'utf8')).toContain('token=t2');
+  });
+
+  it('hold never takes a lock nobody holds', async () => {
+    const path = newPath();
+    remote('begin', [['path', path], ['id', 'd1'], ['token', 't1'], ['ttl', 3]]);
+    remote('release-lock', [['path', path], ['token', 't1']]);
+    const r = spawnSync('/bin/sh', ['-c', remoteCommand('hold', [['path', path], ['id', 'd1'], ['token', 't1'], ['ttl', 3]])], { encoding: 'utf8', timeout: 5000, input: '' });
+    // EOF at once: it ends without renewing (and so without writing a lock).
+    expect(r.status).toBe(0);
+    expect(existsSync(join(path, '.php-deploy/lock'))).toBe(false);
+  });
+
+  it('a failed upload ends through the exit path: partial removed, lock released, and it says so', () => {
+    const path = newPath();
+    remote('begin', [['path', path], ['id', 'd1'], ['token', 't1']]);
+    const r = spawnSync('/bin/sh', ['-c', remoteCommand('upload', [['path', path], ['id', 'd1'], ['token', 't1'], ['manifest_bytes', 100]])], {
+      encoding: 'utf8',
+      input: '# php-deploy manifest v1\n',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/@@php-deploy result exit_release removed\n@@php-deploy result exit_lock released\n@@php-deploy fail upload the upload was cut off \(in the manifest\)\n$/);
+    expect(existsSync(join(path, '.php-deploy/lock'))).toBe(false);
+    expect(existsSync(join(path, 'releases/d1.partial'))).toBe(false);
+    expect(existsSync(join(path, '.php-deploy/releases/d1'))).toBe(false);
+  });
+
+  it('an activation step after the lock was removed stops at once, saying who removed it', () => {
+    const path = newPath();
+    remote('begin', [['path', path], ['id', 'd1'], ['token', 't1']]);
+    expect(remote('unlock', [['path', path], ['context', '{"by":"carol@laptop"}']]).code).toBe(0);
+    const r = remote('prepare', [['path', path], ['id', 'd1'], ['token', 't1']]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/@@php-deploy fail start lost the lock: removed by 'php-deploy unlock' \(carol@laptop\) at \d{4}-\d\d-\d\dT[\d:]+Z/);
+    expect(r.out).toContain('@@php-deploy result exit_lock lost');
+  });
 });

@@ -16,7 +16,8 @@
 #   @@php-deploy result <key> <value>  a fact for the engine (live release, timings, ...)
 #   @@php-deploy fail <phase> <text>   why the command failed
 # Every other line is log text for the user.
-set -euo pipefail
+# -E: the ERR trap of the exit path (99-main.sh) sees failures inside functions too.
+set -Eeuo pipefail
 umask 022
 export LC_ALL=C
 
@@ -33,17 +34,31 @@ phase() { CURRENT_PHASE=$1; emit phase "$1"; }
 result() { emit result "$1" "$2"; }
 
 FAIL_REASON=''
+FAIL_PHASE=''
+EXIT_PATH=0
 die() {
   # One protocol line, whatever the message holds (a multi-line reload-command, tar's output).
   FAIL_REASON=$*
   FAIL_REASON=${FAIL_REASON//$'\n'/ }
-  emit fail "$CURRENT_PHASE" "$FAIL_REASON"
+  FAIL_PHASE=$CURRENT_PHASE
+  # Under the exit path (99-main.sh) the line comes last, once it has undone what it could.
+  ((EXIT_PATH)) || emit fail "$CURRENT_PHASE" "$FAIL_REASON"
   exit 1
+}
+
+# Writes a small state file; when that fails (disk full, not writable) the command stops saying why.
+write_state() {
+  local file=$1 err
+  shift
+  if ! err=$({ printf '%s\n' "$*" >"$file"; } 2>&1); then
+    die "cannot write ${file#"$DEPLOY_PATH"/}: ${err##*: }"
+  fi
 }
 
 now_epoch() { date +%s; }
 now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 now_ms() { local ns; ns=$(date +%s%N); printf '%s' "$((ns / 1000000))"; }
+iso_of() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '@%s' "$1"; }
 
 json_str() {
   local s=$1

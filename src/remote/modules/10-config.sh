@@ -36,6 +36,7 @@ SHARED=()
 BEFORE_SWITCH=()
 ONCE=()
 AFTER_SWITCH=()
+OWNER_PID=''
 
 # A release switched away from less than this long ago is never pruned (requests may still run in it).
 readonly GRACE_SECONDS=60
@@ -81,6 +82,7 @@ parse_args() {
       before) BEFORE_SWITCH+=("$val") ;;
       once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
+      owner) OWNER_PID=$val ;;
       *) die "unknown argument '$key'" ;;
     esac
   done
@@ -93,6 +95,7 @@ parse_args() {
   for n in LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_TIMEOUT MANIFEST_BYTES NEED_BYTES BACKUP_KEEP; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number"
   done
+  [[ -z $OWNER_PID || $OWNER_PID =~ ^[0-9]+$ ]] || die "owner must be a process id"
   check_id "$DEPLOY_ID"
   check_id "$BASE_ID"
   check_id "$TARGET_ID"
@@ -106,7 +109,7 @@ parse_args() {
   readonly DEPLOY_PATH DEPLOY_ID TOKEN HOLDER VERSION GIT_SHA LOG_CONTEXT BASE_ID MANIFEST_BYTES NEED_BYTES \
     NEED_PHP_CLI EXPECT_RELEASE NOTE_EVENT WANT_MANIFEST MIGRATION_RE GUARD_MODE BACKUP_COMMAND BACKUP_KEEP \
     TARGET_ID LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_URL HEALTH_TIMEOUT FPM_SOCKET FPM_URI FPM_HOST \
-    DOCUMENT_ROOT RELOAD_COMMAND SHARED BEFORE_SWITCH ONCE AFTER_SWITCH RELEASES SHARED_DIR CURRENT STATE
+    DOCUMENT_ROOT RELOAD_COMMAND SHARED BEFORE_SWITCH ONCE AFTER_SWITCH OWNER_PID RELEASES SHARED_DIR CURRENT STATE
 }
 
 check_id() {

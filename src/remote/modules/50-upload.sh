@@ -1,11 +1,18 @@
 # Begin and upload: lock and inspect the deploy path, then receive, verify and place a release.
 # shellcheck shell=bash
 
-# Removes leftovers of dead deploys: partial uploads, releases marked failed, trash.
+# Removes leftovers of dead deploys: partial uploads, releases marked failed, trash. The release of an
+# activation still running (its deploy lost the lock: a clock step, `unlock`) is left alone: that
+# activation stops before its switch and removes it itself.
 recover_leftovers() {
-  local d id live
+  local d id live active=''
   live=$(live_id)
-  rm -f "$STATE"/cancel-*
+  if activation_running; then
+    active=${ACTIVE_ID:-?}
+    say "deploy $active is still activating on this server: its release is left alone (it stops before its switch, or finishes its checks)"
+  else
+    rm -f "$STATE"/cancel-*
+  fi
   for d in "$RELEASES"/*.partial "$RELEASES"/.trash-*; do
     [[ -e $d ]] || continue
     say "removing leftover ${d#"$DEPLOY_PATH"/}"
@@ -16,19 +23,22 @@ recover_leftovers() {
     id=${d%/}
     id=${id##*/}
     [[ $id == "$live" ]] && continue
+    # An activation whose release cannot be named: nothing unfinished is removed while it runs.
+    [[ $id == "$active" || $active == '?' ]] && continue
     if [[ ! -f $(meta_dir "$id")/ok ]] || [[ -f $(meta_dir "$id")/failed ]]; then
       say "removing release $id (it never went live)"
       remove_tree "$(release_dir "$id")"
       rm -rf "$(meta_dir "$id")"
     fi
   done
-  rm -rf "${STATE:?}/seed"
+  [[ -n $active ]] || rm -rf "${STATE:?}/seed"
 }
 
 cmd_begin() {
   phase lock
   ensure_layout
   take_lock
+  EXIT_LOCK_KEEP=1
   phase inspect
   recover_leftovers
   if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
@@ -82,8 +92,12 @@ cmd_upload() {
   dest=$(meta_dir "$DEPLOY_ID")
   [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
   [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
-  trap 'rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
-  trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
+  # From here on the exit path (99-main.sh) removes what this upload wrote and releases the lock if it fails.
+  EXIT_RELEASE=$DEPLOY_ID
+  EXIT_LOCK_KEEP=1
+  LOG_EVENT=deploy
+  LOG_FAIL_PREFIX='upload did not complete: '
+  INTERRUPTED='interrupted (the client cancelled or the connection was lost)'
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
   head -c "$MANIFEST_BYTES" >"$dest/manifest"
@@ -116,7 +130,6 @@ cmd_upload() {
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
   mv -T "$part" "$final"
-  trap - EXIT HUP INT TERM
   result release_path "$final"
   say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
 }

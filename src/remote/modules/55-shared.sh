@@ -7,17 +7,17 @@ link_shared() {
     p=${p%/}
     link=$rel/$p
     if [[ ! -e $SHARED_DIR/$p && ! -L $SHARED_DIR/$p ]]; then
-      mkdir -p "$(dirname "$SHARED_DIR/$p")"
-      if [[ -e $STATE/seed/$DEPLOY_ID/$p ]]; then
-        mv -T "$STATE/seed/$DEPLOY_ID/$p" "$SHARED_DIR/$p"
-        say "shared: seeded shared/$p from the release"
+      local err=''
+      if ! err=$(mkdir -p "$(dirname "$SHARED_DIR/$p")" 2>&1); then
+        :
+      elif [[ -e $STATE/seed/$DEPLOY_ID/$p ]]; then
+        err=$(mv -T "$STATE/seed/$DEPLOY_ID/$p" "$SHARED_DIR/$p" 2>&1) && say "shared: seeded shared/$p from the release"
       elif [[ ${p##*/} == *.* ]]; then
-        : >"$SHARED_DIR/$p"
-        say "shared: created empty file shared/$p"
+        err=$({ : >"$SHARED_DIR/$p"; } 2>&1) && say "shared: created empty file shared/$p"
       else
-        mkdir -p "$SHARED_DIR/$p"
-        say "shared: created directory shared/$p"
+        err=$(mkdir -p "$SHARED_DIR/$p" 2>&1) && say "shared: created directory shared/$p"
       fi
+      [[ -z $err ]] || die "cannot create shared/$p: ${err##*: } (shared/ must be writable by $(id -un))"
     fi
     rm -rf "$link"
     mkdir -p "$(dirname "$link")"

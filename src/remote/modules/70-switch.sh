@@ -2,18 +2,30 @@
 # shellcheck shell=bash
 
 # Points `current` at a release by renaming a new symlink over it: atomic, never rm + ln.
-# An empty id removes `current` (only when a first deploy fails after its switch).
+# An empty id removes `current` (only when a first deploy fails after its switch). The state is
+# written first: a full disk or a read-only state directory stops it before the switch.
 switch_to() {
   local id=$1 tmp="$DEPLOY_PATH/.current.$$.$RANDOM" old
   old=$(live_id)
+  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
+    write_state "$(meta_dir "$old")/retired" "$(now_epoch)"
+  fi
   if [[ -z $id ]]; then
     rm -f "$CURRENT"
   else
     ln -s "releases/$id" "$tmp"
-    mv -T "$tmp" "$CURRENT"
+    mv -T "$tmp" "$CURRENT" || { rm -f "$tmp"; die "could not rename a symlink over $CURRENT"; }
   fi
-  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
-    now_epoch >"$(meta_dir "$old")/retired"
+}
+
+# The switch alone, no state written: the undo's last resort when even the state cannot be written.
+switch_to_bare() {
+  local tmp="$DEPLOY_PATH/.current.$$.$RANDOM"
+  if [[ -z $1 ]]; then
+    rm -f "$CURRENT"
+  elif ! { ln -s "releases/$1" "$tmp" && mv -T "$tmp" "$CURRENT"; }; then
+    rm -f "$tmp"
+    say "warning: could not switch current back to $1"
   fi
 }
 
@@ -39,7 +51,8 @@ switched_back_note() {
 switch_back() {
   local prev=$1 reason=$2
   say "switching back to ${prev:-nothing (first deploy)}: $reason"
-  switch_to "$prev"
+  (switch_to "$prev") || say "warning: could not record that the release was switched away from"
+  [[ $(live_id) == "$prev" ]] || switch_to_bare "$prev"
   SWITCHED_BACK=1
   SWITCHED_BACK_TO=$prev
   run_reload || say "warning: reload after switching back failed"
@@ -49,14 +62,20 @@ switch_back() {
   fi
 }
 
-# switch_and_check <id> <prev>: the switch of a deploy and of a rollback. Points current at <id>,
-# reloads, checks the live site through the web server; on a failure switches back to <prev> and
-# returns 1 with LAST_FAILURE saying why (the caller logs, cleans up and fails).
+# switch_and_check <id> <prev> [guard]: the switch of a deploy and of a rollback. Points current at
+# <id>, reloads, checks the live site through the web server; on a failure switches back to <prev> and
+# returns 1 with LAST_FAILURE saying why (the caller logs, cleans up and fails). With a guard command
+# (a deploy's check_before_switch), it runs just before the switch and keeps the lock mutex held
+# through it. SWITCHED_TO/SWITCHED_FROM/SWITCH_CHECKED tell the exit path what to switch back if the
+# command ends before its checks passed.
 switch_and_check() {
-  local id=$1 prev=$2 t0 why
+  local id=$1 prev=$2 guard=${3:-} t0 why
   phase switch
+  [[ -z $guard ]] || "$guard" "$id"
   t0=$(now_ms)
+  SWITCHED_TO=$id SWITCHED_FROM=$prev SWITCH_CHECKED=0
   switch_to "$id"
+  [[ -z $guard ]] || lock_mutex_release
   result switch_at_ms "$t0"
   result switch_ms "$(($(now_ms) - t0))"
   say "current -> releases/$id (was ${prev:-nothing})"
@@ -71,6 +90,7 @@ switch_and_check() {
   phase post-switch-check
   if [[ -z $HEALTH_URL ]]; then
     say "no health-url: the live site is not checked after the switch"
+    SWITCH_CHECKED=1
     return 0
   fi
   if ! check_live_through_web "$id"; then
@@ -79,4 +99,5 @@ switch_and_check() {
     LAST_FAILURE=$why
     return 1
   fi
+  SWITCH_CHECKED=1
 }

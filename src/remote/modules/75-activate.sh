@@ -15,7 +15,7 @@ step_prepare() {
   [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
   prev=$(live_id)
   [[ -n $prev && ! -d $(release_dir "$prev") ]] && prev=''
-  printf '%s\n' "$prev" >"$(meta_dir "$DEPLOY_ID")/prev"
+  write_state "$(meta_dir "$DEPLOY_ID")/prev" "$prev"
   result previous "$prev"
   hook_env "$rel" "$prev"
 
@@ -67,8 +67,40 @@ step_switch() {
   prev=$(prepared_prev)
   hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
   stop_if_cancelled
-  switch_and_check "$DEPLOY_ID" "$prev" || fail_release "$LAST_FAILURE"
-  now_iso >"$(meta_dir "$DEPLOY_ID")/checked"
+  switch_and_check "$DEPLOY_ID" "$prev" check_before_switch || fail_release "$LAST_FAILURE"
+  write_state "$(meta_dir "$DEPLOY_ID")/checked" "$(now_iso)"
+}
+
+# Just before the switch: the lock must still be this deploy's and the release complete, or nothing is
+# switched. The release is listed first (outside the mutex: it reads the whole tree); on success the
+# lock mutex stays held (fd 9) until the caller has switched, so nobody can take the lock over in
+# between.
+check_before_switch() {
+  local id=$1 rel md problem=''
+  rel=$(release_dir "$id")
+  md=$(meta_dir "$id")
+  if [[ ! -d $rel || ! -f $md/meta || ! -f $md/manifest ]]; then
+    problem='its directory or its state is gone'
+  else
+    problem=$(comm -23 <(awk -F '\t' 'NR > 1 && $1 != "" { print $5 }' "$md/manifest" | sort) \
+      <(cd "$rel" && find . -mindepth 1 -printf '%P\n' | sort) | head -n 3)
+    [[ -z $problem ]] || problem="missing: ${problem//$'\n'/, }"
+  fi
+  lock_mutex
+  if ! read_lock || [[ $LOCK_TOKEN != "$TOKEN" ]]; then
+    local why
+    why=$(lost_lock_reason)
+    lock_mutex_release
+    die "lost the lock before the switch: $why; nothing was switched"
+  fi
+  if [[ -n $problem ]]; then
+    lock_mutex_release
+    die "release $id is incomplete ($problem); nothing was switched"
+  fi
+  if ! write_lock "$LOCK_ACQUIRED"; then
+    lock_mutex_release
+    die "$LOCK_WRITE_ERROR; nothing was switched"
+  fi
 }
 
 step_finish() {
@@ -77,9 +109,10 @@ step_finish() {
   prev=$(prepared_prev)
   hook_env "$rel" "$prev"
   [[ $(live_id) == "$DEPLOY_ID" && -f $(meta_dir "$DEPLOY_ID")/checked ]] || die "release $DEPLOY_ID is not live and checked"
-  now_iso >"$(meta_dir "$DEPLOY_ID")/ok"
+  write_state "$(meta_dir "$DEPLOY_ID")/ok" "$(now_iso)"
   rm -f "$(cancel_file)"
   append_log deploy ok
+  LOGGED=1
 
   phase after-switch
   local after_failed=''
@@ -96,52 +129,42 @@ step_finish() {
   fi
 }
 
-cmd_activate() {
+# Every activation step checks the lock first; from then on the exit path (99-main.sh) undoes a failure.
+activation_start() {
   assert_lock
+  EXIT_RELEASE=$DEPLOY_ID
+  LOG_EVENT=deploy
   start_renewer
+}
+
+cmd_activate() {
+  activation_start
   step_prepare
   step_switch
   step_finish
 }
 
+# prepare and switch leave the lock held for the deploy's next step.
 cmd_prepare() {
-  assert_lock
-  start_renewer
+  activation_start
+  EXIT_LOCK_KEEP=1
   step_prepare
-  stop_renewer
 }
 
 cmd_switch() {
-  assert_lock
-  start_renewer
+  activation_start
+  EXIT_LOCK_KEEP=1
   step_switch
-  stop_renewer
 }
 
 cmd_finish() {
-  assert_lock
-  start_renewer
+  activation_start
   step_finish
 }
 
-# A release that failed before or at its switch: make sure it is not live, remove it, log, unlock.
+# A release that failed before or at its switch. The exit path switches back if it is live and
+# unchecked, removes it (keeps it marked failed if it was live for a moment), logs and unlocks.
 fail_release() {
-  local reason=$1 failed_phase=$CURRENT_PHASE
-  stop_renewer
   rm -f "$(cancel_file)"
-  if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
-  reason+=$(switched_back_note)
-  local md
-  md=$(meta_dir "$DEPLOY_ID")
-  if [[ -d $md ]]; then printf '%s\n' "$reason" >"$md/failed"; fi
-  # A release that was live for a moment may still serve requests: keep it (marked failed, not a
-  # release) until the next deploy removes it. One that never went live goes now.
-  if [[ ! -f $md/retired ]]; then
-    remove_tree "$(release_dir "$DEPLOY_ID")"
-    rm -rf "$md"
-  fi
-  CURRENT_PHASE=$failed_phase
-  append_log deploy failed "$reason"
-  release_lock
-  die "$reason"
+  die "$1"
 }

@@ -50,14 +50,18 @@ cmd_rollback() {
   result previous "$live"
   result target "$target"
   warn_schema_on_rollback "$target" "$live"
+  # From the switch on, a failure is logged (by the exit path, if it comes unexpectedly).
+  LOG_EVENT=rollback
   if ! switch_and_check "$target" "$live"; then
     local why=$LAST_FAILURE
     why+=$(switched_back_note)
     append_log rollback failed "$why"
+    LOGGED=1
     release_lock
     die "$why"
   fi
   append_log rollback ok
+  LOGGED=1
   stop_renewer
   release_lock
 }

@@ -14,7 +14,9 @@ run_detached() {
   pid=$!
   tail -n +1 -s 0.05 --pid="$pid" -f "$log" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  rc=$(cat "$status" 2>/dev/null || echo 1)
+  # An empty status: the disk was full when the worker ended.
+  rc=$(cat "$status" 2>/dev/null) || true
+  [[ $rc =~ ^[0-9]+$ ]] || rc=1
   find "$STATE/runs" -type f -mtime +7 -delete 2>/dev/null || true
   return "$rc"
 }
@@ -41,6 +43,7 @@ main() {
       local sub=$1
       shift
       parse_args "$@"
+      exit_path
       case $sub in
         activate | prepare | switch | finish) hold_activation ;;
       esac
@@ -54,11 +57,19 @@ main() {
         *) die "unknown detached command '$sub'" ;;
       esac
       ;;
-    begin | upload | list | unlock | renew | release-lock | preflight | inspect | cancel | note | records)
+    __renewer)
       parse_args "$@"
+      cmd_renewer
+      ;;
+    begin | upload | hold | list | unlock | renew | release-lock | preflight | inspect | cancel | note | records)
+      parse_args "$@"
+      case $cmd in
+        begin | upload) exit_path ;;
+      esac
       case $cmd in
         begin) cmd_begin ;;
         upload) cmd_upload ;;
+        hold) cmd_hold ;;
         list) cmd_list ;;
         unlock) cmd_unlock ;;
         renew) assert_lock ;;

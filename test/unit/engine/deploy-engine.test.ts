@@ -67,7 +67,7 @@ describe('deploy to one host', () => {
     const { run } = await deploy([h!]);
     const result = await run;
     expect(result.phases.map((p) => p.name)).toEqual(['scan', 'artifact-check', 'connect', 'preflight', 'lock', 'upload', 'activate']);
-    expect(h!.commands()).toEqual(['preflight', 'begin', 'upload', 'activate']);
+    expect(h!.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'activate']);
     expect(h!.live).toBe('r2');
     expect(h!.lock).toBeUndefined();
     expect(result.previousDeployId).toBe('r1');
@@ -109,7 +109,22 @@ describe('deploy to one host', () => {
     expect(e.details.rolledBack).toBe(true);
     expect(h!.live).toBe('r1');
     // The remote program undid its own activation: no abort needed.
-    expect(h!.commands()).toEqual(['preflight', 'begin', 'upload', 'activate']);
+    expect(h!.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'activate']);
+  });
+
+  it('an activation that dies without its exit path (no word on the lock) is aborted', async () => {
+    const [h] = servers(1);
+    h!.failures.set('activate', { phase: 'before-switch', message: 'killed', killed: true });
+    const e = await failure((await deploy([h!])).run);
+    expect(e.oneLine()).toBe('deploy@h1: before-switch: killed');
+    expect(h!.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'activate', 'abort']);
+    expect(h!.lock).toBeUndefined();
+  });
+
+  it('holds the lease from begin until the deploy is done with the host', async () => {
+    const [h] = servers(1);
+    await (await deploy([h!])).run;
+    expect(h!.holdEndedAfter).toEqual(['preflight', 'begin', 'hold', 'upload', 'activate']);
   });
 
   it('cancellation during the upload stops before activation and aborts', async () => {
@@ -120,7 +135,7 @@ describe('deploy to one host', () => {
     };
     const e = await failure((await deploy([h!], {}, { signal: ctl.signal })).run);
     expect(e.message).toBe('cancelled by SIGINT');
-    expect(h!.commands()).toEqual(['preflight', 'begin', 'upload', 'abort']);
+    expect(h!.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'abort']);
     expect(h!.live).toBe('r1');
     expect(h!.lock).toBeUndefined();
   });
@@ -131,10 +146,21 @@ describe('deploy to several hosts, all at once', () => {
     const fakes = servers(3);
     const result = await (await deploy(fakes)).run;
     for (const f of fakes) {
-      expect(f.commands()).toEqual(['preflight', 'begin', 'upload', 'prepare', 'switch', 'finish']);
+      expect(f.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'prepare', 'switch', 'finish']);
       expect(f.live).toBe('r2');
     }
     expect(result.hosts.every((h) => h.ok)).toBe(true);
+  });
+
+  it('every host holds its lease from its begin until the whole deploy is done, also one at a time (max-parallel 1)', async () => {
+    const fakes = servers(3);
+    let holdsOpenDuringLastFinish = 0;
+    fakes[2]!.onCommand = (call) => {
+      if (call.command === 'finish') holdsOpenDuringLastFinish = fakes.filter((f) => f.holdEndedAfter === undefined).length;
+    };
+    await (await deploy(fakes, { 'max-parallel': '1' })).run;
+    expect(holdsOpenDuringLastFinish).toBe(3);
+    for (const f of fakes) expect(f.holdEndedAfter).toEqual(['preflight', 'begin', 'hold', 'upload', 'prepare', 'switch', 'finish']);
   });
 
   it('once-commands run on the first host only', async () => {
@@ -174,7 +200,7 @@ describe('deploy to several hosts, rolling', () => {
     const e = await failure((await deploy(fakes, { strategy: 'rolling', 'batch-size': '1', 'rolling-failure': 'revert' })).run);
     expect(e.oneLine()).toContain('deploy@h3: pre-switch-check');
     for (const f of fakes) expect(f.live).toBe('r1');
-    expect(fakes[0]!.commands()).toEqual(['preflight', 'begin', 'upload', 'prepare', 'switch', 'finish', 'rollback']);
+    expect(fakes[0]!.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'prepare', 'switch', 'finish', 'rollback']);
     expect(fakes[0]!.calls.at(-1)?.arg('target')).toBe('r1');
   });
 
@@ -185,7 +211,7 @@ describe('deploy to several hosts, rolling', () => {
     expect(fakes.map((f) => f.live)).toEqual(['r2', 'r1', 'r1']);
     expect(e.details.hosts?.map((h) => h.ok)).toEqual([true, false, false]);
     // The host never reached was undone (its upload removed, its lock released).
-    expect(fakes[2]!.commands()).toEqual(['preflight', 'begin', 'upload', 'abort']);
+    expect(fakes[2]!.commands()).toEqual(['preflight', 'begin', 'hold', 'upload', 'abort']);
     for (const f of fakes) expect(f.lock).toBeUndefined();
   });
 });

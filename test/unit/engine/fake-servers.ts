@@ -69,6 +69,8 @@ export interface Injected {
   message: string;
   /** The remote switched back to the previous release itself (post-switch check failed). */
   switchedBack?: boolean;
+  /** The remote died without its exit path (SIGKILL): no exit_* facts, nothing undone, the lock kept. */
+  killed?: boolean;
 }
 
 export class FakeServer implements RemoteSession {
@@ -105,10 +107,19 @@ export class FakeServer implements RemoteSession {
     return this.calls.map((c) => c.command);
   }
 
+  /** The commands that had been sent when the lease hold's channel was closed (undefined: still open). */
+  holdEndedAfter?: string[];
+
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const call = parseRemoteCall(command);
     this.calls.push(call);
     await this.onCommand?.(call);
+    if (call.command === 'hold') {
+      // Renews the lease until the engine closes the channel (stdin EOF), like the remote program.
+      if (opts.stdin && typeof opts.stdin !== 'string' && !Buffer.isBuffer(opts.stdin)) await drain(opts.stdin).catch(() => undefined);
+      this.holdEndedAfter = this.commands();
+      return { code: 0, stdout: '', stderr: '' };
+    }
     // Like SshSession.exec: an abort rejects with the signal's reason, whatever the stdin stream says.
     try {
       if (opts.stdin && typeof opts.stdin !== 'string' && !Buffer.isBuffer(opts.stdin)) await drain(opts.stdin);
@@ -129,13 +140,18 @@ export class FakeServer implements RemoteSession {
     if (injected) {
       if (!injected.sticky) this.failures.delete(call.command);
       say('phase', injected.phase);
-      // What the remote program does on its own failure path: unlock, remove or switch back.
-      if (['activate', 'prepare', 'switch', 'finish', 'upload'].includes(call.command)) {
+      // What the remote program's exit path does on a failure: unlock, remove or switch back, and say so.
+      if (['activate', 'prepare', 'switch', 'finish', 'upload'].includes(call.command) && !injected.killed) {
+        const before = this.previous.get(id) ?? this.live;
         if (injected.switchedBack) say('result', 'rolled_back', 'true');
         // A failed finish is a failed after-switch command: the checked release stays live.
-        if (call.command === 'finish' && !injected.switchedBack) this.complete(id);
+        const completed = call.command === 'finish' && !injected.switchedBack;
+        if (completed) this.complete(id);
         else this.undo(id);
         this.lock = undefined;
+        if (injected.switchedBack) say('result', 'exit_switched_back', before);
+        say('result', 'exit_release', completed ? 'ok' : injected.switchedBack ? 'kept-failed' : 'removed');
+        say('result', 'exit_lock', 'released');
       }
       say('fail', injected.phase, injected.message);
       return 1;
@@ -152,26 +168,37 @@ export class FakeServer implements RemoteSession {
         }
         this.lock = call.arg('token');
         say('result', 'live', this.live);
+        say('result', 'exit_lock', 'held');
         return 0;
       case 'upload':
         this.staged.set(id, 'uploaded');
         say('result', 'release_path', `${call.arg('path')}/releases/${id}`);
+        say('result', 'exit_release', 'ready');
+        say('result', 'exit_lock', 'held');
         return 0;
       case 'activate':
         this.switchTo(id);
         say('result', 'switch_ms', 1);
         this.complete(id);
+        say('result', 'exit_release', 'ok');
+        say('result', 'exit_lock', 'released');
         return 0;
       case 'prepare':
         this.staged.set(id, 'prepared');
+        say('result', 'exit_release', 'ready');
+        say('result', 'exit_lock', 'held');
         return 0;
       case 'switch':
         this.switchTo(id);
         say('result', 'switch_at_ms', Date.now());
         say('result', 'switch_ms', 1);
+        say('result', 'exit_release', 'ready');
+        say('result', 'exit_lock', 'held');
         return 0;
       case 'finish':
         this.complete(id);
+        say('result', 'exit_release', 'ok');
+        say('result', 'exit_lock', 'released');
         return 0;
       case 'abort': {
         const wasLive = this.live === id;
