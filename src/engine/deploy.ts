@@ -32,7 +32,7 @@ import { parseKnownHosts } from '../ssh/known-hosts.js';
 import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { Phases } from './phases.js';
-import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
+import { checkServer, checksError, platformChecks, reportChecks, sharedTypeChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
 import { guardMigrations, releaseMigrations, type GuardResult } from './migration-guard.js';
 import type { DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
@@ -203,7 +203,7 @@ async function preflightHosts(ctx: DeployContext): Promise<void> {
     settings.maxParallel,
     (s, i) => checkServer(s, settings, ctx.scan?.bytes ?? 0, reporter, { wantManifest: i === 0 && hasMigrations }),
   );
-  const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
+  const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f), ...sharedTypeChecks(settings, f)]);
   reportChecks(serverChecks, reporter);
   ctx.checks.push(...serverChecks);
   const failed = checksError(serverChecks);
