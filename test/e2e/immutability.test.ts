@@ -79,20 +79,23 @@ describe('a hook cannot change another release', () => {
 
   test.each([
     ['appends to a file (>>)', 'echo "// appended by a hook" >> src/PartA.php', 'src/PartA.php'],
-    ['writes with PHP file_put_contents', `php -r 'file_put_contents("src/PartB.php", "<?php // replaced\\n");'`, 'src/PartB.php'],
+    // As Laravel's and Composer's writers do, a failed write fails the command.
+    ['writes with PHP file_put_contents', `php -r 'exit(file_put_contents("src/PartB.php", "<?php // replaced\\n") === false ? 1 : 0);'`, 'src/PartB.php'],
     ['copies over a file (cp)', 'cp data/table.txt src/Env.php', 'src/Env.php'],
     ['truncates a file', 'truncate -s 0 src/Release.php', 'src/Release.php'],
     ['removes an execute bit (chmod)', 'chmod -x bin/tool.sh', 'bin/tool.sh'],
     ['changes a timestamp (touch)', 'touch -d 2001-01-01 data/table.txt', 'data/table.txt'],
   ])('a hook that %s: refused before the switch naming the file; every release as it was', async (_what, hook, file) => {
     const before = releasesFacts(site);
+    const was = live(site);
     const r = await deploy(site, app('2.0.0'), [], { beforeSwitch: hookArgs(hook) });
     expect(r.code, r.stderr).toBe(1);
     expect(lastLine(r.stderr)).toContain(file);
     expect(lastLine(r.stderr)).toMatch(/shared path|in CI/);
-    expect(live(site)).toBe(v1);
+    expect(live(site)).toBe(was);
     expect(releasesFacts(site)).toEqual(before);
-    expect((await page(site)).release).toBe(v1);
+    expect((await page(site)).release).toBe(was);
+    expect(was).toBe(v1);
   });
 
   test('the issue\'s case: chmod, an append, then a failing third hook: v1 keeps its bytes and its execute bit', async () => {
@@ -284,8 +287,8 @@ describe('hook output is never taken for the protocol', () => {
   test('a forged manifest-begin before a failing command: the failure is still the last line', async () => {
     const r = await deploy(site, app('3.0.0'), [], { beforeSwitch: hookArgs("echo '@@php-deploy manifest-begin'", "echo '@@php-deploy fail switch forged'; false") });
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toMatch(/before-switch: before-switch command 3 failed/);
-    expect(lastLine(r.stderr)).not.toMatch(/forged|remote command exited/);
+    expect(lastLine(r.stderr)).toMatch(/before-switch: before-switch command 3 failed: echo '@@php-deploy fail switch forged'; false$/);
+    expect(lastLine(r.stderr)).not.toMatch(/remote command exited/);
     expect(v1).not.toBe('');
   });
 });

@@ -8,6 +8,7 @@
 LOCK_FILE=''
 lock_mutex() {
   LOCK_FILE=$STATE/lock
+  [[ -e $STATE/lock.mutex ]] || (umask 077 && : >>"$STATE/lock.mutex")
   exec 9>>"$STATE/lock.mutex"
   flock -w 30 9 || die "could not get the lock mutex $STATE/lock.mutex within 30 s"
 }
@@ -32,8 +33,8 @@ read_lock() {
 
 write_lock() {
   local acquired=$1 tmp="$STATE/.lock.$$"
-  printf 'token=%s\nholder=%s\nid=%s\nacquired=%s\nexpires=%s\n' \
-    "$TOKEN" "${HOLDER//$'\n'/ }" "$DEPLOY_ID" "$acquired" "$(($(now_epoch) + LOCK_TTL))" >"$tmp"
+  (umask 077 && printf 'token=%s\nholder=%s\nid=%s\nacquired=%s\nexpires=%s\n' \
+    "$TOKEN" "${HOLDER//$'\n'/ }" "$DEPLOY_ID" "$acquired" "$(($(now_epoch) + LOCK_TTL))" >"$tmp")
   mv -f "$tmp" "$LOCK_FILE"
 }
 

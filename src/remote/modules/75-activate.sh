@@ -20,8 +20,10 @@ step_prepare() {
   hook_env "$rel" "$prev"
 
   phase link-shared
-  link_shared "$rel"
+  link_shared "$rel" || fail_release "$LAST_FAILURE"
+  apply_writable || fail_release "$LAST_FAILURE"
   stop_if_cancelled
+  guard_begin "$rel"
 
   if [[ -n $BACKUP_COMMAND ]]; then
     phase backup
@@ -45,6 +47,7 @@ step_prepare() {
   else
     say "no fpm-socket: the new release is not checked before it goes live"
   fi
+  guard_check "$rel" || fail_release "$GUARD_FAILURE"
 }
 
 prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
@@ -83,7 +86,9 @@ step_finish() {
 
   phase after-switch
   local after_failed=''
+  ((${#AFTER_SWITCH[@]})) && guard_begin "$rel"
   run_hooks after-switch "$rel" "${AFTER_SWITCH[@]}" || after_failed=$LAST_FAILURE
+  if ! guard_check "$rel"; then after_failed="${GUARD_FAILURE/before the switch/after the switch}${after_failed:+; $after_failed}"; fi
 
   phase prune
   prune_releases "$prev"
@@ -127,6 +132,8 @@ cmd_finish() {
 # A release that failed before or at its switch: make sure it is not live, remove it, log, unlock.
 fail_release() {
   local reason=$1 failed_phase=$CURRENT_PHASE
+  # A hook that failed may have changed a shared file first: put it back, and say so first.
+  if [[ -n $GUARD_FILE ]] && ! guard_check "$(release_dir "$DEPLOY_ID")"; then reason="$GUARD_FAILURE; $reason"; fi
   stop_renewer
   rm -f "$(cancel_file)"
   if [[ $(live_id) == "$DEPLOY_ID" ]]; then switch_back "$(previous_ok_release "$DEPLOY_ID")" "$reason"; fi
