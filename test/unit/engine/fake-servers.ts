@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ExecOptions, ExecResult, RemoteSession } from '../../../src/ssh/session.js';
+import { markFor } from '../../../src/remote/protocol.js';
 
 /** Splits a command line built by remoteCommand() back into words (bare or single-quoted). */
 export function shellWords(line: string): string[] {
@@ -116,7 +117,9 @@ export class FakeServer implements RemoteSession {
   }
 
   private answer(call: RemoteCall, out: string[]): number {
-    const say = (...words: (string | number)[]): void => void out.push(`@@php-deploy ${words.join(' ')}`);
+    // Protocol lines carry the command's nonce, as the remote program prints them.
+    const mark = markFor(call.arg('nonce'));
+    const say = (...words: (string | number)[]): void => void out.push(`${mark}${words.join(' ')}`);
     const id = call.arg('id') ?? '';
     const injected = this.failures.get(call.command);
     if (injected) {
