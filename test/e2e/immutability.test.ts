@@ -121,6 +121,18 @@ describe('a hook cannot change another release', () => {
     for (const id of Object.keys(before)) expect(after[id], id).toEqual(before[id]);
   });
 
+  test('the next deploy sends again only what a hook replaced (and what changed), never links it', async () => {
+    const was = live(site);
+    const r = await deploy(site, app('3.0.1'));
+    expectOk(r);
+    expect(r.stderr).toMatch(new RegExp(`1 path\\(s\\) of the live release ${was} changed on the server since it was verified \\(data/table.txt`));
+    expect(r.stderr).toMatch(new RegExp(`sending 2 new or changed files .*unchanged taken from ${was}`));
+    const rel = join(site.deployPath, 'releases', r.id);
+    expect(readFileSync(join(rel, 'data/table.txt'), 'utf8')).toBe('alpha\nbeta\n');
+    expect(statSync(join(rel, 'data/table.txt')).ino).not.toBe(statSync(join(site.deployPath, 'releases', was, 'data/table.txt')).ino);
+    expect(statSync(join(rel, 'src/PartA.php')).ino).toBe(statSync(join(site.deployPath, 'releases', was, 'src/PartA.php')).ino);
+  });
+
   test('the app at run time cannot write into its release: files of a release are read-only', () => {
     const rel = join(site.deployPath, 'releases', live(site));
     for (const f of ['src/PartA.php', 'bin/tool.sh', 'public/index.php']) {
