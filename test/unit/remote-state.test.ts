@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { remoteCommand, type RemoteArg } from '../../src/remote/commands.js';
+import type { RemoteCommandName } from '../../src/remote/contract.js';
 
-function remote(command: string, args: RemoteArg[], extra = ''): { code: number; out: string } {
+function remote(command: RemoteCommandName, args: RemoteArg[], extra = ''): { code: number; out: string } {
   const r = spawnSync('/bin/sh', ['-c', `${remoteCommand(command, args)}${extra}`], { encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout + r.stderr };
 }
@@ -49,7 +50,8 @@ describe('remote state and output', () => {
     const nonce = '0123456789abcdef0123456789abcdef';
     const r = remote('begin', [['path', path], ['id', 'd1'], ['token', 't1']], ` nonce=${nonce}`);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`@@php-deploy:${nonce} result locked t1`);
+    expect(r.out).toContain(`@@php-deploy:${nonce} phase lock`);
+    expect(r.out).toContain(`@@php-deploy:${nonce} result live`);
     expect(r.out).not.toMatch(/^@@php-deploy /m);
   });
 
