@@ -145,6 +145,23 @@ describe('a hook cannot change another release', () => {
   });
 });
 
+describe('a hook that deliberately unlocks a shared file (chmod u+w, then writes)', () => {
+  test('is reported honestly: the deploy stops naming the file and saying its bytes changed everywhere; mode and mtime are put back', async () => {
+    const site = newSite('imm-unlock');
+    const first = await deploy(site, app('1.0.0'));
+    expectOk(first);
+    const file = join(site.deployPath, 'releases', first.id, 'data/table.txt');
+    const before = statSync(file);
+    const r = await deploy(site, app('2.0.0'), [], { beforeSwitch: hookArgs('chmod u+w data/table.txt && echo forced >> data/table.txt') });
+    expect(r.code, r.stderr).toBe(1);
+    expect(lastLine(r.stderr)).toMatch(/changed data\/table\.txt in place \(mode 444 → 644, mtime, its bytes, which cannot be put back/);
+    expect(live(site)).toBe(first.id);
+    const after = statSync(file);
+    expect(after.mode).toBe(before.mode);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+  });
+});
+
 describe('the delta survives hooks', () => {
   test('a hook that writes a cache file and a nested shared link: the next deploy sends only the changed file', async () => {
     const site = newSite('imm-delta');

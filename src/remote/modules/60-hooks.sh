@@ -53,40 +53,46 @@ readonly_file_in() {
 # ---------------------------------------------------------------------------------------------
 # Nothing run in one release changes another: the files a new release shares with others (hard
 # links to the same inodes) are read-only, so a write in place fails. What the owner can still do to
-# a read-only file — chmod, chgrp, touch, or chmod u+w and write — is caught here: a snapshot of those
-# files before the hooks, compared after them and the pre-switch check (ctime shows any change, even
-# one undone). Mode, group and mtime are put back; changed bytes cannot be (every release sharing the
-# file has them), and are reported as such. Either way the deploy stops before the switch.
+# a read-only file — chmod, chgrp, touch, or chmod u+w and write — is caught here: after the hooks and
+# the pre-switch check, one pass lists the shared files (more than one link) whose ctime is newer than
+# the moment the hooks started (ctime shows any change, even one undone), and compares each with the
+# release's own snapshot taken at upload. Mode, group and mtime are put back; changed bytes cannot be
+# (every release sharing the file has them), and are reported as such. Either way the deploy stops
+# before the switch. Cost: one stat pass over the release.
 # ---------------------------------------------------------------------------------------------
 
 GUARD_FILE=''
 GUARD_FAILURE=''
-guard_snapshot() { (cd "$1" && find . -type f -links +1 -printf '%P\t%i\t%m\t%G\t%T@\t%C@\n') | sort; }
 
+# Marks the moment hooks may start changing things (the file's mtime). File times advance by clock
+# ticks (a few ms): the short wait puts every later change in a later tick.
 guard_begin() {
   GUARD_FILE=$(meta_dir "$DEPLOY_ID")/guard
-  guard_snapshot "$1" >"$GUARD_FILE"
+  : >"$GUARD_FILE"
+  sleep 0.02
 }
 
 # Returns 1 (GUARD_FAILURE says what, naming the first file) when a shared file was changed.
 guard_check() {
-  local rel=$1 path ino mode gid mt ct nino nmode ngid nmt nct what first='' how='' n=0 sum want
-  local file=$GUARD_FILE
+  local rel=$1 file=$GUARD_FILE md path nmode ngid nmt mode mt gid what first='' how='' n=0 sum want
   GUARD_FILE=''
-  [[ -s $file ]] || return 0
-  while IFS=$'\t' read -r path ino mode gid mt ct nino nmode ngid nmt nct; do
-    [[ $ino == "$nino" && $ct != "$nct" ]] || continue
+  [[ -n $file && -f $file ]] || return 0
+  md=$(meta_dir "$DEPLOY_ID")
+  gid=$(stat -c %g "$rel")
+  while IFS=$'\t' read -r path nmode ngid nmt; do
+    IFS=$'\t' read -r mode mt < <(awk -F '\t' -v p="$path" '$5 == p { print $2 "\t" $4; exit }' "$md/tree")
+    [[ -n $mode ]] || continue
     what=''
     if [[ $mode != "$nmode" ]]; then chmod "$mode" "$rel/$path" && what+="mode $mode → $nmode, "; fi
     if [[ $gid != "$ngid" ]]; then chgrp "$gid" "$rel/$path" && what+="group $gid → $ngid, "; fi
     if [[ $mt != "$nmt" ]]; then touch -m -d "@$mt" "$rel/$path" && what+="mtime, "; fi
     sum=$(sha256sum <"$rel/$path")
-    want=$(awk -F '\t' -v p="$path" 'NR > 1 && $1 == "f" && $5 == p { print $4; exit }' "$(meta_dir "$DEPLOY_ID")/manifest")
+    want=$(awk -F '\t' -v p="$path" 'NR > 1 && $1 == "f" && $5 == p { print $4; exit }' "$md/manifest")
     if [[ -n $want && ${sum%% *} != "$want" ]]; then what+="its bytes, which cannot be put back: every release sharing the file has them now, "; fi
     [[ -n $what ]] || continue
     n=$((n + 1))
     [[ -n $first ]] || { first=$path; how=${what%, }; }
-  done < <(join -t $'\t' "$file" <(guard_snapshot "$rel"))
+  done < <(cd "$rel" && find . -type f -links +1 -cnewer "$file" -printf '%P\t%m\t%G\t%T@\n')
   rm -f "$file"
   ((n)) || return 0
   GUARD_FAILURE="something run in the new release before the switch changed $first in place ($how)"
