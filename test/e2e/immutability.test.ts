@@ -203,6 +203,23 @@ describe('shared paths never lose data', () => {
     expect(readFileSync(join(site.deployPath, 'shared/cache/keep.txt'), 'utf8')).toBe('keep');
   });
 
+  test('a shared path under a symlink of the release: refused naming it, nothing followed or deleted', async () => {
+    const site = newSite('imm-symparent');
+    const first = await deploy(site, app('1.0.0'));
+    expectOk(first);
+    mkdirSync(join(site.deployPath, 'shared/assets/uploads'), { recursive: true });
+    writeFileSync(join(site.deployPath, 'shared/assets/uploads/keep.jpg'), 'keep');
+    execFileSync('chown', ['-R', `${deployUser().uid}:${deployUser().gid}`, join(site.deployPath, 'shared/assets')]);
+    const before = releasesFacts(site);
+    // assets -> public in the release: linking assets/uploads would land in public/.
+    const r = await deploy(site, app('2.0.0', (d) => symlinkSync('public', join(d, 'assets'))), ['--shared', 'assets/uploads']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(lastLine(r.stderr)).toMatch(/shared path assets\/uploads: assets in the release is a symlink \(to public\), not a directory/);
+    expect(live(site)).toBe(first.id);
+    expect(releasesFacts(site)).toEqual(before);
+    expect(readFileSync(join(site.deployPath, 'shared/assets/uploads/keep.jpg'), 'utf8')).toBe('keep');
+  });
+
   test('uploads survive 20 deploys and rollbacks: a file, a directory, a nested directory, a directory whose parent does not ship', async () => {
     const site = newSite('imm-uploads');
     const extra = ['--shared', 'public/uploads', '--shared', 'var/sessions/'];
