@@ -74,6 +74,18 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Paths kept under shared/ and linked into every release, one per line or comma-separated (e.g. `.env`, `storage`, `public/uploads`). A trailing `/` means a directory.',
   },
   {
+    name: 'writable',
+    description:
+      'Shared paths (or paths inside them) the web server must be able to write when it runs as another user than the SSH user (e.g. `storage`, `public/uploads`), one per line; see writable-mode and writable-by.',
+  },
+  {
+    name: 'writable-mode',
+    description:
+      'How writable paths are opened to the web server: `group` (its group, given in writable-by, owns them with g+rwX and setgid directories; the SSH user must be in that group) or `acl` (setfacl for the user given in writable-by, defaults on directories).',
+    default: 'group',
+  },
+  { name: 'writable-by', description: 'The web server\'s group (writable-mode group) or user (writable-mode acl), e.g. `www-data`.' },
+  {
     name: 'before-switch',
     description:
       'Commands run in the new release before it goes live, one per line; any failure stops the deploy. A line starting with `once:` (e.g. `once: php artisan migrate --force`) runs on the first host only, before the others.',

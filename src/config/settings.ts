@@ -15,7 +15,14 @@ export interface Settings {
   gitSha: string;
   /** Rollback target; undefined = the release before the live one. */
   deployId?: string;
+  /** Shared paths, each once; a trailing `/` (kept) says "a directory". Never nested in each other. */
   shared: string[];
+  /** Shared paths (or paths inside them) the web server's user must be able to write. */
+  writable: string[];
+  /** How: `group` (chgrp to writableBy, g+rwX, setgid directories) or `acl` (setfacl for user writableBy). */
+  writableMode: 'group' | 'acl';
+  /** The web server's group (group) or user (acl). */
+  writableBy?: string;
   beforeSwitch: string[];
   /** before-switch lines marked `once:` — run on the first host only (migrations). */
   onceCommands: string[];
@@ -178,6 +185,54 @@ function commandLines(raw: RawInputs, name: string): string[] {
   return lines;
 }
 
+/**
+ * The `shared` input: paths relative to the release, each once (a trailing `/` is kept: it makes a
+ * missing path a directory). One shared path inside another is refused: the inner one already lives
+ * in shared/ under the outer one, and linking it would go through the outer link into shared/.
+ */
+export function sharedPaths(text: string): string[] {
+  const byPath = new Map<string, string>();
+  for (const raw of splitList(text)) {
+    const p = checkReleasePath('shared', raw);
+    const dir = /\/$/.test(raw);
+    if (!byPath.has(p) || dir) byPath.set(p, dir ? `${p}/` : p);
+  }
+  const paths = [...byPath.keys()];
+  for (const inner of paths) {
+    const outer = paths.find((o) => o !== inner && inner.startsWith(`${o}/`));
+    if (outer) {
+      throw new InputError(
+        'shared',
+        `'${inner}' is inside '${outer}', which is shared already (everything under ${outer} lives in shared/${outer}); remove '${inner}' from shared`,
+      );
+    }
+  }
+  return [...byPath.values()];
+}
+
+const NAME_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+
+/** `writable`, `writable-mode`, `writable-by`: only shared paths can be writable (releases are read-only). */
+function writableSettings(raw: RawInputs, shared: readonly string[]): Pick<Settings, 'writable' | 'writableMode' | 'writableBy'> {
+  const writableMode = oneOf(raw, 'writable-mode', ['group', 'acl'] as const);
+  const by = value(raw, 'writable-by').trim();
+  const roots = shared.map((p) => p.replace(/\/+$/, ''));
+  const writable = [...new Set(splitList(value(raw, 'writable')).map((p) => checkReleasePath('writable', p)))];
+  for (const p of writable) {
+    if (!roots.some((r) => p === r || p.startsWith(`${r}/`))) {
+      throw new InputError(
+        'writable',
+        `'${p}' is not a shared path: files of a release are read-only (they are shared with other releases by hard link), so only shared paths can be writable; add '${p}' to shared`,
+      );
+    }
+  }
+  if (by !== '' && !NAME_RE.test(by)) throw new InputError('writable-by', `'${by}' is not a user or group name (e.g. www-data)`);
+  if (writable.length > 0 && by === '') {
+    throw new InputError('writable-by', `missing: name the web server's ${writableMode === 'acl' ? 'user' : 'group'} (e.g. www-data) that must write ${writable.join(', ')}`);
+  }
+  return { writable, writableMode, writableBy: by || undefined };
+}
+
 function migrationGlobs(globs: string[]): string[] {
   for (const g of globs) {
     if (g.startsWith('/') || g.split('/').includes('..') || /[\\\s'"`$;|&]/.test(g)) {
@@ -222,6 +277,7 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
   const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
   const deployIdInput = value(raw, 'deploy-id').trim();
   const beforeLines = commandLines(raw, 'before-switch');
+  const shared = sharedPaths(value(raw, 'shared'));
   const isOnce = (l: string): boolean => /^once:/i.test(l);
   const onceCommands = beforeLines.filter(isOnce).map((l) => l.replace(/^once:\s*/i, ''));
   if (onceCommands.some((c) => c === '')) throw new InputError('before-switch', "a line 'once:' needs a command after it");
@@ -241,7 +297,8 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     version,
     gitSha: /^[0-9a-f]{7,64}$/i.test(ctx.sha ?? '') ? (ctx.sha as string) : '',
     deployId: deployIdInput ? checkDeployId(deployIdInput) : undefined,
-    shared: [...new Set(splitList(value(raw, 'shared')).map((p) => checkReleasePath('shared', p)))],
+    shared,
+    ...writableSettings(raw, shared),
     beforeSwitch: beforeLines.filter((l) => !isOnce(l)),
     onceCommands,
     afterSwitch: commandLines(raw, 'after-switch'),

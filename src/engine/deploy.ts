@@ -33,7 +33,7 @@ import { connectAll, runRemote } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { holdLease, type LeaseHold } from './lease.js';
 import { Phases } from './phases.js';
-import { checkServer, checksError, platformChecks, reportChecks, type CheckResult } from './preflight.js';
+import { checkServer, checksError, platformChecks, reportChecks, sharedTypeChecks, type CheckResult } from './preflight.js';
 import { checkArtifact } from '../preflight/artifact.js';
 import { guardMigrations, releaseMigrations, type GuardResult } from './migration-guard.js';
 import type { DeployPlan, EngineOptions, HostPlan, RunResult } from './types.js';
@@ -207,7 +207,7 @@ async function preflightHosts(ctx: DeployContext): Promise<void> {
     settings.maxParallel,
     (s, i) => checkServer(s, settings, ctx.scan?.bytes ?? 0, reporter, { wantManifest: i === 0 && hasMigrations }),
   );
-  const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f)]);
+  const serverChecks = facts.flatMap((f) => [...f.checks, ...platformChecks(settings, f), ...sharedTypeChecks(settings, f)]);
   reportChecks(serverChecks, reporter);
   ctx.checks.push(...serverChecks);
   const failed = checksError(serverChecks);
@@ -360,6 +360,15 @@ async function planDeploy(ctx: DeployContext): Promise<DeployPlan> {
   };
 }
 
+/**
+ * Files of a release are stored read-only on the server (write bits off; the manifest keeps the
+ * source's mode): unchanged files are hard links shared with other releases, so a write in place
+ * would change them all. See "On the server" in the README.
+ */
+export function readOnly<T extends ManifestEntry>(e: T): T {
+  return e.type === 'f' ? { ...e, mode: e.mode & 0o555 } : e;
+}
+
 async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
   const { settings, ref, reporter } = ctx;
   const signal = ctx.opts.signal;
@@ -381,12 +390,16 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       ? `${label}: sending ${sendFiles} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed`
       : `${label}: sending all ${sendFiles} files (${formatMB(diff.sendBytes)})`,
   );
-  const seeds = await seedEntries(settings.source, h.begin?.all('missing_shared') ?? []);
-  if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
+  const missing = h.begin?.all('missing_shared') ?? [];
+  const seeds = await seedEntries(settings.source, missing);
+  for (const c of seeds.skipped) {
+    reporter.warn(`${label}: not seeding ${c.path} into shared/ from the source: the secret check ${c.id} flags it; put it on the server yourself (shared/${c.path})`);
+  }
+  if (seeds.entries.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${missing.join(', ')}`);
   const manifest = Buffer.from(ctx.manifestText);
   let lastReport = 0;
   let ended = false;
-  const pack = createPackStream(settings.source, [...diff.send, ...seeds], '', {
+  const pack = createPackStream(settings.source, [...diff.send.map(readOnly), ...seeds.entries], '', {
     signal,
     parallel: true,
     onProgress: (p) => {

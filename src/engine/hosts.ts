@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
-import { exitFacts, RemoteOutput } from '../remote/protocol.js';
+import { exitFacts, newNonce, RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
@@ -48,14 +48,17 @@ export interface RunOptions {
 
 /** Runs one remote command; resolves with its output, rejects with a DeployError naming host and phase. */
 export async function runRemote(session: RemoteSession, command: string, reporter: Reporter, opts: RunOptions): Promise<RemoteOutput> {
+  // A new nonce for every command: only lines carrying it are the remote program's (see protocol.ts).
+  const nonce = newNonce();
   const out = new RemoteOutput(
     (text) => reporter.info(`${session.label}: ${text}`),
     (name) => opts.onPhase?.(name),
+    nonce,
   );
   let stderrTail = '';
   let result;
   try {
-    result = await session.exec(command, {
+    result = await session.exec(`${command} nonce=${nonce}`, {
       stdin: opts.stdin,
       signal: opts.signal,
       onStdoutLine: (line) => out.push(line),

@@ -17,7 +17,7 @@
  * before its switch.
  */
 import { PassThrough } from 'node:stream';
-import { RemoteOutput } from '../remote/protocol.js';
+import { newNonce, RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import type { RemoteSession } from '../ssh/session.js';
 
@@ -33,11 +33,13 @@ const STOP_WAIT_MS = 3000;
 
 export function holdLease(session: RemoteSession, command: string, reporter: Reporter): LeaseHold {
   const stdin = new PassThrough();
-  const out = new RemoteOutput(() => {});
+  // Its own nonce, like every remote command (runRemote): only the program's lines are protocol.
+  const nonce = newNonce();
+  const out = new RemoteOutput(() => {}, undefined, nonce);
   let lost: string | undefined;
   let stopped = false;
   const running = session
-    .exec(command, {
+    .exec(`${command} nonce=${nonce}`, {
       stdin,
       onStdoutLine: (line) => {
         out.push(line);

@@ -3,7 +3,7 @@
  * round trip per server (before the lock). Every failed check is one line naming the host, the check,
  * what was found, what is needed and how to fix it.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { checkPlatform, platformOverrides, platformRequirements } from '../preflight/platform.js';
@@ -36,6 +36,8 @@ export interface ServerFacts {
   checks: CheckResult[];
   fpm?: PhpRuntime;
   cli?: PhpRuntime;
+  /** What each existing shared path is on the server (following a symlink there): d, f or o(ther). */
+  sharedTypes: Map<string, string>;
 }
 
 function parseRuntime(json: string | undefined): PhpRuntime | undefined {
@@ -65,7 +67,54 @@ export async function checkServer(
     checks: out.checks.map((c) => ({ host: session.label, id: c.id, severity: (c.severity as Severity) ?? 'info', message: c.message })),
     fpm: parseRuntime(out.result('fpm_platform')),
     cli: parseRuntime(out.result('cli_platform')),
+    sharedTypes: new Map(
+      out.all('shared_type').map((v) => {
+        const [type = '', ...path] = v.split(' ');
+        return [path.join(' '), type];
+      }),
+    ),
   };
+}
+
+const TYPE_NAME: Record<string, string> = { d: 'a directory', f: 'a file', l: 'a symlink', o: 'neither a file nor a directory' };
+
+function localType(path: string): string | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : 'o';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A shared path must be the same type everywhere: in shared/ on the server, in the source (which the
+ * app was built and tested with) and as declared (a trailing / means a directory). A release never
+ * gets a directory where it expects a file; nothing is replaced to make them agree.
+ */
+export function sharedTypeChecks(settings: Settings, facts: Pick<ServerFacts, 'host' | 'sharedTypes'>): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const raw of settings.shared) {
+    const p = raw.replace(/\/+$/, '');
+    const wantDir = raw.endsWith('/');
+    const server = facts.sharedTypes.get(p);
+    const local = localType(join(settings.source, p));
+    const fail = (message: string): void => {
+      out.push({ host: facts.host, id: 'shared-type', severity: 'error', message });
+    };
+    if (server && server !== 'd' && server !== 'f') {
+      fail(`shared/${p} on the server is ${TYPE_NAME[server] ?? server}; make it a directory or a file`);
+    } else if (server && local && local !== 'l' && local !== server) {
+      fail(
+        `${p} is ${TYPE_NAME[server]} in shared/ on the server but ${TYPE_NAME[local]} in the source; make them the same (move shared/${p} aside on the server, or fix the source)`,
+      );
+    } else if (wantDir && server === 'f') {
+      fail(`shared '${raw}' is declared a directory (trailing /) but shared/${p} on the server is a file; move it aside or drop the /`);
+    } else if (wantDir && local === 'f') {
+      fail(`shared '${raw}' is declared a directory (trailing /) but ${p} in the source is a file; fix the source or drop the /`);
+    }
+  }
+  return out;
 }
 
 /** Prints every check; errors become one line each. */

@@ -12,7 +12,7 @@ import { createGzip, gzip } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
 import { asDeployError, DeployError } from '../errors.js';
 import { closeFd, readChunks, readSmallOrOpenSync, yieldToLoop } from './fileio.js';
-import { DIR_MODE, MANIFEST_NAME, sortEntries, SYMLINK_MODE, type ManifestEntry } from './manifest.js';
+import { MANIFEST_NAME, sortEntries, SYMLINK_MODE, type ManifestEntry } from './manifest.js';
 import { quotePath } from './scan.js';
 
 type EntryHeader = Partial<Header> & { name: string };
@@ -322,7 +322,7 @@ export function createPackStream(
       if (stopped) return;
       const abs = join(sourceDir, e.path);
       if (e.type === 'd') {
-        addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: 'directory', mode: DIR_MODE, mtime: now });
+        addEntry({ ...baseHeader, name: e.archivePath ?? e.path, type: 'directory', mode: e.mode, mtime: now });
       } else if (e.type === 'l') {
         let target: string;
         let mtime: Date;

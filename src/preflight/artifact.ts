@@ -411,6 +411,14 @@ async function checkForbidden(sourceDir: string, entries: readonly ManifestEntry
   return checks;
 }
 
+/**
+ * The same secret rules applied to files that would seed a new shared path on the server (e.g. a
+ * `.env` in the CI tree): every file a rule flags, error or warning. Vendor paths are not skipped.
+ */
+export function secretFindings(sourceDir: string, entries: readonly ManifestEntry[]): Promise<Check[]> {
+  return checkForbidden(sourceDir, entries, { symfony: false }, []);
+}
+
 // ---- totals ---------------------------------------------------------------------------------
 
 function totals(entries: readonly ManifestEntry[]): Check {

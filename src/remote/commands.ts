@@ -67,6 +67,12 @@ function healthArgs(s: Settings): RemoteArg[] {
   ];
 }
 
+/** Shared paths the web server's user must write, and how (group or ACL). */
+function writableArgs(s: Settings): RemoteArg[] {
+  if (s.writable.length === 0) return [];
+  return [...s.writable.map((p): RemoteArg => ['writable', p]), ['writable_mode', s.writableMode], ['writable_by', s.writableBy]];
+}
+
 /** Read-only: can this server take the release (tools, permissions, disk, php-fpm platform)? */
 export function preflightCommand(s: Settings, needBytes: number, opts: { wantManifest?: boolean } = {}): string {
   const usesPhp = [...s.beforeSwitch, ...s.afterSwitch].some((c) => /(^|[\s;&|(])php(\s|$)|artisan|bin\/console/.test(c));
@@ -76,6 +82,8 @@ export function preflightCommand(s: Settings, needBytes: number, opts: { wantMan
     ['php_cli', usesPhp ? 1 : 0],
     ['want_manifest', opts.wantManifest ? 1 : 0],
     ...healthArgs(s),
+    ...s.shared.map((p): RemoteArg => ['shared', p]),
+    ...writableArgs(s),
   ]);
 }
 
@@ -146,6 +154,7 @@ export function activateCommand(
     ['keep', s.keepReleases],
     ...healthArgs(s),
     ...s.shared.map((p): RemoteArg => ['shared', p]),
+    ...writableArgs(s),
     ...s.beforeSwitch.map((c): RemoteArg => ['before', c]),
     ...s.afterSwitch.map((c): RemoteArg => ['after', c]),
   ]);

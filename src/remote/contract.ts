@@ -7,6 +7,9 @@
  * by parse_args (modules/10-config.sh) and every parsed key is here; every result here is printed and
  * every printed result is here; every command here is dispatched by main (modules/99-main.sh) and back.
  *
+ * Every command also gets `nonce=<hex>` from runRemote (engine/hosts.ts), never from a builder: the
+ * remote program reads it first (set_nonce) and puts it in every protocol line (see protocol.ts).
+ *
  * A new argument: add it to REMOTE_ARGS with its meaning, to the commands that take it, and to the
  * `case` of parse_args (and the readonly list below it). A new result: add it to REMOTE_RESULTS and to
  * the commands that print it, print it with `result <key> <value>`, read it with out.result('<key>').
@@ -43,7 +46,10 @@ export const REMOTE_ARGS = {
   fpm_host: 'the Host of the pre-switch check',
   document_root: "the release's document root, relative",
   reload: 'the reload command run after the switch',
-  shared: 'a shared path (repeated)',
+  shared: 'a shared path (repeated; a trailing / means a directory)',
+  writable: 'a shared path the web server must be able to write (repeated)',
+  writable_mode: 'how writable paths are opened: group or acl',
+  writable_by: "the web server's group (group) or user (acl)",
   before: 'a before-switch command (repeated)',
   once: 'a once-command (repeated)',
   after: 'an after-switch command (repeated)',
@@ -69,6 +75,7 @@ export const REMOTE_RESULTS = {
   fpm_platform: 'JSON {php, sapi, extensions} of the php-fpm pool',
   cli_platform: 'JSON {php, sapi, extensions} of the PHP CLI',
   record: 'a deploy log line (JSON) of the release and event records asked for (repeated)',
+  shared_type: "'<d|f|o> <path>': what an existing shared path is in shared/ (repeated)",
   // The exit path (modules/95-exit.sh): every state-changing command prints these four as it ends,
   // whatever ended it; the engine acts on them (ExitFacts in protocol.ts) instead of guessing.
   exit_lock: "held (the deploy's next step goes on) · released · lost (another deploy or unlock took it) · none (never reached)",
@@ -86,14 +93,18 @@ export interface RemoteCommandSpec {
 const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'reload', 'expect_release'] as const;
 const LOCK = ['path', 'id', 'token', 'holder', 'ttl'] as const;
 const EXIT = ['exit_lock', 'exit_release', 'exit_renewer', 'exit_switched_back'] as const;
+const WRITABLE = ['writable', 'writable_mode', 'writable_by'] as const;
 const ACTIVATION: RemoteCommandSpec = {
-  args: ['backup', 'backup_keep', 'once', ...LOCK, 'version', 'sha', 'context', 'keep', ...HEALTH, 'shared', 'before', 'after'],
+  args: ['backup', 'backup_keep', 'once', ...LOCK, 'version', 'sha', 'context', 'keep', ...HEALTH, 'shared', ...WRITABLE, 'before', 'after'],
   results: ['previous', 'switch_at_ms', 'switch_ms', 'rolled_back', 'warning', ...EXIT],
 };
 
 /** Each remote command: the arguments it takes and the results it prints. */
 export const REMOTE_COMMANDS = {
-  preflight: { args: ['path', 'need_bytes', 'php_cli', 'want_manifest', ...HEALTH], results: ['live', 'fpm_platform', 'cli_platform'] },
+  preflight: {
+    args: ['path', 'need_bytes', 'php_cli', 'want_manifest', ...HEALTH, 'shared', ...WRITABLE],
+    results: ['live', 'fpm_platform', 'cli_platform', 'shared_type'],
+  },
   inspect: { args: ['path', 'keep', 'shared'], results: ['live', 'previous', 'base', 'missing_shared', 'would_prune'] },
   begin: { args: [...LOCK, 'wait', 'shared'], results: ['live', 'previous', 'base', 'missing_shared', ...EXIT] },
   // Renews the lease while its channel stays open (src/engine/lease.ts); ends at EOF.

@@ -1,10 +1,26 @@
 /**
- * Reads what the remote script prints: `@@php-deploy …` lines are events for the engine, every other
- * line is log text for the user.
+ * Reads what the remote script prints: `@@php-deploy:<nonce> …` lines are events for the engine, every
+ * other line is log text for the user.
+ *
+ * The nonce is new for every remote command (the engine passes it as `nonce=…`) and the remote program
+ * puts it in each of its protocol lines, so nothing a hook, the reload command or the app prints can
+ * pass for one: a line with another marker (`@@php-deploy phase …`, a stale nonce) is plain log text.
  */
+import { randomBytes } from 'node:crypto';
 import type { ResultKey } from './contract.js';
 
+/** The marker without a nonce: what the remote program prints when it was given none. */
 export const MARK = '@@php-deploy ';
+
+/** The marker of one command's protocol lines. */
+export function markFor(nonce?: string): string {
+  return nonce ? `@@php-deploy:${nonce} ` : MARK;
+}
+
+/** A nonce for one remote command: 128 random bits, hex (safe as an unquoted word). */
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
 
 export type RemoteEvent =
   | { kind: 'phase'; name: string }
@@ -17,9 +33,9 @@ export type RemoteEvent =
   | { kind: 'manifest-end' }
   | { kind: 'log'; text: string };
 
-export function parseLine(line: string): RemoteEvent {
-  if (!line.startsWith(MARK)) return { kind: 'log', text: line };
-  const rest = line.slice(MARK.length);
+export function parseLine(line: string, mark = MARK): RemoteEvent {
+  if (!line.startsWith(mark)) return { kind: 'log', text: line };
+  const rest = line.slice(mark.length);
   const [word = '', ...tail] = rest.split(' ');
   const after = tail.join(' ');
   switch (word) {
@@ -68,15 +84,20 @@ export class RemoteOutput {
   lock?: string;
   manifest?: string;
   private manifestLines?: string[];
+  private readonly mark: string;
 
+  /** `nonce`: only lines carrying it are protocol (see markFor); without one, the bare marker. */
   constructor(
     private readonly onLog: (text: string) => void = () => {},
     private readonly onPhase: (name: string) => void = () => {},
-  ) {}
+    nonce?: string,
+  ) {
+    this.mark = markFor(nonce);
+  }
 
   push(line: string): void {
     if (this.manifestLines) {
-      if (line === `${MARK}manifest-end`) {
+      if (line === `${this.mark}manifest-end`) {
         this.manifest = this.manifestLines.join('\n') + '\n';
         this.manifestLines = undefined;
       } else {
@@ -84,7 +105,7 @@ export class RemoteOutput {
       }
       return;
     }
-    const ev = parseLine(line);
+    const ev = parseLine(line, this.mark);
     switch (ev.kind) {
       case 'phase':
         this.phases.push({ name: ev.name, at: Date.now() });

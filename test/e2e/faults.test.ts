@@ -179,8 +179,9 @@ describe.concurrent('faults', () => {
         mkdirSync(join(dir, 'public'), { recursive: true, mode: 0o755 });
         const blob = randomBytes(256 * 1024);
         const index = Buffer.from('<?php echo "hello";\n');
-        writeFileSync(join(dir, 'data.bin'), blob, { mode: 0o644 });
-        writeFileSync(join(dir, 'public/index.php'), index, { mode: 0o644 });
+        // Files travel read-only, as the engine sends them (the manifest keeps the source's 0644).
+        writeFileSync(join(dir, 'data.bin'), blob, { mode: 0o444 });
+        writeFileSync(join(dir, 'public/index.php'), index, { mode: 0o444 });
         const sha = (b: Buffer): string => execFileSync('sha256sum', { input: b, encoding: 'utf8' }).split(' ')[0] as string;
         manifest = Buffer.from(
           [
@@ -690,7 +691,7 @@ describe.concurrent('faults', () => {
       expect(r.code, r.stderr).toBe(1);
       expect(lines(r.stderr).filter((l) => l.startsWith('php-deploy:'))).toEqual([lastLine(r.stderr)]);
       expect(lastLine(r.stderr)).toMatch(
-        new RegExp(`^php-deploy: ${stack.host}: preflight: layout: ${site.deployPath}/current is a plain directory, not a symlink: php-deploy will not overwrite it\\. Move it into releases/`),
+        new RegExp(`^php-deploy: ${stack.host}: preflight: layout: ${site.deployPath}/current is a plain directory, not a symlink: php-deploy will not replace or remove it\\. Make it a release first \\(mkdir -p .*releases/initial`),
       );
       expect(serverState(site.deployPath)).toEqual(before);
       expect(report.failures).toEqual([]);

@@ -77,7 +77,7 @@ readonly MEMCACHED_LOG=$STACK_DIR/memcached.log
 
 readonly PACKAGES=(openssh-server openssh-client php-fpm php-cli php-mysql php-memcached nginx
   mariadb-server memcached libfcgi-bin rsync zip unzip wrk iproute2 time socat shellcheck curl procps
-  ca-certificates util-linux libfaketime)
+  ca-certificates util-linux libfaketime acl)
 
 # A clean environment for the daemons (php-fpm has clear_env = no, so its workers see this).
 readonly DAEMON_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -180,6 +180,11 @@ setup_user() {
   fi
   if [[ $(getent passwd "$DEPLOY_USER" | cut -d: -f7) != /bin/bash ]]; then
     usermod -s /bin/bash "$DEPLOY_USER"
+  fi
+  # The writable-mode group tests: the SSH user is in the web server's group (www-data), as on a
+  # server where nginx/php-fpm run as www-data.
+  if getent group www-data >/dev/null && ! id -nG "$DEPLOY_USER" | tr ' ' '\n' | grep -qx www-data; then
+    usermod -aG www-data "$DEPLOY_USER"
   fi
   mkdir -p "$DEPLOY_HOME"
   chown "$DEPLOY_USER:$DEPLOY_USER" "$DEPLOY_HOME"

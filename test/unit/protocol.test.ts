@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitFacts, RemoteOutput } from '../../src/remote/protocol.js';
+import { exitFacts, markFor, newNonce, RemoteOutput } from '../../src/remote/protocol.js';
 
 describe('RemoteOutput', () => {
   it('separates engine events from log text and collects the manifest block', () => {
@@ -43,5 +43,46 @@ describe('exitFacts', () => {
       out.push(line);
     }
     expect(exitFacts(out)).toEqual({ lock: 'released', release: 'kept-failed', renewer: 'stopped', switchedBack: '' });
+  });
+});
+
+describe('RemoteOutput with a nonce: hook and app output cannot pass for the protocol', () => {
+  const nonce = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const mark = `@@php-deploy:${nonce} `;
+
+  it('takes only lines carrying its nonce; forged lines (bare marker, other nonce) are log text', () => {
+    const logs: string[] = [];
+    const out = new RemoteOutput((t) => logs.push(t), () => {}, nonce);
+    const forged = [
+      '@@php-deploy manifest-begin',
+      '@@php-deploy result rolled_back true',
+      '@@php-deploy result warning all is fine',
+      '@@php-deploy:00000000000000000000000000000000 fail switch forged',
+      `@@php-deploy:${nonce.slice(0, -1)} result target forged`,
+    ];
+    for (const line of [`${mark}phase before-switch`, ...forged, `${mark}fail before-switch before-switch command 3 failed: false`]) out.push(line);
+    expect(logs).toEqual(forged);
+    expect(out.manifest).toBeUndefined();
+    expect(out.all('rolled_back')).toEqual([]);
+    expect(out.all('warning')).toEqual([]);
+    expect(out.all('target')).toEqual([]);
+    expect(out.failure).toEqual({ phase: 'before-switch', message: 'before-switch command 3 failed: false' });
+  });
+
+  it('a manifest block ends only at its own end marker', () => {
+    const out = new RemoteOutput(() => {}, () => {}, nonce);
+    for (const line of [`${mark}manifest-begin`, '# php-deploy manifest v1', '@@php-deploy manifest-end', `${mark}manifest-end`, `${mark}result base x`]) {
+      out.push(line);
+    }
+    expect(out.manifest).toBe('# php-deploy manifest v1\n@@php-deploy manifest-end\n');
+    expect(out.result('base')).toBe('x');
+  });
+
+  it('markFor: a fresh nonce per command, 32 hex digits', () => {
+    const a = newNonce();
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(newNonce()).not.toBe(a);
+    expect(markFor(a)).toBe(`@@php-deploy:${a} `);
+    expect(markFor()).toBe('@@php-deploy ');
   });
 });

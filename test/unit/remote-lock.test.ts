@@ -74,7 +74,7 @@ describe('remote lease lock', () => {
     spawnSync('mkdir', ['-p', join(path, 'current')]);
     const r = remote('begin', [['path', path], ['id', 'd1'], ['token', 't1']]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('is a plain directory, not a symlink: php-deploy will not overwrite it');
+    expect(r.out).toContain('is a plain directory, not a symlink: php-deploy will not replace or remove it');
     expect(existsSync(join(path, '.php-deploy'))).toBe(false);
   });
 

@@ -41,8 +41,21 @@ describe('parseSettings', () => {
       { ...base, shared: '.env, storage\npublic/uploads/\n', 'before-switch': 'php artisan migrate --force\n\nphp artisan config:cache, route:cache' },
       ctx,
     );
-    expect(s.shared).toEqual(['.env', 'storage', 'public/uploads']);
+    expect(s.shared).toEqual(['.env', 'storage', 'public/uploads/']);
     expect(s.beforeSwitch).toEqual(['php artisan migrate --force', 'php artisan config:cache, route:cache']);
+  });
+
+  it('shared: each path once, a trailing / kept; siblings that share a prefix are not nested', () => {
+    const s = parseSettings({ ...base, shared: 'storage\nstorage/\nstorage-old\n.env\n.env' }, ctx);
+    expect(s.shared).toEqual(['storage/', 'storage-old', '.env']);
+  });
+
+  it('writable: shared paths or paths inside them, for a group (default) or an ACL user', () => {
+    const s = parseSettings({ ...base, shared: 'storage\npublic/uploads', writable: 'storage/app, public/uploads', 'writable-by': 'www-data' }, ctx);
+    expect(s).toMatchObject({ writable: ['storage/app', 'public/uploads'], writableMode: 'group', writableBy: 'www-data' });
+    const a = parseSettings({ ...base, shared: 'storage', writable: 'storage', 'writable-mode': 'acl', 'writable-by': 'nginx' }, ctx);
+    expect(a).toMatchObject({ writableMode: 'acl', writableBy: 'nginx' });
+    expect(parseSettings(base, ctx).writable).toEqual([]);
   });
 
   it('normalises the deploy path', () => {
@@ -68,6 +81,12 @@ describe('parseSettings', () => {
     [{ shared: '/etc/passwd' }, "shared: '/etc/passwd' must be a path relative to the release root"],
     [{ shared: 'storage/../../x' }, "shared: 'storage/../../x' must not contain"],
     [{ shared: 'up$(id)' }, 'shared: '],
+    [{ shared: 'storage\nstorage/app/public' }, "shared: 'storage/app/public' is inside 'storage', which is shared already"],
+    [{ shared: 'storage/app/public, storage/' }, "shared: 'storage/app/public' is inside 'storage', which is shared already"],
+    [{ shared: 'storage', writable: 'public/uploads', 'writable-by': 'www-data' }, "writable: 'public/uploads' is not a shared path"],
+    [{ shared: 'storage', writable: 'storage' }, "writable-by: missing: name the web server's group"],
+    [{ shared: 'storage', writable: 'storage', 'writable-by': 'www data' }, "writable-by: 'www data' is not a user or group name"],
+    [{ shared: 'storage', writable: 'storage', 'writable-by': 'www-data', 'writable-mode': 'chmod' }, "writable-mode: 'chmod' is not one of group, acl"],
     [{ 'document-root': '../public' }, 'document-root:'],
     [{ 'health-url': 'localhost/health' }, "health-url: 'localhost/health' is not a URL"],
     [{ 'health-url': 'ftp://x/' }, 'health-url: '],

@@ -11,11 +11,13 @@
 #   current -> releases/<id>  switched by renaming a new symlink over the old one
 #   .php-deploy/              state: lock, log.jsonl, releases/<id>/{meta,manifest,tree,ok,failed,retired}, runs/
 #
-# Output protocol: lines starting with "@@php-deploy " are for the engine
-#   @@php-deploy phase <name>          a phase starts
-#   @@php-deploy result <key> <value>  a fact for the engine (live release, timings, ...)
-#   @@php-deploy fail <phase> <text>   why the command failed
-# Every other line is log text for the user.
+# Output protocol: lines starting with "@@php-deploy:<nonce> " are for the engine, where <nonce> is
+# the nonce=… argument of this command (new for every command; without one, "@@php-deploy "):
+#   @@php-deploy:<nonce> phase <name>          a phase starts
+#   @@php-deploy:<nonce> result <key> <value>  a fact for the engine (live release, timings, ...)
+#   @@php-deploy:<nonce> fail <phase> <text>   why the command failed
+# Every other line is log text for the user: what a hook, the reload command or the app prints can
+# never pass for a protocol line, since none of them is given the nonce.
 # -E: the ERR trap of the exit path (99-main.sh) sees failures inside functions too.
 set -Eeuo pipefail
 umask 022
@@ -29,7 +31,18 @@ LAST_BODY=''
 
 # Writes never fail the script: the engine may have gone away while we finish a switch.
 say() { printf '%s\n' "$*" 2>/dev/null || true; }
-emit() { say "@@php-deploy $*"; }
+
+# The marker of protocol lines, set from the nonce before anything is printed (see set_nonce).
+MARK='@@php-deploy '
+set_nonce() {
+  local a
+  for a in "$@"; do
+    if [[ $a == nonce=* ]]; then
+      [[ ${a#nonce=} =~ ^[0-9a-f]{16,64}$ ]] && MARK="@@php-deploy:${a#nonce=} "
+    fi
+  done
+}
+emit() { say "${MARK}$*"; }
 phase() { CURRENT_PHASE=$1; emit phase "$1"; }
 result() { emit result "$1" "$2"; }
 
@@ -60,12 +73,24 @@ now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 now_ms() { local ns; ns=$(date +%s%N); printf '%s' "$((ns / 1000000))"; }
 iso_of() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '@%s' "$1"; }
 
+# A JSON string of any text: every control character escaped, invalid UTF-8 dropped (a health
+# page's body excerpt, a command line with escape sequences), so every log line parses.
 json_str() {
-  local s=$1
+  local s=$1 i c
   s=${s//\\/\\\\}
   s=${s//\"/\\\"}
   s=${s//$'\n'/\\n}
   s=${s//$'\r'/\\r}
   s=${s//$'\t'/\\t}
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    for ((i = 1; i < 32; i++)); do
+      printf -v c %b "\\x$(printf %02x "$i")"
+      [[ $s == *"$c"* ]] && s=${s//"$c"/$(printf '\\u%04x' "$i")}
+    done
+    s=${s//$'\x7f'/\\u007f}
+  fi
+  if [[ $s == *[$'\x80'-$'\xff']* ]] && command -v iconv >/dev/null 2>&1; then
+    s=$(printf '%s' "$s" | iconv -f UTF-8 -t UTF-8 -c 2>/dev/null) || true
+  fi
   printf '"%s"' "$s"
 }

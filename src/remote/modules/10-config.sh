@@ -33,6 +33,9 @@ FPM_HOST='localhost'
 DOCUMENT_ROOT='public'
 RELOAD_COMMAND=''
 SHARED=()
+WRITABLE=()
+WRITABLE_MODE=group
+WRITABLE_BY=''
 BEFORE_SWITCH=()
 ONCE=()
 AFTER_SWITCH=()
@@ -41,7 +44,6 @@ OWNER_PID=''
 # A release switched away from less than this long ago is never pruned (requests may still run in it).
 readonly GRACE_SECONDS=60
 
-# Arguments: key=value pairs; repeated keys build lists. Values are re-validated here.
 parse_args() {
   local arg key val
   for arg in "$@"; do
@@ -50,6 +52,7 @@ parse_args() {
     val=${arg#*=}
     case $key in
       path) DEPLOY_PATH=$val ;;
+      nonce) ;; # read first, by set_nonce
       id) DEPLOY_ID=$val ;;
       token) TOKEN=$val ;;
       holder) HOLDER=$val ;;
@@ -79,6 +82,9 @@ parse_args() {
       document_root) DOCUMENT_ROOT=$val ;;
       reload) RELOAD_COMMAND=$val ;;
       shared) SHARED+=("$val") ;;
+      writable) WRITABLE+=("$val") ;;
+      writable_mode) WRITABLE_MODE=$val ;;
+      writable_by) WRITABLE_BY=$val ;;
       before) BEFORE_SWITCH+=("$val") ;;
       once) ONCE+=("$val") ;;
       after) AFTER_SWITCH+=("$val") ;;
@@ -100,7 +106,10 @@ parse_args() {
   check_id "$BASE_ID"
   check_id "$TARGET_ID"
   local p
-  for p in "${SHARED[@]}" "$DOCUMENT_ROOT"; do check_rel_path "$p"; done
+  for p in "${SHARED[@]}" "${WRITABLE[@]}" "$DOCUMENT_ROOT"; do check_rel_path "$p"; done
+  [[ $WRITABLE_MODE == group || $WRITABLE_MODE == acl ]] || die "writable-mode must be group or acl"
+  [[ -z $WRITABLE_BY || $WRITABLE_BY =~ ^[A-Za-z_][A-Za-z0-9_.-]{0,31}$ ]] || die "bad writable-by '$WRITABLE_BY'"
+  check_shared_overlap
 
   RELEASES=$DEPLOY_PATH/releases
   SHARED_DIR=$DEPLOY_PATH/shared
@@ -109,12 +118,25 @@ parse_args() {
   readonly DEPLOY_PATH DEPLOY_ID TOKEN HOLDER VERSION GIT_SHA LOG_CONTEXT BASE_ID MANIFEST_BYTES NEED_BYTES \
     NEED_PHP_CLI EXPECT_RELEASE NOTE_EVENT WANT_MANIFEST MIGRATION_RE GUARD_MODE BACKUP_COMMAND BACKUP_KEEP \
     TARGET_ID LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_URL HEALTH_TIMEOUT FPM_SOCKET FPM_URI FPM_HOST \
-    DOCUMENT_ROOT RELOAD_COMMAND SHARED BEFORE_SWITCH ONCE AFTER_SWITCH OWNER_PID RELEASES SHARED_DIR CURRENT STATE
+    DOCUMENT_ROOT RELOAD_COMMAND SHARED WRITABLE WRITABLE_MODE WRITABLE_BY BEFORE_SWITCH ONCE AFTER_SWITCH \
+    OWNER_PID RELEASES SHARED_DIR CURRENT STATE
 }
 
 check_id() {
   [[ -z $1 ]] && return 0
   [[ $1 =~ $ID_RE && $1 != *..* && $1 != *.partial ]] || die "bad deploy id '$1'"
+}
+
+# One shared path inside another is refused before anything changes: linking the inner one would go
+# through the outer link into shared/ (the engine refuses it as bad input too).
+check_shared_overlap() {
+  local a b
+  for a in "${SHARED[@]}"; do
+    for b in "${SHARED[@]}"; do
+      [[ ${b%/} == "${a%/}"/* ]] && die "shared path '${b%/}' is inside '${a%/}', which is shared already; remove '${b%/}' from shared"
+    done
+  done
+  return 0
 }
 
 check_rel_path() {

@@ -1,12 +1,39 @@
 # Layout and state: the directories under the deploy path, release ids, the deploy log (and note).
 # shellcheck shell=bash
 
-ensure_layout() {
-  if [[ -e $CURRENT || -L $CURRENT ]] && [[ ! -L $CURRENT ]]; then
-    die "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ yourself (e.g. mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
+# Why `current` cannot be taken over, or nothing: a plain directory, or a symlink anywhere but to
+# releases/<id> (a site deployed by other means). php-deploy never removes or replaces such a
+# `current`; the message says how to make it a release that is then adopted.
+foreign_current() {
+  [[ -e $CURRENT || -L $CURRENT ]] || return 0
+  local how target make
+  if [[ ! -L $CURRENT ]]; then
+    how="is a plain directory, not a symlink"
+    make="mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT"
+  else
+    target=$(readlink "$CURRENT")
+    local rel=${target%/}
+    rel=${rel#"$RELEASES"/}
+    rel=${rel#releases/}
+    [[ $rel != "${target%/}" && -n $rel && $rel != */* && $rel != .* ]] && return 0
+    how="points to $target, outside releases/"
+    target=$(readlink -f "$CURRENT" 2>/dev/null || printf '%s' "$target")
+    make="mkdir -p $RELEASES && cp -a $target $RELEASES/initial && ln -sfn releases/initial $CURRENT"
   fi
-  mkdir -p "$RELEASES" "$SHARED_DIR" "$STATE/releases" "$STATE/runs" \
+  printf '%s %s: php-deploy will not replace or remove it. Make it a release first (%s; the next deploy adopts it as a completed release), or deploy to a new deploy-path' \
+    "$CURRENT" "$how" "$make"
+}
+
+ensure_layout() {
+  local foreign
+  foreign=$(foreign_current)
+  [[ -z $foreign ]] || die "$foreign"
+  mkdir -p "$RELEASES" "$SHARED_DIR" || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
+  # The state (lock, log, hook output) is the deploy user's alone.
+  (umask 077 && mkdir -p "$STATE/releases" "$STATE/runs" && : >>"$STATE/log.jsonl") \
     || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
+  chmod 700 "$STATE" "$STATE/releases" "$STATE/runs" 2>/dev/null || true
+  chmod 600 "$STATE/log.jsonl" 2>/dev/null || true
 }
 
 # The release id `current` points to, or nothing.

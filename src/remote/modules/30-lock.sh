@@ -8,6 +8,7 @@
 LOCK_FILE=''
 lock_mutex() {
   LOCK_FILE=$STATE/lock
+  [[ -e $STATE/lock.mutex ]] || (umask 077 && : >>"$STATE/lock.mutex")
   exec 9>>"$STATE/lock.mutex"
   flock -w 30 9 || die "could not get the lock mutex $STATE/lock.mutex within 30 s"
 }
@@ -40,7 +41,7 @@ LOCK_RELEASED=0
 LOCK_WRITE_ERROR=''
 write_lock() {
   local acquired=$1 tmp="$STATE/.lock.$$" err=''
-  if ! err=$({ printf 'token=%s\nholder=%s\nid=%s\nacquired=%s\nexpires=%s\n' \
+  if ! err=$({ umask 077 && printf 'token=%s\nholder=%s\nid=%s\nacquired=%s\nexpires=%s\n' \
     "$TOKEN" "${HOLDER//$'\n'/ }" "$DEPLOY_ID" "$acquired" "$(($(now_epoch) + LOCK_TTL))" >"$tmp"; } 2>&1) ||
     ! err=$(mv -f "$tmp" "$LOCK_FILE" 2>&1); then
     rm -f "$tmp"

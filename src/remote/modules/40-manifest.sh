@@ -6,12 +6,20 @@
 # ---------------------------------------------------------------------------------------------
 
 # Normalised listing of what the manifest describes: d<TAB>mode<TAB>path, f<TAB>mode<TAB>size<TAB>path,
-# l<TAB>path<TAB>target — the same shape tree_listing produces from disk.
+# l<TAB>path<TAB>target — the same shape tree_listing produces from disk. Files of a release are
+# stored read-only (the manifest's mode without its write bits): unchanged files are hard links
+# shared with other releases, so nothing may write to them in place.
 manifest_listing() {
-  awk -F '\t' 'NR > 1 && $1 != "" {
+  awk -F '\t' 'function ro(m,   i, d, out) {
+    out = ""
+    for (i = 1; i <= length(m); i++) { d = substr(m, i, 1) + 0; if (int(d / 2) % 2) d -= 2; out = out d }
+    sub(/^0+/, "", out)
+    return out
+  }
+  NR > 1 && $1 != "" {
     mode = $2; sub(/^0+/, "", mode)
     if ($1 == "d") print "d\t" mode "\t" $5
-    else if ($1 == "f") print "f\t" mode "\t" $3 "\t" $5
+    else if ($1 == "f") print "f\t" ro(mode) "\t" $3 "\t" $5
     else if ($1 == "l") print "l\t" $5 "\t" $6
   }' "$1" | sort
 }
@@ -25,12 +33,23 @@ tree_listing() {
   }' | sort
 }
 
-# Stat snapshot of the manifest paths (type, mode, size, mtime): proves cheaply later that a release
-# still is what was verified, so it can serve as the base of a delta.
+# Stat snapshot of the manifest paths (type, mode, size, mtime; directories by type and mode only, as
+# what hooks add — a cache file, a nested shared link — changes a directory's mtime, not its files):
+# proves cheaply later which files of a release still are what was verified, so they can serve as the
+# base of a delta.
 tree_snapshot() {
   local dir=$1 manifest=$2
   (cd "$dir" && find . -mindepth 1 -printf '%y\t%m\t%s\t%T@\t%P\n') |
-    awk -F '\t' 'NR == FNR { if (FNR > 1) want[$5] = 1; next } ($5 in want)' "$manifest" - | sort
+    awk -F '\t' 'NR == FNR { if (FNR > 1) want[$5] = 1; next }
+      ($5 in want) { if ($1 == "d") print "d\t" $2 "\t-\t-\t" $5; else print }' "$manifest" - | sort
+}
+
+# Paths of a release that differ from its snapshot (changed, replaced or removed on the server since
+# it was verified), one per line: they are never hard-linked into a new release.
+changed_since_verified() {
+  local id=$1 md
+  md=$(meta_dir "$id")
+  { diff "$md/tree" <(tree_snapshot "$(release_dir "$id")" "$md/manifest") || true; } | sed -n 's/^[<>] //p' | cut -f 5- | sort -u
 }
 
 verify_tree() {

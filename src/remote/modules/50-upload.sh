@@ -48,13 +48,15 @@ cmd_begin() {
     now_iso >"$(meta_dir "$(live_id)")/ok"
     say "adopted the live release $(live_id)"
   fi
-  report_live_and_base
+  report_live_and_base 1
 }
 
-# Reports the live release, the previous one, shared paths still missing, and — when the live
-# release is still exactly what was verified — its manifest, the base of a delta.
+# Reports the live release, the previous one, shared paths still missing, and its manifest, the base
+# of a delta: without the paths changed on the server since it was verified (a hook replaced a file,
+# the app wrote one), which are sent again instead of linked. With `record` (begin, under the lock)
+# those paths are kept for the upload in the live release's changed file.
 report_live_and_base() {
-  local live prev p md
+  local record=${1:-0} live prev p md changed
   live=$(live_id)
   if [[ -n $live && ! -d $(release_dir "$live") ]]; then
     say "warning: current points to missing release $live"
@@ -67,16 +69,22 @@ report_live_and_base() {
     [[ -e $SHARED_DIR/${p%/} || -L $SHARED_DIR/${p%/} ]] || result missing_shared "${p%/}"
   done
   md=$(meta_dir "$live")
-  if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
-    if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
-      result base "$live"
-      say "@@php-deploy manifest-begin"
-      cat "$md/manifest"
-      say "@@php-deploy manifest-end"
-    else
-      say "the live release $live was changed on the server since it was verified; sending everything"
-    fi
+  [[ -n $live && -f $md/manifest && -f $md/tree ]] || return 0
+  if [[ ! -f $md/readonly ]]; then
+    say "the live release $live was made before releases were read-only: sending everything once"
+    return 0
   fi
+  changed=$(changed_since_verified "$live")
+  if [[ $record == 1 ]]; then
+    if [[ -n $changed ]]; then printf '%s\n' "$changed" >"$md/changed"; else rm -f "$md/changed"; fi
+  fi
+  result base "$live"
+  if [[ -n $changed ]]; then
+    say "$(wc -l <<<"$changed") path(s) of the live release $live changed on the server since it was verified (${changed%%$'\n'*} …): they are sent again, not linked"
+  fi
+  emit manifest-begin
+  awk -F '\t' 'NR == FNR { if ($0 != "") skip[$0] = 1; next } FNR == 1 || !($5 in skip)' <(printf '%s\n' "$changed") "$md/manifest"
+  emit manifest-end
 }
 
 # stdin: the manifest (manifest_bytes long), then a tar.gz of the files to send. With a base release
@@ -109,6 +117,7 @@ cmd_upload() {
     comm -23 <(cd "$part" && find . -mindepth 1 -printf '%y\t%P\n' | sort) \
       <(awk -F '\t' 'NR > 1 { print $1 "\t" $5 }' "$dest/manifest" | sort) |
       cut -f 2- | sort -r | (cd "$part" && xargs -r -d '\n' rm -rf --)
+    unlink_changed "$part" "$(meta_dir "$BASE_ID")/changed"
     awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir -p --)
   else
     mkdir "$part"
@@ -127,9 +136,23 @@ cmd_upload() {
   phase verify
   verify_tree "$part" "$dest/manifest" "${BASE_ID:+$(release_dir "$BASE_ID")}"
   tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
+  : >"$dest/readonly"
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
   mv -T "$part" "$final"
   result release_path "$final"
   say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
+}
+
+# Paths of the base that changed on the server since it was verified (see report_live_and_base): out
+# of the new release before the upload fills it, so their bytes come from the engine, never from the
+# base. Parents sort first, so a directory the server replaced with a symlink goes before anything
+# under it (nothing is removed through a symlink); a directory only gets its mode back.
+unlink_changed() {
+  local part=$1 list=$2 c
+  [[ -s $list ]] || return 0
+  while IFS= read -r c; do
+    [[ -n $c && ( -e $part/$c || -L $part/$c ) ]] || continue
+    if [[ -d $part/$c && ! -L $part/$c ]]; then chmod 755 "$part/$c"; else rm -rf "${part:?}/$c"; fi
+  done < <(sort "$list")
 }

@@ -20,8 +20,10 @@ step_prepare() {
   hook_env "$rel" "$prev"
 
   phase link-shared
-  link_shared "$rel"
+  link_shared "$rel" || fail_release "$LAST_FAILURE"
+  apply_writable || fail_release "$LAST_FAILURE"
   stop_if_cancelled
+  guard_begin "$rel"
 
   if [[ -n $BACKUP_COMMAND ]]; then
     phase backup
@@ -45,6 +47,7 @@ step_prepare() {
   else
     say "no fpm-socket: the new release is not checked before it goes live"
   fi
+  guard_check "$rel" || fail_release "$GUARD_FAILURE"
 }
 
 prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
@@ -116,7 +119,9 @@ step_finish() {
 
   phase after-switch
   local after_failed=''
+  ((${#AFTER_SWITCH[@]})) && guard_begin "$rel"
   run_hooks after-switch "$rel" "${AFTER_SWITCH[@]}" || after_failed=$LAST_FAILURE
+  if ! guard_check "$rel"; then after_failed="${GUARD_FAILURE/before the switch/after the switch}${after_failed:+; $after_failed}"; fi
 
   phase prune
   prune_releases "$prev"

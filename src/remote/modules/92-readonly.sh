@@ -3,7 +3,6 @@
 
 check() { emit check "$1" "$2" "$3"; }
 
-# Can this server take the release? Each preflight_* prints its `check` lines; nothing changes.
 cmd_preflight() {
   phase preflight
   preflight_tools
@@ -11,6 +10,7 @@ cmd_preflight() {
   if [[ -n $FPM_SOCKET ]]; then preflight_fpm; fi
   if [[ $NEED_PHP_CLI == 1 ]]; then preflight_php_cli; fi
   if [[ $WANT_MANIFEST == 1 ]]; then report_live_manifest; fi
+  preflight_shared
   if [[ -n $RELOAD_COMMAND ]]; then preflight_reload; fi
 }
 
@@ -36,9 +36,9 @@ preflight_tools() {
 preflight_space() {
   local dir=$DEPLOY_PATH
   while [[ ! -e $dir && $dir != / ]]; do dir=$(dirname "$dir"); done
-  if [[ -e $CURRENT && ! -L $CURRENT ]]; then
-    check layout error "$CURRENT is a plain directory, not a symlink: php-deploy will not overwrite it. Move it into releases/ (mkdir -p $RELEASES && mv $CURRENT $RELEASES/initial && ln -s releases/initial $CURRENT) or deploy to a new deploy-path"
-  fi
+  local foreign
+  foreign=$(foreign_current)
+  [[ -z $foreign ]] || check layout error "$foreign"
   if [[ ! -w $dir ]]; then
     check writable error "$dir is not writable by $(id -un); chown the deploy-path to $(id -un) or choose a path it owns"
   else
@@ -52,6 +52,21 @@ preflight_space() {
   else
     check disk ok "$((${free_kb:-0} / 1024)) MB free, $((need_kb / 1024)) MB needed"
   fi
+}
+
+# Shared paths: what each one is in shared/ (the engine compares it with the source), and whether the
+# writable paths can be given to writable-by.
+preflight_shared() {
+  local why p
+  why=$(writable_problem)
+  if [[ -n $why ]]; then check writable-by error "$why"; fi
+  for p in "${SHARED[@]}"; do
+    p=${p%/}
+    if [[ -d $SHARED_DIR/$p ]]; then result shared_type "d $p"
+    elif [[ -f $SHARED_DIR/$p ]]; then result shared_type "f $p"
+    elif [[ -e $SHARED_DIR/$p || -L $SHARED_DIR/$p ]]; then result shared_type "o $p"; fi
+  done
+  return 0
 }
 
 # The PHP that will run the release: the php-fpm pool itself, probed with a request.
@@ -99,9 +114,9 @@ report_live_manifest() {
   live=$(live_id)
   result live "$live"
   if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
-    say "@@php-deploy manifest-begin"
+    emit manifest-begin
     cat "$(meta_dir "$live")/manifest"
-    say "@@php-deploy manifest-end"
+    emit manifest-end
   fi
 }
 
@@ -148,7 +163,7 @@ cmd_list() {
     [[ -f $md/failed ]] && status=failed
     [[ $id == *.partial ]] && status=partial
     [[ $id == "$live" ]] && status=live
-    printf '@@php-deploy release %s %s ' "$id" "$status"
+    printf '%srelease %s %s ' "$MARK" "$id" "$status"
     if [[ -f $md/meta ]]; then head -n 1 "$md/meta"; else printf '{}\n'; fi
   done
   if read_lock_quiet; then emit lock "$(describe_lock)"; fi

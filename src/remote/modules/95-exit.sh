@@ -31,6 +31,9 @@ on_exit() {
     reason=${FAIL_REASON:-"stopped unexpectedly: '${ERR_CMD:-?}' (line ${ERR_LINE:-?}) failed with exit $rc"}
     FAIL_PHASE=${FAIL_PHASE:-$CURRENT_PHASE}
     CURRENT_PHASE=$FAIL_PHASE
+    # Something that failed in the release (a hook) may have changed a file of it first: put it back,
+    # and say so first.
+    if [[ -n $GUARD_FILE && -n $EXIT_RELEASE ]] && ! guard_check "$(release_dir "$EXIT_RELEASE")"; then reason="$GUARD_FAILURE; $reason"; fi
     exit_switch_back "$reason"
     local note
     note=$(switched_back_note)

@@ -1,6 +1,7 @@
 # Main: run commands that change what is live detached from the session, and dispatch by name.
 # shellcheck shell=bash
 
+# Runs a command detached from the SSH session (setsid, output to a file) and follows its output;
 # the worker finishes even if the connection drops.
 run_detached() {
   local name=$1 log status pid rc
@@ -9,7 +10,7 @@ run_detached() {
   log="$STATE/runs/$name.log"
   status="$STATE/runs/$name.status"
   rm -f "$status"
-  : >"$log"
+  (umask 077 && : >"$log" && : >"$status.tmp") && rm -f "$status.tmp"
   setsid -w bash -c "$BASH_EXECUTION_STRING" php-deploy __worker "$status" "$@" >"$log" 2>&1 </dev/null &
   pid=$!
   tail -n +1 -s 0.05 --pid="$pid" -f "$log" 2>/dev/null || true
@@ -22,6 +23,7 @@ run_detached() {
 }
 
 main() {
+  set_nonce "$@"
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
   case $cmd in
@@ -36,7 +38,7 @@ main() {
       local status=$1 rc=0
       shift
       bash -c "$BASH_EXECUTION_STRING" php-deploy __run "$@" || rc=$?
-      printf '%s\n' "$rc" >"$status"
+      (umask 077 && printf '%s\n' "$rc" >"$status")
       return "$rc"
       ;;
     __run)

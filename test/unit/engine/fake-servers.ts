@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { ArgKey, ResultKey } from '../../../src/remote/contract.js';
 import type { ExecOptions, ExecResult, RemoteSession } from '../../../src/ssh/session.js';
+import { markFor } from '../../../src/remote/protocol.js';
 
 /** Splits a command line built by remoteCommand() back into words (bare or single-quoted). */
 export function shellWords(line: string): string[] {
@@ -134,7 +135,9 @@ export class FakeServer implements RemoteSession {
   }
 
   private answer(call: RemoteCall, out: string[]): number {
-    const say: Say = (...words: (string | number)[]): void => void out.push(`@@php-deploy ${words.join(' ')}`);
+    // Protocol lines carry the command's nonce, as the remote program prints them.
+    const mark = markFor(call.args.get('nonce')?.[0]);
+    const say: Say = (...words: (string | number)[]): void => void out.push(`${mark}${words.join(' ')}`);
     const id = call.arg('id') ?? '';
     const injected = this.failures.get(call.command);
     if (injected) {
