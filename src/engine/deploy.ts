@@ -15,18 +15,20 @@
  * One failure handler (failDeploy) runs the remote `abort` on every host still locked, which leaves
  * `current` on a checked release, removes the new one and releases the lock.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newDeployId, type Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
+import { fanOut } from '../pack/fanout.js';
 import { seedEntries } from '../pack/seed.js';
 import { scanTree, type ScanResult } from '../pack/scan.js';
 import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
 import { beginCommand, cancelCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
+import type { RemoteSession } from '../ssh/session.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
 import { connectAll, runRemote } from './hosts.js';
@@ -50,6 +52,8 @@ interface DeployContext {
   readonly started: number;
   readonly deployId: string;
   readonly ref: DeployRef;
+  /** The SSH connections, started before the scan (they need nothing from it). */
+  connecting?: Promise<RemoteSession[]>;
   scan?: ScanResult;
   manifestText: string;
   checks: CheckResult[];
@@ -75,13 +79,19 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   parseKnownHosts(settings.ssh.knownHosts);
 
-  await phase(ctx, 'scan', scanSource);
-  await phase(ctx, 'artifact-check', checkTree);
+  // The SSH handshakes need nothing from the scan: they run while the tree is hashed.
+  const connect = opts.connect ?? connectAll;
+  ctx.connecting = connect(settings, reporter, opts.signal, true);
+  ctx.connecting.catch(() => undefined);
   try {
+    await phase(ctx, 'scan', scanSource);
+    await phase(ctx, 'artifact-check', checkTree);
     await phase(ctx, 'connect', connectHosts);
     await phase(ctx, 'preflight', preflightHosts);
   } catch (err) {
     closeSessions(ctx);
+    // Connections that came up after a failed scan or check.
+    if (ctx.hosts.length === 0) void ctx.connecting.then((ss) => ss.forEach((s) => void s.close())).catch(() => undefined);
     throw err;
   }
   return settings.dryRun ? dryRun(ctx) : changeServers(ctx);
@@ -184,8 +194,8 @@ async function checkTree(ctx: DeployContext): Promise<void> {
 }
 
 async function connectHosts(ctx: DeployContext): Promise<void> {
-  const connect = ctx.opts.connect ?? connectAll;
-  const sessions = await connect(ctx.settings, ctx.reporter, ctx.opts.signal);
+  const sessions = await (ctx.connecting ?? Promise.resolve([]));
+  for (const s of sessions) ctx.reporter.info(`${s.label}: connected`);
   ctx.hosts = sessions.map((session) => ({
     session,
     locked: false,
@@ -240,7 +250,7 @@ async function lockHosts(ctx: DeployContext): Promise<void> {
 }
 
 async function uploadRelease(ctx: DeployContext): Promise<void> {
-  await mapLimit(ctx.hosts, ctx.settings.maxParallel, (h) => uploadTo(ctx, h));
+  await uploadAll(ctx);
   // The exact archive of the release is built while the servers activate it (off the critical path)
   // and kept only once it is live.
   if (ctx.opts.artifacts?.keep) {
@@ -355,9 +365,18 @@ async function planDeploy(ctx: DeployContext): Promise<DeployPlan> {
   };
 }
 
-async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
-  const { settings, ref, reporter } = ctx;
-  const signal = ctx.opts.signal;
+/** What one host needs: the same plan on several hosts means the same bytes on their stdin. */
+interface UploadPlan {
+  h: HostState;
+  baseId?: string;
+  diff: ReturnType<typeof diffManifests>;
+  seeds: Awaited<ReturnType<typeof seedEntries>>;
+  /** Hosts with equal keys get one archive, packed and compressed once (see fanOut). */
+  key: string;
+}
+
+async function planUpload(ctx: DeployContext, h: HostState): Promise<UploadPlan> {
+  const { settings, reporter } = ctx;
   const label = h.session.label;
   const baseId = h.begin?.result('base') || undefined;
   let base: ManifestEntry[] | undefined;
@@ -376,8 +395,35 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       ? `${label}: sending ${sendFiles} new or changed files (${formatMB(diff.sendBytes)}), ${diff.unchanged} unchanged taken from ${baseId}, ${diff.removed} removed`
       : `${label}: sending all ${sendFiles} files (${formatMB(diff.sendBytes)})`,
   );
-  const seeds = await seedEntries(settings.source, h.begin?.all('missing_shared') ?? []);
-  if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${h.begin?.all('missing_shared').join(', ')}`);
+  const missing = h.begin?.all('missing_shared') ?? [];
+  const seeds = await seedEntries(settings.source, missing);
+  if (seeds.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${missing.join(', ')}`);
+  const manifestKey = base ? createHash('sha256').update(h.begin?.manifest ?? '').digest('hex') : '';
+  return { h, baseId: base ? baseId : undefined, diff, seeds, key: [base ? baseId : '', manifestKey, ...missing].join('\n') };
+}
+
+/**
+ * Uploads to every host. Hosts that need the same archive (the same base release, the same shared
+ * paths to seed: the usual case) share one pack stream — packed and compressed once, fanned out to
+ * each host's channel — at most max-parallel hosts at a time.
+ */
+async function uploadAll(ctx: DeployContext): Promise<void> {
+  const max = ctx.settings.maxParallel;
+  const plans = await Promise.all(ctx.hosts.map((h) => planUpload(ctx, h)));
+  const groups = new Map<string, UploadPlan[]>();
+  for (const p of plans) groups.set(p.key, [...(groups.get(p.key) ?? []), p]);
+  const units: UploadPlan[][] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.length; i += max) units.push(g.slice(i, i + max));
+  const largest = Math.max(1, ...units.map((u) => u.length));
+  await mapLimit(units, Math.max(1, Math.floor(max / largest)), (unit) => uploadUnit(ctx, unit));
+}
+
+async function uploadUnit(ctx: DeployContext, unit: UploadPlan[]): Promise<void> {
+  const { settings, ref, reporter } = ctx;
+  const signal = ctx.opts.signal;
+  const { diff, seeds, baseId } = unit[0]!;
+  const sendFiles = diff.send.filter((e) => e.type !== 'd').length;
+  const labels = unit.map((p) => p.h.session.label).join(', ');
   const manifest = Buffer.from(ctx.manifestText);
   let lastReport = 0;
   const pack = createPackStream(settings.source, [...diff.send, ...seeds], '', {
@@ -387,22 +433,28 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       const t = Date.now();
       if (t - lastReport < 2000 && p.files < sendFiles) return;
       lastReport = t;
-      reporter.info(`${label}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
+      reporter.info(`${labels}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
     },
   });
-  const stdin = Readable.from(
+  const source = Readable.from(
     (async function* () {
       yield manifest;
       yield* pack;
     })(),
   );
-  const out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
-    phase: 'upload',
-    stdin,
-    signal,
+  // A failure of the stream itself (a file changed while packing) fails every host of the unit.
+  source.on('error', (err) => pack.destroy(err));
+  source.on('close', () => pack.destroy());
+  const copies = fanOut(source, unit.length);
+  await mapLimit(unit, unit.length, async (p, i) => {
+    const out = await runRemote(p.h.session, uploadCommand(settings, ref, baseId, manifest.length), reporter, {
+      phase: 'upload',
+      stdin: copies[i],
+      signal,
+    });
+    p.h.result.releasePath = out.result('release_path');
+    p.h.result.sentFiles = sendFiles;
+    p.h.result.sentBytes = diff.sendBytes;
+    p.h.result.linkedFiles = diff.unchanged;
   });
-  h.result.releasePath = out.result('release_path');
-  h.result.sentFiles = sendFiles;
-  h.result.sentBytes = diff.sendBytes;
-  h.result.linkedFiles = diff.unchanged;
 }

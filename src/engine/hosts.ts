@@ -12,7 +12,8 @@ import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
 import { connectSsh, type RemoteSession } from '../ssh/session.js';
 
-export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal): Promise<RemoteSession[]> {
+/** Connects to every host; `quiet` leaves reporting "connected" to the caller (a connect started early). */
+export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal, quiet = false): Promise<RemoteSession[]> {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
@@ -24,7 +25,7 @@ export async function connectAll(settings: Settings, reporter: Reporter, signal?
         timeoutMs: settings.ssh.timeoutMs,
         signal,
       });
-      reporter.info(`${target.label}: connected`);
+      if (!quiet) reporter.info(`${target.label}: connected`);
       return session;
     }),
   );
