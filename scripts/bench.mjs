@@ -509,6 +509,11 @@ async function runPhpDeploy(app, attribute = false, front = 'cli') {
   const rollback = await runFront(front, `php-deploy ${front} rollback`, 'rollback', site, {}, { disk: site.path });
   checkServed(site, ctx.label1, `php-deploy ${front} rollback`);
   delta.metaKB = duKB(`${site.path}/.php-deploy/releases/${delta.json.deployId}`);
+  // The floor of a hard-linked release: its own directories and the blocks of the files that are
+  // not links to the previous release (new content); everything else is shared.
+  const rel = `${site.path}/releases/${delta.json.deployId}`;
+  delta.floorKB = Number(sh(`find ${q(rel)} \\( -type d -o -links 1 \\) -printf '%k\\n' | awk '{ s += $1 } END { print s + 0 }'`).stdout.trim());
+  delta.dirs = Number(sh(`find ${q(rel)} -type d | wc -l`).stdout.trim());
   const attribution = attribute ? serverAttribution(site, delta.json.deployId) : undefined;
   removeSite(site);
   return { first, delta, rollback, attribution };

@@ -222,7 +222,15 @@ export function writeReport(o, { facts, app, R, relayPort }) {
       add({ what: `${front}: next-version bytes on the wire (↑+↓) vs rsync`, target: 1.5, value: wireOf(k) / wireRsync, min: minWire(k) / minWire('rsync'), detail: `${mb(wireOf(k))} MB vs ${mb(wireRsync)} MB (upstream only: ${mb(st[k].up)} vs ${mb(st.rsync.up)} MB)` });
     }
   }
-  add({ what: 'disk of the next-version release vs a full copy', target: 0.1, value: st.pdDelta.disk / fullCopyKB, min: Math.min(...R.pdDelta.map((r) => r.diskKB)) / fullCopyKB, detail: `${diskMB(st.pdDelta.disk)} MB vs ${diskMB(fullCopyKB)} MB (du of the first release)`, fmt: pct });
+  {
+    const floorKB = med(R.pdDelta, (r) => r.floorKB);
+    const r = { what: 'disk of the next-version release vs a full copy', target: 0.1, value: st.pdDelta.disk / fullCopyKB, min: Math.min(...R.pdDelta.map((x) => x.diskKB)) / fullCopyKB, detail: `${diskMB(st.pdDelta.disk)} MB vs ${diskMB(fullCopyKB)} MB (du of the first release)`, fmt: pct };
+    if (Number.isFinite(floorKB)) {
+      r.floor = st.pdDelta.disk / floorKB;
+      r.detail += `; the floor of a hard-linked release (its ${med(R.pdDelta, (x) => x.dirs)} directories + the blocks of its files that are not links, i.e. new content) ${diskMB(floorKB)} MB = ${pct(floorKB / fullCopyKB)} of a full copy, ${r.floor.toFixed(2)}× of it (metadata in .php-deploy: ${diskMB(med(R.pdDelta, (x) => x.metaKB))} MB)`;
+    }
+    add(r);
+  }
   add({ what: 'peak RSS of php-deploy (worst run, action and CLI)', target: 150, value: pdRssMaxKB / 1024, min: st.pdFirst.rss / 1024, minText: 'median of the first deploys', detail: `${(pdRssMaxKB / 1024).toFixed(1)} MiB = ${((pdRssMaxKB * 1024) / 1e6).toFixed(1)} MB (medians: ${pdKeys.map((k) => `${k} ${mib(st[k].rss)}`).join(', ')} MiB)`, fmt: (v) => `${v.toFixed(1)} MiB`, targetText: '≤ 150 MiB' });
   if (fo) {
     add({ what: `many hosts: client CPU per host after the first (first deploy, ${fo.n} hosts)`, target: 0.1, value: fo.full, min: fo.fullMin, detail: fo.detail, fmt: pct });
