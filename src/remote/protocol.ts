@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+
 /**
  * Reads what the remote script prints: `@@php-deploy …` lines are events for the engine, every other
  * line is log text for the user.
@@ -15,6 +17,7 @@ export type RemoteEvent =
   | { kind: 'check'; id: string; severity: string; message: string }
   | { kind: 'manifest-begin' }
   | { kind: 'manifest-end' }
+  | { kind: 'manifest-gz-begin' }
   | { kind: 'log'; text: string };
 
 export function parseLine(line: string): RemoteEvent {
@@ -53,6 +56,8 @@ export function parseLine(line: string): RemoteEvent {
       return { kind: 'manifest-begin' };
     case 'manifest-end':
       return { kind: 'manifest-end' };
+    case 'manifest-gz-begin':
+      return { kind: 'manifest-gz-begin' };
     default:
       return { kind: 'log', text: line };
   }
@@ -68,6 +73,8 @@ export class RemoteOutput {
   lock?: string;
   manifest?: string;
   private manifestLines?: string[];
+  /** The block is gzip'd and base64-encoded (`manifest-gz-begin` … `manifest-end`). */
+  private manifestGz = false;
 
   constructor(
     private readonly onLog: (text: string) => void = () => {},
@@ -77,7 +84,14 @@ export class RemoteOutput {
   push(line: string): void {
     if (this.manifestLines) {
       if (line === `${MARK}manifest-end`) {
-        this.manifest = this.manifestLines.join('\n') + '\n';
+        try {
+          this.manifest = this.manifestGz
+            ? gunzipSync(Buffer.from(this.manifestLines.join(''), 'base64')).toString('utf8')
+            : this.manifestLines.join('\n') + '\n';
+        } catch {
+          // A damaged block: no manifest, so no delta (everything is sent).
+          this.manifest = undefined;
+        }
         this.manifestLines = undefined;
       } else {
         this.manifestLines.push(line);
@@ -106,7 +120,9 @@ export class RemoteOutput {
         this.checks.push({ id: ev.id, severity: ev.severity, message: ev.message });
         break;
       case 'manifest-begin':
+      case 'manifest-gz-begin':
         this.manifestLines = [];
+        this.manifestGz = ev.kind === 'manifest-gz-begin';
         break;
       case 'manifest-end':
         break;
