@@ -10,7 +10,8 @@ import { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import { connectSsh, type RemoteSession } from '../ssh/session.js';
+import { connectSsh, type ExecResult, type RemoteSession } from '../ssh/session.js';
+import { PROGRAM_MISSING, viaCache } from '../remote/delivery.js';
 
 /** Connects to every host; `quiet` leaves reporting "connected" to the caller (a connect started early). */
 export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal, quiet = false): Promise<RemoteSession[]> {
@@ -47,27 +48,62 @@ export interface RunOptions {
   onPhase?: (name: string) => void;
 }
 
-/** Runs one remote command; resolves with its output, rejects with a DeployError naming host and phase. */
+/** Connections that have run the cached remote program (see remote/delivery.ts). */
+const programCached = new WeakSet<RemoteSession>();
+
+/**
+ * Runs one remote command; resolves with its output, rejects with a DeployError naming host and phase.
+ * The remote program goes through the server's cache when it can (remote/delivery.ts): inline only
+ * when the cache misses, or for a streamed stdin on a connection that has not used the cache yet.
+ */
 export async function runRemote(session: RemoteSession, command: string, reporter: Reporter, opts: RunOptions): Promise<RemoteOutput> {
+  const cached = viaCache(command);
+  if (cached && (opts.stdin === undefined || programCached.has(session))) {
+    const first = await execRemote(session, cached, reporter, opts);
+    const missed = first.result.code === PROGRAM_MISSING && first.lines === 0;
+    if (!missed) {
+      programCached.add(session);
+      return checkResult(session, first, reporter, opts);
+    }
+  }
+  return checkResult(session, await execRemote(session, command, reporter, opts), reporter, opts);
+}
+
+interface Executed {
+  out: RemoteOutput;
+  result: ExecResult;
+  stderrTail: string;
+  lines: number;
+}
+
+async function execRemote(session: RemoteSession, command: string, reporter: Reporter, opts: RunOptions): Promise<Executed> {
   const out = new RemoteOutput(
     (text) => reporter.info(`${session.label}: ${text}`),
     (name) => opts.onPhase?.(name),
   );
   let stderrTail = '';
-  let result;
+  let lines = 0;
   try {
-    result = await session.exec(command, {
+    const result = await session.exec(command, {
       stdin: opts.stdin,
       signal: opts.signal,
-      onStdoutLine: (line) => out.push(line),
+      onStdoutLine: (line) => {
+        lines++;
+        out.push(line);
+      },
       onStderrLine: (line) => {
+        lines++;
         stderrTail = (stderrTail + line + ' ').slice(-400);
         reporter.info(`${session.label}: ${line}`);
       },
     });
+    return { out, result, stderrTail, lines };
   } catch (err) {
     throw asDeployError(err, session.label, out.phases.at(-1)?.name ?? opts.phase);
   }
+}
+
+function checkResult(session: RemoteSession, { out, result, stderrTail }: Executed, reporter: Reporter, opts: RunOptions): RemoteOutput {
   for (const w of out.all('warning')) reporter.warn(`${session.label}: ${w}`, { host: session.label, phase: opts.phase });
   if (result.code !== 0) {
     if (out.failure) {
