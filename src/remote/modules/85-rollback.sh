@@ -23,11 +23,22 @@ warn_schema_on_rollback() {
   fi
 }
 
+# A rollback in the SSH session (main runs it there, not detached). What a session's end brings (HUP,
+# PIPE when the client is gone) and a cancel (INT, TERM) is ignored, and nothing it runs writes to the
+# session but say (which never fails): the switch and its checks always finish.
+rollback_in_session() {
+  trap '' HUP PIPE INT TERM
+  ensure_layout
+  cmd_rollback
+}
+
 cmd_rollback() {
   phase lock
   ensure_layout
   take_lock
-  start_renewer
+  # The lease outlives the worst case (both checks time out, a slow reload) unless it is short: only
+  # then is a renewer needed next to the rollback.
+  ((HEALTH_TIMEOUT * 2 + 10 < LOCK_TTL)) || start_renewer
   phase rollback
   local live target
   live=$(live_id)
