@@ -60,19 +60,26 @@ report_live_and_base() {
   if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
     if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
       result base "$live"
-      say "@@php-deploy manifest-begin"
-      cat "$md/manifest"
-      say "@@php-deploy manifest-end"
+      # The engine may have it already (preflight sends it when the release has migrations).
+      if [[ -n $HAVE_MANIFEST && $(sha256sum <"$md/manifest") == "$HAVE_MANIFEST  -" ]]; then
+        result manifest_same 1
+      else
+        say "@@php-deploy manifest-gz-begin"
+        gzip -1 -c "$md/manifest" | base64 -w 76
+        say "@@php-deploy manifest-end"
+      fi
     else
       say "the live release $live was changed on the server since it was verified; sending everything"
     fi
   fi
 }
 
-# stdin: the manifest (manifest_bytes long), then a tar.gz of the files to send. With a base release
-# the new one starts as hard links to it, minus everything the manifest does not list with the same
-# type (so tar never writes through an old symlink), and tar replaces changed files (unlinking first:
-# the base's files are never written to).
+# stdin: the manifest (manifest_bytes long, gzip'd), then a tar.gz of the files to send. With a base
+# release the new one is built from the manifest: its directories made, the unchanged files and
+# symlinks hard-linked from the base (the base's files are never written to), the changed ones from
+# the archive. Then one walk of the new tree serves the check against the manifest and the snapshot:
+# the server's work is the tree's directories and links plus what changed, not several passes over
+# the whole tree.
 cmd_upload() {
   phase upload
   assert_lock
@@ -86,18 +93,17 @@ cmd_upload() {
   trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
-  head -c "$MANIFEST_BYTES" >"$dest/manifest"
-  [[ $(wc -c <"$dest/manifest") -eq $MANIFEST_BYTES ]] || die "the upload was cut off (in the manifest)"
+  head -c "$MANIFEST_BYTES" | gzip -dc >"$dest/manifest" 2>/dev/null || die "the upload was cut off (in the manifest)"
   head -n 1 "$dest/manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
+  local base=''
+  mkdir "$part"
   if [[ -n $BASE_ID ]]; then
-    [[ -d $(release_dir "$BASE_ID") ]] || die "base release $BASE_ID is gone"
-    cp -al "$(release_dir "$BASE_ID")" "$part"
-    comm -23 <(cd "$part" && find . -mindepth 1 -printf '%y\t%P\n' | sort) \
-      <(awk -F '\t' 'NR > 1 { print $1 "\t" $5 }' "$dest/manifest" | sort) |
-      cut -f 2- | sort -r | (cd "$part" && xargs -r -d '\n' rm -rf --)
-    awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir -p --)
-  else
-    mkdir "$part"
+    base=$(release_dir "$BASE_ID")
+    [[ -d $base && -f $(meta_dir "$BASE_ID")/manifest ]] || die "base release $BASE_ID is gone"
+    # Manifest order is byte order, so every directory comes after its parent: plain mkdir.
+    awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir --)
+    unchanged_paths "$(meta_dir "$BASE_ID")/manifest" "$dest/manifest" |
+      (cd "$base" && xargs -r -d '\n' cp -P -l --parents -t "$part" --) || die "could not hard-link the unchanged files from $BASE_ID"
   fi
   # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
   local err
@@ -111,8 +117,10 @@ cmd_upload() {
     mv -T "$part/.php-deploy-seed" "$STATE/seed/$DEPLOY_ID"
   fi
   phase verify
-  verify_tree "$part" "$dest/manifest" "${BASE_ID:+$(release_dir "$BASE_ID")}"
-  tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
+  tree_walk "$part" >"$dest/.walk"
+  verify_tree "$part" "$dest/manifest" "$dest/.walk" "$base"
+  tree_snapshot_of "$dest/.walk" "$dest/manifest" >"$dest/tree"
+  rm -f "$dest/.walk"
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
   mv -T "$part" "$final"

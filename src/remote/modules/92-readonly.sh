@@ -99,8 +99,8 @@ report_live_manifest() {
   live=$(live_id)
   result live "$live"
   if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
-    say "@@php-deploy manifest-begin"
-    cat "$(meta_dir "$live")/manifest"
+    say "@@php-deploy manifest-gz-begin"
+    gzip -1 -c "$(meta_dir "$live")/manifest" | base64 -w 76
     say "@@php-deploy manifest-end"
   fi
 }
