@@ -514,7 +514,7 @@ async function runPhpDeploy(app, attribute = false, front = 'cli') {
   const rel = `${site.path}/releases/${delta.json.deployId}`;
   delta.floorKB = Number(sh(`find ${q(rel)} \\( -type d -o -links 1 \\) -printf '%k\\n' | awk '{ s += $1 } END { print s + 0 }'`).stdout.trim());
   delta.dirs = Number(sh(`find ${q(rel)} -type d | wc -l`).stdout.trim());
-  const attribution = attribute ? serverAttribution(site, delta.json.deployId) : undefined;
+  const attribution = attribute ? serverAttribution(site, delta.json.deployId, first.json.deployId) : undefined;
   removeSite(site);
   return { first, delta, rollback, attribution };
 }
@@ -571,30 +571,44 @@ async function runRollbackFloor() {
 
 /**
  * The server-side pieces of a delta upload, timed one by one on the deployed next-version release
- * (as the deploy user, warm cache, median of 3): what php-deploy's remote script does after the
- * last byte arrives. Commands mirror src/remote/modules (cmd_upload, verify_tree,
- * tree_snapshot); they are measured here, not taken from the script.
+ * (as the deploy user, warm cache, median of 3): what php-deploy's remote program does after the
+ * last byte arrives, run again on a copy. The commands are those of src/remote/modules/40-manifest.sh
+ * (unchanged_paths, tree_walk, verify_tree) and 50-upload.sh (cmd_upload); measured here, not taken
+ * from the program.
  */
-function serverAttribution(site, id) {
+function serverAttribution(site, id, baseId) {
   const script = `
 set -euo pipefail
+export LC_ALL=C
 cd ${q(site.path)}
 rel=releases/${id}
+base=$PWD/releases/${baseId}
 man=$PWD/.php-deploy/releases/${id}/manifest
+bman=$PWD/.php-deploy/releases/${baseId}/manifest
+t=$PWD/releases/.bench-attr
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-cpal() { cp -al "$rel" releases/.bench-cpal; }
-hashall() { (cd "$rel" && awk -F '\t' 'NR > 1 && $1 == "f" { print $4 "  " $5 }' "$man" | sha256sum --check --quiet --strict); }
-listing() { (cd "$rel" && find . -mindepth 1 -printf '%y\t%m\t%s\t%P\t%l\n' | sort); }
-snapshot() { (cd "$rel" && find . -mindepth 1 -printf '%y\t%m\t%s\t%T@\t%P\n' | sort); }
+unchanged() { awk -F '\\t' 'NR == FNR { if (FNR > 1 && $1 != "d") b[$5] = $0; next } FNR > 1 && $1 != "d" && ($5 in b) && b[$5] == $0 { print $5 }' "$bman" "$man"; }
+mkdirs() { mkdir "$t" && awk -F '\\t' 'NR > 1 && $1 == "d" { print $5 }' "$man" | (cd "$t" && xargs -r -d '\\n' mkdir --); }
+links() { unchanged | (cd "$base" && xargs -r -d '\\n' cp -P -l --parents -t "$t" --); }
+walk() { (cd "$rel" && find . -mindepth 1 -printf '%y\\t%m\\t%s\\t%T@\\t%i\\t%P\\t%l\\n') | sort >/dev/null; }
+inodes() { (cd "$base" && find . -type f -printf '%i\\t%P\\n') >/dev/null; }
+hashsent() { (cd "$rel" && awk -F '\\t' 'NR == FNR { if (FNR > 1) u[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in u) { print $4 "  " $5 }' <(unchanged) "$man" | sha256sum --check --quiet --strict); }
+cpal() { cp -al "$rel" "$t.cpal"; }
 for i in 1 2 3; do
-  echo "cpal $(ms cpal)"; rm -rf releases/.bench-cpal
-  echo "hashall $(ms hashall)"
-  echo "listing $(ms listing)"
-  echo "snapshot $(ms snapshot)"
+  rm -rf "$t" "$t.cpal"
+  echo "mkdirs $(ms mkdirs)"
+  echo "links_ms $(ms links)"
+  echo "walk $(ms walk)"
+  echo "inodes $(ms inodes)"
+  echo "hashsent $(ms hashsent)"
+  echo "cpal $(ms cpal)"
+  rm -rf "$t" "$t.cpal"
 done
-echo "dirs $(find "$rel" -type d | wc -l)"
-echo "files $(find "$rel" -type f | wc -l)"
+echo "dirs $(awk -F '\\t' 'NR > 1 && $1 == "d"' "$man" | wc -l)"
+echo "links $(unchanged | wc -l)"
+echo "sent $(awk -F '\\t' 'NR == FNR { if (FNR > 1) u[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in u)' <(unchanged) "$man" | wc -l)"
 echo "manifest_bytes $(wc -c <"$man")"
+echo "manifest_gz_bytes $(gzip -6 -c "$man" | wc -c)"
 `;
   const r = sh(`runuser -u ${ctx.env.STACK_SSH_USER} -- bash -c ${q(script)}`, { allowFail: true });
   if (r.status !== 0) {

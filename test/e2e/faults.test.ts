@@ -457,6 +457,8 @@ describe.concurrent('faults', () => {
           const w = await FaultWatch.start(site);
           const run = startCli(['deploy', '--source', appCopy(), ...stackArgs(site, viaRelay(relay)), '--ssh-timeout', '30']);
           await relay.stalled;
+          // The handshake starts while the tree is scanned; cancel once the local checks are done.
+          await run.waitForStderr(/artifact-check: artifact-totals: /);
           run.child.kill(sig);
           const r = await run.done;
           await relay.close();
