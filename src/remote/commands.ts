@@ -109,6 +109,7 @@ export function uploadCommand(s: Settings, ref: DeployRef, baseId: string | unde
     ['manifest_bytes', manifestBytes],
     ['version', s.version],
     ['sha', s.gitSha],
+    ['migration_re', globsToEre(s.migrationsPath)],
   ]);
 }
 

@@ -90,7 +90,7 @@ export const REMOTE_COMMANDS = {
   preflight: { args: ['path', 'need_bytes', 'php_cli', 'want_manifest', ...HEALTH], results: ['live', 'fpm_platform', 'cli_platform'] },
   inspect: { args: ['path', 'keep', 'shared'], results: ['live', 'previous', 'base', 'missing_shared', 'would_prune'] },
   begin: { args: [...LOCK, 'wait', 'shared', 'have_manifest'], results: ['live', 'previous', 'base', 'manifest_same', 'missing_shared'] },
-  upload: { args: [...LOCK, 'base', 'manifest_bytes', 'version', 'sha'], results: ['release_path'] },
+  upload: { args: [...LOCK, 'base', 'manifest_bytes', 'version', 'sha', 'migration_re'], results: ['release_path'] },
   activate: ACTIVATION,
   prepare: ACTIVATION,
   switch: ACTIVATION,

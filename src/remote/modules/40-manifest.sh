@@ -5,12 +5,25 @@
 # Manifest: "# php-deploy manifest v1", then TAB-separated: type mode size sha256 path [linktarget]
 # ---------------------------------------------------------------------------------------------
 
+# A release's manifest and tree snapshot are kept gzip'd in .php-deploy/releases/<id>/ (a sha256 per
+# file: 1.5 MB for 10k files, 0.6 MB gzip'd); releases kept by older versions hold them plain.
+# stored_text prints either as text; manifest_gz prints a manifest gzip'd (as the engine reads it).
+stored_text() { gzip -dcf "$1"; }
+manifest_gz() {
+  if gzip -t "$1" 2>/dev/null; then cat "$1"; else gzip -1 -c "$1"; fi
+}
+
+# The migration files a manifest lists (paths matching MIGRATION_RE), sorted.
+migrations_in() {
+  stored_text "$1" | awk -F '\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' | sort
+}
+
 # The unchanged entries of a delta: files and symlinks that the new manifest ($2) lists exactly as the
 # base release's manifest ($1) does (type, mode, size, sha256, link target) — the engine's diff, so
 # these are what the upload does not send. They are hard-linked from the base.
 unchanged_paths() {
   awk -F '\t' 'NR == FNR { if (FNR > 1 && $1 != "d") base[$5] = $0; next }
-    FNR > 1 && $1 != "d" && ($5 in base) && base[$5] == $0 { print $5 }' "$1" "$2"
+    FNR > 1 && $1 != "d" && ($5 in base) && base[$5] == $0 { print $5 }' <(stored_text "$1") "$2"
 }
 
 # One walk of a release tree: type, mode, size, mtime, inode, path, link target per entry (unsorted),

@@ -58,14 +58,14 @@ report_live_and_base() {
   done
   md=$(meta_dir "$live")
   if [[ -n $live && -f $md/manifest && -f $md/tree ]]; then
-    if cmp -s "$md/tree" <(tree_snapshot "$(release_dir "$live")" "$md/manifest"); then
+    if cmp -s <(stored_text "$md/tree") <(tree_snapshot "$(release_dir "$live")" <(stored_text "$md/manifest")); then
       result base "$live"
       # The engine may have it already (preflight sends it when the release has migrations).
-      if [[ -n $HAVE_MANIFEST && $(sha256sum <"$md/manifest") == "$HAVE_MANIFEST  -" ]]; then
+      if [[ -n $HAVE_MANIFEST && $(stored_text "$md/manifest" | sha256sum) == "$HAVE_MANIFEST  -" ]]; then
         result manifest_same 1
       else
         say "@@php-deploy manifest-gz-begin"
-        gzip -1 -c "$md/manifest" | base64 -w 76
+        manifest_gz "$md/manifest" | base64 -w 76
         say "@@php-deploy manifest-end"
       fi
     else
@@ -80,6 +80,14 @@ report_live_and_base() {
 # the archive. Then one walk of the new tree serves the check against the manifest and the snapshot:
 # the server's work is the tree's directories and links plus what changed, not several passes over
 # the whole tree.
+# The background hard-linking of an upload (cmd_upload): waited for before anything is removed.
+LINKER_PID=''
+stop_linker() {
+  [[ -n $LINKER_PID ]] || return 0
+  wait "$LINKER_PID" 2>/dev/null || true
+  LINKER_PID=''
+}
+
 cmd_upload() {
   phase upload
   assert_lock
@@ -89,11 +97,12 @@ cmd_upload() {
   dest=$(meta_dir "$DEPLOY_ID")
   [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
   [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
-  trap 'rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
+  trap 'stop_linker; rm -rf "$part" "$dest"; drop_seed; append_log deploy failed "upload did not complete${FAIL_REASON:+: $FAIL_REASON}"; release_lock' EXIT
   trap 'FAIL_REASON="interrupted (the client cancelled or the connection was lost)"; exit 1' HUP INT TERM
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
-  head -c "$MANIFEST_BYTES" | gzip -dc >"$dest/manifest" 2>/dev/null || die "the upload was cut off (in the manifest)"
+  head -c "$MANIFEST_BYTES" >"$dest/manifest.gz"
+  gzip -dc "$dest/manifest.gz" >"$dest/manifest" 2>/dev/null || die "the upload was cut off (in the manifest)"
   head -n 1 "$dest/manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
   local base=''
   mkdir "$part"
@@ -102,13 +111,19 @@ cmd_upload() {
     [[ -d $base && -f $(meta_dir "$BASE_ID")/manifest ]] || die "base release $BASE_ID is gone"
     # Manifest order is byte order, so every directory comes after its parent: plain mkdir.
     awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir --)
+    # The links are made while tar receives the changed files: different paths, directories all made.
     unchanged_paths "$(meta_dir "$BASE_ID")/manifest" "$dest/manifest" |
-      (cd "$base" && xargs -r -d '\n' cp -P -l --parents -t "$part" --) || die "could not hard-link the unchanged files from $BASE_ID"
+      (cd "$base" && xargs -r -d '\n' cp -P -l --parents -t "$part" --) &
+    LINKER_PID=$!
   fi
   # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
   local err
   if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
     die "the upload was cut off or corrupted (tar: ${err:0:300})"
+  fi
+  if [[ -n $LINKER_PID ]]; then
+    wait "$LINKER_PID" || { LINKER_PID=''; die "could not hard-link the unchanged files from $BASE_ID"; }
+    LINKER_PID=''
   fi
   rm -f "$part/.php-deploy-manifest"
   if [[ -d $part/.php-deploy-seed ]]; then
@@ -119,12 +134,20 @@ cmd_upload() {
   phase verify
   tree_walk "$part" >"$dest/.walk"
   verify_tree "$part" "$dest/manifest" "$dest/.walk" "$base"
-  tree_snapshot_of "$dest/.walk" "$dest/manifest" >"$dest/tree"
+  tree_snapshot_of "$dest/.walk" "$dest/manifest" | gzip -1 >"$dest/tree"
   rm -f "$dest/.walk"
+  local files
+  files=$(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l)
+  # The release's migration files, for a later rollback's schema warning (see release_migrations).
+  if [[ -n $MIGRATION_RE ]]; then
+    { printf '%s\n' "$MIGRATION_RE"; migrations_in "$dest/manifest"; } >"$dest/migrations"
+  fi
+  # Kept as it came, gzip'd (stored_text reads it).
+  mv -f "$dest/manifest.gz" "$dest/manifest"
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
   mv -T "$part" "$final"
   trap - EXIT HUP INT TERM
   result release_path "$final"
-  say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
+  say "release $DEPLOY_ID verified: $files files"
 }

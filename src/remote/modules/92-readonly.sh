@@ -100,7 +100,7 @@ report_live_manifest() {
   result live "$live"
   if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
     say "@@php-deploy manifest-gz-begin"
-    gzip -1 -c "$(meta_dir "$live")/manifest" | base64 -w 76
+    manifest_gz "$(meta_dir "$live")/manifest" | base64 -w 76
     say "@@php-deploy manifest-end"
   fi
 }
