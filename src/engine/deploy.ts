@@ -16,7 +16,7 @@
  * `current` on a checked release, removes the new one and releases the lock.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { newDeployId, type Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
@@ -444,15 +444,13 @@ async function uploadUnit(ctx: DeployContext, unit: UploadPlan[]): Promise<void>
       reporter.info(`${labels}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
     },
   });
-  const source = Readable.from(
-    (async function* () {
-      yield manifest;
-      yield* pack;
-    })(),
-  );
-  // A failure of the stream itself (a file changed while packing) fails every host of the unit.
-  source.on('error', (err) => pack.destroy(err));
+  // The manifest, then the archive. A failure of the archive (a file changed while packing) fails every
+  // host of the unit; once no host reads any more, the pack stops at once (not after its next MiB).
+  const source = new PassThrough({ highWaterMark: 1024 * 1024 });
+  source.write(manifest);
+  pack.on('error', (err) => source.destroy(err));
   source.on('close', () => pack.destroy());
+  pack.pipe(source);
   const copies = fanOut(source, unit.length);
   await mapLimit(unit, unit.length, async (p, i) => {
     const out = await runRemote(p.h.session, uploadCommand(settings, ref, baseId, manifest.length), reporter, {

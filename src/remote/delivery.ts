@@ -2,7 +2,8 @@
  * How the remote program reaches the server: once per version, not with every command.
  *
  * The program is content-addressed: ~/.cache/php-deploy/<sha256>.sh on the server. A command first
- * goes out as a small bootstrap that runs the cached file only after checking its sha256, and exits
+ * goes out as a small bootstrap that runs the cached copy (as `bash -c '<copy>' php-deploy …`) only
+ * after checking its sha256, and exits
  * PROGRAM_MISSING when there is none (or it does not match); the command is then sent again with the
  * whole program inline (`bash -c '<program>'`), and the program, run that way, saves itself there
  * (written aside, checked, renamed into place) for the next commands. A command whose stdin is a
@@ -23,11 +24,12 @@ export const PROGRAM_CACHE = `.cache/php-deploy/${PROGRAM_SHA256}.sh`;
 
 const INLINE_PREFIX = `bash -c ${shellQuote(REMOTE_SCRIPT)} php-deploy `;
 
-// `sha256sum <file` prints "<hex>  -". `exec bash <file>` runs the program with $0 = the file, the
-// command and its arguments as $1…, exactly as `bash -c '<program>' php-deploy …` does.
+// `sha256sum <file` prints "<hex>  -". The checked copy then runs exactly as an inline command does,
+// `bash -c '<program>' php-deploy <command> …` (the same process listing, the same way to start its
+// detached workers), marked so that it does not write itself to the cache again.
 const BOOTSTRAP =
   `f="$HOME/${PROGRAM_CACHE}"; ` +
-  `if [ -f "$f" ] && [ "$(sha256sum <"$f" 2>/dev/null)" = "${PROGRAM_SHA256}  -" ]; then exec bash "$f" "$@"; fi; ` +
+  `if [ -f "$f" ] && [ "$(sha256sum <"$f" 2>/dev/null)" = "${PROGRAM_SHA256}  -" ]; then PHP_DEPLOY_CACHED=1 exec bash -c "$(cat "$f")" php-deploy "$@"; fi; ` +
   `exit ${PROGRAM_MISSING}`;
 
 const CACHED_PREFIX = `bash -c ${shellQuote(BOOTSTRAP)} php-deploy `;

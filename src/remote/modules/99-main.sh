@@ -1,19 +1,15 @@
 # Main: run commands that change what is live detached from the session, and dispatch by name.
 # shellcheck shell=bash
 
-# How this program starts itself again (a detached worker): from the -c string it came in, or from the
-# cached file it was started from (src/remote/delivery.ts: bash ~/.cache/php-deploy/<sha256>.sh …).
-if [[ -n ${BASH_EXECUTION_STRING:-} ]]; then
-  SELF=(bash -c "$BASH_EXECUTION_STRING" php-deploy)
-else
-  SELF=(bash "${BASH_SOURCE[0]}")
-fi
+# How this program starts itself again (a detached worker): from the -c string it runs from, whether
+# the engine sent it inline or the bootstrap read it from the cache (src/remote/delivery.ts).
+SELF=(bash -c "$BASH_EXECUTION_STRING" php-deploy)
 
 # Sent inline: keep a copy of this program in the content-addressed cache for the next commands
 # (~/.cache/php-deploy/<sha256>.sh, written aside, checked and renamed into place; copies not
 # written for 30 days are removed). Best effort: never fails the command.
 cache_program() {
-  [[ -n ${BASH_EXECUTION_STRING:-} && -n ${HOME:-} ]] || return 0
+  [[ -n ${HOME:-} ]] || return 0
   local dir=$HOME/.cache/php-deploy sum tmp
   sum=$(printf '%s' "$BASH_EXECUTION_STRING" | sha256sum 2>/dev/null) || return 0
   sum=${sum%% *}
@@ -50,7 +46,11 @@ run_detached() {
 main() {
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
-  [[ $cmd == __* ]] || cache_program
+  # Started by the bootstrap from the cache (PHP_DEPLOY_CACHED): nothing to keep, and nothing that
+  # hooks should inherit.
+  local cached=${PHP_DEPLOY_CACHED:-}
+  unset PHP_DEPLOY_CACHED
+  [[ $cmd == __* || -n $cached ]] || cache_program
   case $cmd in
     # A rollback runs in the session (no detached worker to start and follow: it is one switch and
     # its checks), deaf to what the session's end sends: a client that goes away mid-way never
