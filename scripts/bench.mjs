@@ -19,6 +19,7 @@
 //                    namespace hosts (test/stack/hosts.sh, under flock /tmp/php-deploy-netns.lock);
 //                    0 skips it (default 3)
 //   --fanout-runs R  runs of each many-hosts cell (default 2)
+//   --before-bundle F  also time the start of another build of the action (e.g. an older dist/index.js)
 //
 // Every tool's SSH traffic goes through a byte-counting relay (scripts/bench/relay.mjs) in front
 // of sshd; peak RSS comes from GNU time; disk is `du` of the site before/after (hard links counted
@@ -62,8 +63,9 @@ function parseArgs(argv) {
     else if (a === '--report-from') o.reportFrom = val();
     else if (a === '--hosts') o.hosts = Number(val());
     else if (a === '--fanout-runs') o.fanoutRuns = Number(val());
+    else if (a === '--before-bundle') o.beforeBundle = resolve(val());
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 26).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 27).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else die(`unknown option ${a} (see --help)`);
   }
@@ -810,7 +812,7 @@ async function main() {
       await runRollbackFloor();
     }
 
-    const R = { zip: [], tar: [], rsync: [], rsyncNoTimes: [], pdFirst: [], pdDelta: [], pdRollback: [], pdaFirst: [], pdaDelta: [], pdaRollback: [], exCli: [], exAction: [], floor: [], startAction: [], startNode: [], sshTrue: [], sshTrueDirect: [], busy: [] };
+    const R = { zip: [], tar: [], rsync: [], rsyncNoTimes: [], pdFirst: [], pdDelta: [], pdRollback: [], pdaFirst: [], pdaDelta: [], pdaRollback: [], exCli: [], exAction: [], floor: [], startAction: [], startNode: [], startBefore: [], sshTrue: [], sshTrueDirect: [], busy: [] };
     const acct0 = cpuAccounting();
     for (let run = 1; run <= o.runs; run++) {
       const busy = ctx.sshd ? await cpuBusy(1000) : await waitQuiet(30_000);
@@ -847,6 +849,7 @@ async function main() {
       for (let i = 0; i < 3; i++) {
         R.startAction.push(await measure('action start', [ctx.node, join(ROOT, 'dist/index.js')], { relayed: false, env: { PATH: process.env.PATH }, allowFail: true }));
         R.startNode.push(await measure('node start', [ctx.node, '-e', '0'], { relayed: false }));
+        if (o.beforeBundle) R.startBefore.push(await measure('action start (before)', [ctx.node, o.beforeBundle], { relayed: false, env: { PATH: process.env.PATH }, allowFail: true }));
       }
       log(`  example app one-file deploy: cli ${(R.exCli.at(-1).wallMs / 1000).toFixed(2)} s, action ${(R.exAction.at(-1).wallMs / 1000).toFixed(2)} s; rollback floor ${(median(R.floor.slice(-3).map((x) => x.wallMs)) / 1000).toFixed(2)} s`);
     }

@@ -163,6 +163,7 @@ export function writeReport(o, { facts, app, R, relayPort }) {
     ['example app, one file changed: CLI deploy', 'one file', R.exCli],
     ['(floor) one ssh: switch + reload php-fpm + GET /health', 'r1 ↔ r2', R.floor],
     ['action start: node dist/index.js until its first input check', '', R.startAction],
+    [`action start, the build before (${o.beforeBundle ?? ''})`, '', R.startBefore],
     ['node -e 0', '', R.startNode],
     ['ssh host true (through the relay)', '', R.sshTrue],
     ['ssh host true (direct, no relay)', '', R.sshTrueDirect],
