@@ -11,9 +11,11 @@ const banner = [
   "import { createRequire as __phpDeployCreateRequire } from 'node:module';",
   "import { fileURLToPath as __phpDeployFileURLToPath } from 'node:url';",
   "import { dirname as __phpDeployDirname } from 'node:path';",
-  'const require = __phpDeployCreateRequire(import.meta.url);',
-  'const __filename = __phpDeployFileURLToPath(import.meta.url);',
-  'const __dirname = __phpDeployDirname(__filename);',
+  // var, not const: with code split into chunks a bundled ESM module may declare these at the top of
+  // its chunk too (@azure/storage-common does: `var __filename;`), and two vars may coexist.
+  'var require = __phpDeployCreateRequire(import.meta.url);',
+  'var __filename = __phpDeployFileURLToPath(import.meta.url);',
+  'var __dirname = __phpDeployDirname(__filename);',
 ].join('\n');
 
 const result = await build({
