@@ -36,7 +36,8 @@ run_detached() {
   : >"$log"
   setsid -w "${SELF[@]}" __worker "$status" "$@" >"$log" 2>&1 </dev/null &
   pid=$!
-  tail -n +1 -s 0.05 --pid="$pid" -f "$log" 2>/dev/null || true
+  # -s: how soon the end of the worker is noticed (its output arrives through inotify).
+  tail -n +1 -s 0.01 --pid="$pid" -f "$log" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   rc=$(cat "$status" 2>/dev/null || echo 1)
   find "$STATE/runs" -type f -mtime +7 -delete 2>/dev/null || true
