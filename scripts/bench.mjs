@@ -585,9 +585,12 @@ export LC_ALL=C
 cd ${q(site.path)}
 rel=releases/${id}
 base=$PWD/releases/${baseId}
-man=$PWD/.php-deploy/releases/${id}/manifest
-bman=$PWD/.php-deploy/releases/${baseId}/manifest
 t=$PWD/releases/.bench-attr
+# The manifests as text (the server keeps them gzip'd).
+man=$t.man
+bman=$t.bman
+gzip -dcf .php-deploy/releases/${id}/manifest >"$man"
+gzip -dcf .php-deploy/releases/${baseId}/manifest >"$bman
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 unchanged() { awk -F '\\t' 'NR == FNR { if (FNR > 1 && $1 != "d") b[$5] = $0; next } FNR > 1 && $1 != "d" && ($5 in b) && b[$5] == $0 { print $5 }' "$bman" "$man"; }
 mkdirs() { mkdir "$t" && awk -F '\\t' 'NR > 1 && $1 == "d" { print $5 }' "$man" | (cd "$t" && xargs -r -d '\\n' mkdir --); }
@@ -611,6 +614,7 @@ echo "links $(unchanged | wc -l)"
 echo "sent $(awk -F '\\t' 'NR == FNR { if (FNR > 1) u[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in u)' <(unchanged) "$man" | wc -l)"
 echo "manifest_bytes $(wc -c <"$man")"
 echo "manifest_gz_bytes $(gzip -6 -c "$man" | wc -c)"
+rm -f "$man" "$bman"
 `;
   const r = sh(`runuser -u ${ctx.env.STACK_SSH_USER} -- bash -c ${q(script)}`, { allowFail: true });
   if (r.status !== 0) {
