@@ -590,7 +590,7 @@ t=$PWD/releases/.bench-attr
 man=$t.man
 bman=$t.bman
 gzip -dcf .php-deploy/releases/${id}/manifest >"$man"
-gzip -dcf .php-deploy/releases/${baseId}/manifest >"$bman
+gzip -dcf .php-deploy/releases/${baseId}/manifest >"$bman"
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 unchanged() { awk -F '\\t' 'NR == FNR { if (FNR > 1 && $1 != "d") b[$5] = $0; next } FNR > 1 && $1 != "d" && ($5 in b) && b[$5] == $0 { print $5 }' "$bman" "$man"; }
 mkdirs() { mkdir "$t" && awk -F '\\t' 'NR > 1 && $1 == "d" { print $5 }' "$man" | (cd "$t" && xargs -r -d '\\n' mkdir --); }
