@@ -15,6 +15,11 @@
 //                 side, at nice -10, so other work on the machine disturbs the runs less)
 //   --report-from F  only re-render the report from the raw results of an earlier run
 //                    (<dir>/last-run.json), without measuring anything
+//   --hosts N        the many-hosts row: first and next-version deploys to 1 and to N network-
+//                    namespace hosts (test/stack/hosts.sh, under flock /tmp/php-deploy-netns.lock);
+//                    0 skips it (default 3)
+//   --fanout-runs R  runs of each many-hosts cell (default 2)
+//   --before-bundle F  also time the start of another build of the action (e.g. an older dist/index.js)
 //
 // Every tool's SSH traffic goes through a byte-counting relay (scripts/bench/relay.mjs) in front
 // of sshd; peak RSS comes from GNU time; disk is `du` of the site before/after (hard links counted
@@ -40,7 +45,7 @@ const SITE_PREFIX = 'pdb';
 
 // ---- options ------------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { runs: 5, quick: false, seed: 'php-deploy-bench-1', dir: '/var/tmp/php-deploy-bench', out: undefined, keepSites: false, isolate: true };
+  const o = { runs: 5, quick: false, seed: 'php-deploy-bench-1', dir: '/var/tmp/php-deploy-bench', out: undefined, keepSites: false, isolate: true, hosts: 3, fanoutRuns: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -57,8 +62,11 @@ function parseArgs(argv) {
     else if (a === '--keep-sites') o.keepSites = true;
     else if (a === '--no-isolate') o.isolate = false;
     else if (a === '--report-from') o.reportFrom = val();
+    else if (a === '--hosts') o.hosts = Number(val());
+    else if (a === '--fanout-runs') o.fanoutRuns = Number(val());
+    else if (a === '--before-bundle') o.beforeBundle = resolve(val());
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 21).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 27).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else die(`unknown option ${a} (see --help)`);
   }
@@ -190,6 +198,24 @@ async function startPrivateSshd(work) {
   };
 }
 
+/**
+ * The php-fpm reload command of this work tree (test/stack/reload-php-fpm.sh with the stack's paths),
+ * installed for this run only, so the run measures this tree's script whatever another work tree's
+ * `stack.sh start` last installed as the stack's own; it takes the stack's reload lock like that one.
+ */
+function installReloadScript() {
+  const run = dirname(ctx.env.STACK_FPM_SOCKET);
+  const dest = join(dirname(ctx.env.STACK_RELOAD_COMMAND), `.bench-reload-${process.pid}`);
+  const text = readFileSync(join(ROOT, 'test/stack/reload-php-fpm.sh'), 'utf8')
+    .replaceAll('@PIDFILE@', `${run}/php-fpm.pid`)
+    .replaceAll('@LOGFILE@', `${run}/php-fpm.log`)
+    .replaceAll('@LOCKFILE@', `${run}/reload-php-fpm.lock`);
+  writeFileSync(dest, text, { mode: 0o755 });
+  sh(`chown ${ctx.env.STACK_SSH_USER}: ${q(dest)}`);
+  ctx.reloadScript = dest;
+  ctx.env.STACK_RELOAD_COMMAND = dest;
+}
+
 // ---- sites --------------------------------------------------------------------------------------
 const createdSites = new Set();
 let siteSeq = 0;
@@ -208,6 +234,11 @@ function removeSite(site) {
 
 /** Sites left by an earlier benchmark that was killed (its pid is gone). */
 function removeStaleSites() {
+  const bin = dirname(ctx.env.STACK_RELOAD_COMMAND);
+  for (const f of existsSync(bin) ? readdirSync(bin) : []) {
+    const m = /^\.bench-reload-(\d+)$/.exec(f);
+    if (m && Number(m[1]) !== process.pid && !existsSync(`/proc/${m[1]}`)) rmSync(join(bin, f), { force: true });
+  }
   let names = [];
   try {
     names = readdirSync(SITES);
@@ -233,6 +264,7 @@ function cleanup(o, relay, work) {
   } else if (createdSites.size) log(`keeping sites: ${[...createdSites].join(' ')}`);
   relay?.stop();
   ctx.sshd?.stop();
+  if (ctx.reloadScript) rmSync(ctx.reloadScript, { force: true });
   if (work) rmSync(work, { recursive: true, force: true });
   cleanupExecTemp();
 }
@@ -263,7 +295,7 @@ function switchCmd(site, id) {
 }
 
 /** One timed run: sync first (no writeback of the previous run in this one), relay counters reset. */
-async function measure(label, argv, { env, disk, relayed = true, warm = [] } = {}) {
+async function measure(label, argv, { env, disk, relayed = true, warm = [], allowFail = false } = {}) {
   // The source tree in the page cache, as in a CI job that just checked it out (this VM reclaims
   // idle page cache quickly, so a tree read a minute ago may be on disk again).
   for (const dir of warm) sh(`tar -C ${q(dir)} -cf - . >/dev/null`);
@@ -280,7 +312,7 @@ async function measure(label, argv, { env, disk, relayed = true, warm = [] } = {
     ctx.contaminated = true;
     log(`  ${label}: other work used ${(busyAfter * 100).toFixed(0)} % CPU right after it (${(r.wallMs / 1000).toFixed(2)} s); counted as disturbed`);
   }
-  if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code ?? r.signal}):\n${r.stderr.slice(-3000)}`);
+  if (r.code !== 0 && !allowFail) throw new Error(`${label} failed (exit ${r.code ?? r.signal}):\n${r.stderr.slice(-3000)}`);
   const after = disk ? duKB(disk) : 0;
   return { disturbed: busyAfter > 0.3, busyAfter, wallMs: r.wallMs, up: relayed ? wire.up : NaN, down: relayed ? wire.down : NaN, conns: wire.conns, diskKB: disk ? after - before : NaN, rssKB: r.rssKB, stdout: r.stdout, lines: r.lines, startEpoch: r.startEpoch, timeline: wire.timeline };
 }
@@ -354,6 +386,111 @@ function phpDeployArgs(cmd, site, extra) {
   ];
 }
 
+/** The inputs every input with a default gets from the runner (INPUT_<NAME>), read from action.yml. */
+let actionDefaultsCache;
+function actionDefaults() {
+  if (actionDefaultsCache) return actionDefaultsCache;
+  const out = {};
+  let section = '';
+  let input = '';
+  for (const line of readFileSync(join(ROOT, 'action.yml'), 'utf8').split('\n')) {
+    const top = /^([a-z]+):/.exec(line);
+    if (top) {
+      section = top[1];
+      continue;
+    }
+    if (section !== 'inputs') continue;
+    const name = /^  ([A-Za-z0-9_-]+):\s*$/.exec(line);
+    if (name) input = name[1];
+    const def = /^    default:\s*(.*)$/.exec(line);
+    if (def && input) {
+      const raw = def[1].trim();
+      out[input] = raw.startsWith('"') ? JSON.parse(raw) : raw.replace(/^'(.*)'$/, '$1');
+    }
+  }
+  return (actionDefaultsCache = out);
+}
+
+let actionSeq = 0;
+/**
+ * The action as the runner starts it: `node dist/index.js` (Node 24, the action's runtime) with
+ * INPUT_* (the defaults of action.yml plus the step's `with:`), GITHUB_OUTPUT/STATE/STEP_SUMMARY
+ * files and the usual GITHUB_* variables — without the artifact runtime (ACTIONS_RUNTIME_TOKEN), so
+ * no archive is kept, as with `artifact: false`.
+ */
+function actionRun(command, site, inputs) {
+  const dir = join(ctx.work, `action-${++actionSeq}`);
+  sh(`mkdir -p ${q(dir)} && : >${q(`${dir}/output`)} && : >${q(`${dir}/state`)} && : >${q(`${dir}/summary`)}`);
+  const all = {
+    ...actionDefaults(),
+    command,
+    hosts: `${userHost()}:${ctx.relay.port}`,
+    'ssh-key': readFileSync(ctx.env.STACK_SSH_KEY, 'utf8'),
+    'known-hosts': readFileSync(ctx.knownHosts, 'utf8'),
+    'deploy-path': site.path,
+    'health-url': `http://${site.name}.localhost:${ctx.env.STACK_HTTP_PORT}/health`,
+    'fpm-socket': ctx.env.STACK_FPM_SOCKET,
+    'reload-command': ctx.env.STACK_RELOAD_COMMAND,
+    ...inputs,
+  };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: `${dir}/output`,
+    GITHUB_STATE: `${dir}/state`,
+    GITHUB_STEP_SUMMARY: `${dir}/summary`,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SHA: createHash('sha1').update(String(actionSeq)).digest('hex'),
+    GITHUB_REF_TYPE: 'branch',
+    GITHUB_REF_NAME: 'main',
+    RUNNER_TEMP: dir,
+  };
+  for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v;
+  return { argv: [ctx.node, join(ROOT, 'dist/index.js')], env, outputFile: `${dir}/output` };
+}
+
+/** The runner's `name<<delimiter` output file as an object. */
+function readOutputs(file) {
+  const out = {};
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<]+)<<(\S+)$/.exec(lines[i]);
+    if (!m) continue;
+    const val = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) val.push(lines[i]);
+    out[m[1]] = val.join('\n');
+  }
+  return out;
+}
+
+/**
+ * One php-deploy command as the CLI (`--json`) or the action runs it. Resolves the measurement with
+ * .json: the CLI's result, or for the action its outputs in the same shape (deployId …).
+ */
+async function runFront(front, label, command, site, { source, version, extra = {} } = {}, measureOpts = {}) {
+  if (front === 'cli') {
+    const flags = [];
+    if (source) flags.push('--source', source);
+    if (version) flags.push('--version', version);
+    for (const [k, v] of Object.entries(extra)) for (const one of String(v).split('\n')) flags.push(`--${k}`, one);
+    const m = await measure(label, phpDeployArgs(command, site, flags), measureOpts);
+    m.json = parseJson(m, label);
+    return m;
+  }
+  const a = actionRun(command, site, { ...(source ? { source } : {}), ...(version ? { version } : {}), ...extra });
+  const m = await measure(label, a.argv, { ...measureOpts, env: a.env });
+  const outs = readOutputs(a.outputFile);
+  if (!outs['deploy-id']) throw new Error(`${label}: the action set no deploy-id output:\n${m.stdout.slice(-1500)}`);
+  m.json = { deployId: outs['deploy-id'], previousDeployId: outs['previous-deploy-id'], durationMs: Number(outs['duration-ms']) };
+  return m;
+}
+
 function parseJson(m, what) {
   try {
     return JSON.parse(m.stdout);
@@ -362,51 +499,121 @@ function parseJson(m, what) {
   }
 }
 
-/** php-deploy: first deploy of v1, next-version deploy of v2, rollback to v1 — on one fresh site. */
-async function runPhpDeploy(app, attribute = false) {
-  const site = newSite('pd');
-  const first = await measure('php-deploy first deploy', phpDeployArgs('deploy', site, ['--source', app.v1, '--version', 'v1']), { disk: site.path, warm: [app.v1] });
-  first.json = parseJson(first, 'first deploy');
-  checkServed(site, ctx.label1, 'php-deploy first deploy');
+/** php-deploy (the CLI or the action): first deploy of v1, next-version deploy of v2, rollback to v1 — on one fresh site. */
+async function runPhpDeploy(app, attribute = false, front = 'cli') {
+  const site = newSite(front === 'cli' ? 'pd' : 'pda');
+  const first = await runFront(front, `php-deploy ${front} first deploy`, 'deploy', site, { source: app.v1, version: 'v1' }, { disk: site.path, warm: [app.v1] });
+  checkServed(site, ctx.label1, `php-deploy ${front} first deploy`);
   first.fullReleaseKB = duKB(`${site.path}/releases/${first.json.deployId}`);
-  const delta = await measure('php-deploy next-version deploy', phpDeployArgs('deploy', site, ['--source', app.v2, '--version', 'v2']), { disk: site.path, warm: [app.v2, `${site.path}/releases/${first.json.deployId}`] });
-  delta.json = parseJson(delta, 'next-version deploy');
-  checkServed(site, ctx.label2, 'php-deploy next-version deploy');
-  const rollback = await measure('php-deploy rollback', phpDeployArgs('rollback', site, []), { disk: site.path });
-  rollback.json = parseJson(rollback, 'rollback');
-  checkServed(site, ctx.label1, 'php-deploy rollback');
+  const delta = await runFront(front, `php-deploy ${front} next-version deploy`, 'deploy', site, { source: app.v2, version: 'v2' }, { disk: site.path, warm: [app.v2, `${site.path}/releases/${first.json.deployId}`] });
+  checkServed(site, ctx.label2, `php-deploy ${front} next-version deploy`);
+  const rollback = await runFront(front, `php-deploy ${front} rollback`, 'rollback', site, {}, { disk: site.path });
+  checkServed(site, ctx.label1, `php-deploy ${front} rollback`);
   delta.metaKB = duKB(`${site.path}/.php-deploy/releases/${delta.json.deployId}`);
-  const attribution = attribute ? serverAttribution(site, delta.json.deployId) : undefined;
+  // The floor of a hard-linked release: its own directories and the blocks of the files that are
+  // not links to the previous release (new content); everything else is shared.
+  const rel = `${site.path}/releases/${delta.json.deployId}`;
+  delta.floorKB = Number(sh(`find ${q(rel)} \\( -type d -o -links 1 \\) -printf '%k\\n' | awk '{ s += $1 } END { print s + 0 }'`).stdout.trim());
+  delta.dirs = Number(sh(`find ${q(rel)} -type d | wc -l`).stdout.trim());
+  const attribution = attribute ? serverAttribution(site, delta.json.deployId, first.json.deployId) : undefined;
   removeSite(site);
   return { first, delta, rollback, attribution };
 }
 
+/** The example app as CI built it (examples/app with vendor/), in a work copy whose version file changes. */
+function exampleBuild() {
+  const dir = join(ctx.work, 'example-app');
+  if (!existsSync(dir)) sh(`cp -a ${q(join(ROOT, 'examples/app'))}/. ${q(dir)}/`);
+  return dir;
+}
+const setExampleVersion = (dir, v) => writeFileSync(join(dir, 'config/version.php'), `<?php\n\nreturn '${v}';\n`);
+const EXAMPLE_FLAGS = { shared: '.env\nstorage', 'before-switch': 'php bin/migrate.php' };
+
+/**
+ * The example app (as in scripts/demo.sh: shared .env and storage, before-switch php bin/migrate.php):
+ * a first deploy (untimed), then one file changed (config/version.php) and deployed, timed.
+ */
+async function runExample(front) {
+  const site = newSite(front === 'cli' ? 'ex' : 'exa');
+  const dir = exampleBuild();
+  setExampleVersion(dir, '1.0.0');
+  const setup = await runFront(front, `example ${front} setup`, 'deploy', site, { source: dir, version: 'v1.0.0', extra: EXAMPLE_FLAGS });
+  void setup;
+  setExampleVersion(dir, '1.1.0');
+  const m = await runFront(front, `example ${front} one-file deploy`, 'deploy', site, { source: dir, version: 'v1.1.0', extra: EXAMPLE_FLAGS }, { disk: site.path, warm: [dir] });
+  const page = sh(`curl -s --max-time 5 -H 'Host: ${site.name}.localhost' http://127.0.0.1:${ctx.env.STACK_HTTP_PORT}/`, { allowFail: true }).stdout;
+  if (!page.includes('1.1.0')) throw new Error(`example ${front}: the site does not show version 1.1.0 after the deploy: ${page.slice(0, 200)}`);
+  removeSite(site);
+  return m;
+}
+
+/**
+ * The floor of a checked rollback, in one run: one OpenSSH session that switches `current` to the
+ * other of two tiny releases, reloads php-fpm and GETs the health URL through nginx (what a rollback
+ * cannot do without), alternating between the releases.
+ */
+let floorSite;
+let floorNext = 'r2';
+async function runRollbackFloor() {
+  if (!floorSite) {
+    floorSite = newSite('floor');
+    const php = (id) => `<?php if (($_SERVER['REQUEST_URI'] ?? '/') === '/health') { echo "ok ${id}\\n"; } else { echo "release ${id}\\n"; }`;
+    for (const id of ['r1', 'r2']) {
+      sh(`runuser -u ${ctx.env.STACK_SSH_USER} -- bash -c ${q(`mkdir -p ${q(`${floorSite.path}/releases/${id}/public`)} && printf '%s\n' ${q(php(id))} >${q(`${floorSite.path}/releases/${id}/public/index.php`)}`)}`);
+    }
+    sh(`runuser -u ${ctx.env.STACK_SSH_USER} -- bash -c ${q(switchCmd(floorSite, 'r1'))}`);
+  }
+  const id = floorNext;
+  floorNext = id === 'r1' ? 'r2' : 'r1';
+  const health = `http://${floorSite.name}.localhost:${ctx.env.STACK_HTTP_PORT}/health`;
+  const remote = `${switchCmd(floorSite, id)} && [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' ${q(health)})" = 200 ]`;
+  return measure('rollback floor', ['ssh', ...sshOpts(ctx.relay.port), userHost(), remote]);
+}
+
 /**
  * The server-side pieces of a delta upload, timed one by one on the deployed next-version release
- * (as the deploy user, warm cache, median of 3): what php-deploy's remote script does after the
- * last byte arrives. Commands mirror src/remote/modules (cmd_upload, verify_tree,
- * tree_snapshot); they are measured here, not taken from the script.
+ * (as the deploy user, warm cache, median of 3): what php-deploy's remote program does after the
+ * last byte arrives, run again on a copy. The commands are those of src/remote/modules/40-manifest.sh
+ * (unchanged_paths, tree_walk, verify_tree) and 50-upload.sh (cmd_upload); measured here, not taken
+ * from the program.
  */
-function serverAttribution(site, id) {
+function serverAttribution(site, id, baseId) {
   const script = `
 set -euo pipefail
+export LC_ALL=C
 cd ${q(site.path)}
 rel=releases/${id}
-man=$PWD/.php-deploy/releases/${id}/manifest
+base=$PWD/releases/${baseId}
+t=$PWD/releases/.bench-attr
+# The manifests as text (the server keeps them gzip'd).
+man=$t.man
+bman=$t.bman
+gzip -dcf .php-deploy/releases/${id}/manifest >"$man"
+gzip -dcf .php-deploy/releases/${baseId}/manifest >"$bman"
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-cpal() { cp -al "$rel" releases/.bench-cpal; }
-hashall() { (cd "$rel" && awk -F '\t' 'NR > 1 && $1 == "f" { print $4 "  " $5 }' "$man" | sha256sum --check --quiet --strict); }
-listing() { (cd "$rel" && find . -mindepth 1 -printf '%y\t%m\t%s\t%P\t%l\n' | sort); }
-snapshot() { (cd "$rel" && find . -mindepth 1 -printf '%y\t%m\t%s\t%T@\t%P\n' | sort); }
+unchanged() { awk -F '\\t' 'NR == FNR { if (FNR > 1 && $1 != "d") b[$5] = $0; next } FNR > 1 && $1 != "d" && ($5 in b) && b[$5] == $0 { print $5 }' "$bman" "$man"; }
+mkdirs() { mkdir "$t" && awk -F '\\t' 'NR > 1 && $1 == "d" { print $5 }' "$man" | (cd "$t" && xargs -r -d '\\n' mkdir --); }
+links() { unchanged | (cd "$base" && xargs -r -d '\\n' cp -P -l --parents -t "$t" --); }
+walk() { (cd "$rel" && find . -mindepth 1 -printf '%y\\t%m\\t%s\\t%T@\\t%i\\t%P\\t%l\\n') | sort >/dev/null; }
+inodes() { (cd "$base" && find . -type f -printf '%i\\t%P\\n') >/dev/null; }
+hashsent() { (cd "$rel" && awk -F '\\t' 'NR == FNR { if (FNR > 1) u[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in u) { print $4 "  " $5 }' <(unchanged) "$man" | sha256sum --check --quiet --strict); }
+cpal() { cp -al "$rel" "$t.cpal"; }
 for i in 1 2 3; do
-  echo "cpal $(ms cpal)"; rm -rf releases/.bench-cpal
-  echo "hashall $(ms hashall)"
-  echo "listing $(ms listing)"
-  echo "snapshot $(ms snapshot)"
+  rm -rf "$t" "$t.cpal"
+  echo "mkdirs $(ms mkdirs)"
+  echo "links_ms $(ms links)"
+  echo "walk $(ms walk)"
+  echo "inodes $(ms inodes)"
+  echo "hashsent $(ms hashsent)"
+  echo "cpal $(ms cpal)"
+  rm -rf "$t" "$t.cpal"
 done
-echo "dirs $(find "$rel" -type d | wc -l)"
-echo "files $(find "$rel" -type f | wc -l)"
+echo "dirs $(awk -F '\\t' 'NR > 1 && $1 == "d"' "$man" | wc -l)"
+echo "links $(unchanged | wc -l)"
+echo "sent $(awk -F '\\t' 'NR == FNR { if (FNR > 1) u[$0] = 1; next } FNR > 1 && $1 == "f" && !($5 in u)' <(unchanged) "$man" | wc -l)"
 echo "manifest_bytes $(wc -c <"$man")"
+echo "manifest_gz_bytes $(gzip -6 -c "$man" | wc -c)"
+rm -f "$man" "$bman"
 `;
   const r = sh(`runuser -u ${ctx.env.STACK_SSH_USER} -- bash -c ${q(script)}`, { allowFail: true });
   if (r.status !== 0) {
@@ -492,6 +699,54 @@ function stripLines(R) {
   return out;
 }
 
+// ---- how quiet the machine was --------------------------------------------------------------------
+const TICK = 100; // USER_HZ
+function procCpu(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // utime stime cutime cstime are fields 14-17 (rest[11..14])
+    return { self: (Number(rest[11]) + Number(rest[12])) / TICK, children: (Number(rest[13]) + Number(rest[14])) / TICK, comm: f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')), ppid: Number(rest[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds used on the machine so far: in total (/proc/stat), by the benchmark (itself and every
+ * process it waited for: the timed runs), by its private sshd (the server side of every session,
+ * counted when each session ends), by the stack's php-fpm and nginx (live processes, and the children
+ * they reaped), and by everything else.
+ */
+function cpuAccounting() {
+  const t = cpuTimes();
+  const me = procCpu(process.pid);
+  const sshd = ctx.sshd ? procCpu(ctx.sshd.pid) : undefined;
+  let stack = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    const p = procCpu(pid);
+    if (p && /^(php-fpm|nginx)/.test(p.comm)) stack += p.self + p.children;
+  }
+  return { wall: Date.now() / 1000, busy: (t.total - t.idle) / TICK, bench: (me?.self ?? 0) + (me?.children ?? 0), sshd: sshd ? sshd.self + sshd.children : 0, stack };
+}
+function cpuAccountingDiff(a, b) {
+  const d = (k) => b[k] - a[k];
+  const wall = d('wall');
+  const other = Math.max(0, d('busy') - d('bench') - d('sshd') - d('stack'));
+  return { wallS: wall, busyS: d('busy'), benchS: d('bench'), sshdS: d('sshd'), stackS: d('stack'), otherS: other, otherCores: other / wall };
+}
+
+/** The many-hosts row: scripts/bench/fanout.mjs on 1 and N namespace hosts, under the hosts' lock. */
+function runFanout(o) {
+  const out = join(ctx.work, 'fanout.json');
+  const r = sh(`flock /tmp/php-deploy-netns.lock ${q(ctx.node)} ${q(join(ROOT, 'scripts/bench/fanout.mjs'))} --counts 1,${o.hosts} --runs ${o.fanoutRuns} --seed ${q(o.seed)} --dir ${q(o.dir)} --out ${q(out)} 2>&1`, { allowFail: true });
+  if (r.status !== 0) {
+    log(`many hosts: fanout.mjs failed (${r.status}): ${r.stdout.slice(-800)}`);
+    return { error: r.stdout.slice(-400) };
+  }
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 async function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -504,6 +759,7 @@ async function main() {
   }
   ctx.env = preflight(o);
   ctx.node = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
+  installReloadScript();
   removeStaleSites();
 
   const app = ensureApp({ root: o.dir, seed: o.seed, log });
@@ -553,10 +809,14 @@ async function main() {
       log('warm-up round (not counted) ...');
       await runTar(app);
       await runPhpDeploy(app);
+      await runPhpDeploy(app, false, 'action');
+      await runExample('action');
       await runSshTrue(ctx.relay.port);
+      await runRollbackFloor();
     }
 
-    const R = { zip: [], tar: [], rsync: [], rsyncNoTimes: [], pdFirst: [], pdDelta: [], pdRollback: [], sshTrue: [], sshTrueDirect: [], busy: [] };
+    const R = { zip: [], tar: [], rsync: [], rsyncNoTimes: [], pdFirst: [], pdDelta: [], pdRollback: [], pdaFirst: [], pdaDelta: [], pdaRollback: [], exCli: [], exAction: [], floor: [], startAction: [], startNode: [], startBefore: [], sshTrue: [], sshTrueDirect: [], busy: [] };
+    const acct0 = cpuAccounting();
     for (let run = 1; run <= o.runs; run++) {
       const busy = ctx.sshd ? await cpuBusy(1000) : await waitQuiet(30_000);
       R.busy.push(busy);
@@ -579,6 +839,27 @@ async function main() {
       R.pdDelta.push(pd.delta);
       R.pdRollback.push(pd.rollback);
       log(`  php-deploy first ${(pd.first.wallMs / 1000).toFixed(2)} s, next ${(pd.delta.wallMs / 1000).toFixed(2)} s, rollback ${(pd.rollback.wallMs / 1000).toFixed(2)} s; ssh true ${(median(R.sshTrue.slice(-3).map((x) => x.wallMs)) / 1000).toFixed(2)} s`);
+      const pda = await attempt('php-deploy action', () => runPhpDeploy(app, false, 'action'));
+      R.pdaFirst.push(pda.first);
+      R.pdaDelta.push(pda.delta);
+      R.pdaRollback.push(pda.rollback);
+      log(`  php-deploy action: first ${(pda.first.wallMs / 1000).toFixed(2)} s, next ${(pda.delta.wallMs / 1000).toFixed(2)} s, rollback ${(pda.rollback.wallMs / 1000).toFixed(2)} s`);
+      R.exCli.push(await attempt('example cli', () => runExample('cli')));
+      R.exAction.push(await attempt('example action', () => runExample('action')));
+      for (let i = 0; i < 3; i++) R.floor.push(await attempt('rollback floor', () => runRollbackFloor()));
+      // What loading the action costs before any work: dist/index.js without inputs stops at the
+      // first input check, after every module it imports up front is loaded.
+      for (let i = 0; i < 3; i++) {
+        R.startAction.push(await measure('action start', [ctx.node, join(ROOT, 'dist/index.js')], { relayed: false, env: { PATH: process.env.PATH }, allowFail: true }));
+        R.startNode.push(await measure('node start', [ctx.node, '-e', '0'], { relayed: false }));
+        if (o.beforeBundle) R.startBefore.push(await measure('action start (before)', [ctx.node, o.beforeBundle], { relayed: false, env: { PATH: process.env.PATH }, allowFail: true }));
+      }
+      log(`  example app one-file deploy: cli ${(R.exCli.at(-1).wallMs / 1000).toFixed(2)} s, action ${(R.exAction.at(-1).wallMs / 1000).toFixed(2)} s; rollback floor ${(median(R.floor.slice(-3).map((x) => x.wallMs)) / 1000).toFixed(2)} s`);
+    }
+    facts.cpuUse = cpuAccountingDiff(acct0, cpuAccounting());
+    if (o.hosts > 1) {
+      log(`many hosts: first and next-version deploys to 1 and ${o.hosts} hosts (waiting for /tmp/php-deploy-netns.lock) ...`);
+      R.fanout = runFanout(o);
     }
     facts.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
     facts.quiet = quiet;

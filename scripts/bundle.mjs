@@ -11,9 +11,11 @@ const banner = [
   "import { createRequire as __phpDeployCreateRequire } from 'node:module';",
   "import { fileURLToPath as __phpDeployFileURLToPath } from 'node:url';",
   "import { dirname as __phpDeployDirname } from 'node:path';",
-  'const require = __phpDeployCreateRequire(import.meta.url);',
-  'const __filename = __phpDeployFileURLToPath(import.meta.url);',
-  'const __dirname = __phpDeployDirname(__filename);',
+  // var, not const: with code split into chunks a bundled ESM module may declare these at the top of
+  // its chunk too (@azure/storage-common does: `var __filename;`), and two vars may coexist.
+  'var require = __phpDeployCreateRequire(import.meta.url);',
+  'var __filename = __phpDeployFileURLToPath(import.meta.url);',
+  'var __dirname = __phpDeployDirname(__filename);',
 ].join('\n');
 
 const result = await build({
@@ -24,6 +26,11 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // Code that only some commands use (the artifact client with the Azure SDK and Octokit, ~3.8 MB)
+  // goes into chunks loaded by dynamic import(): a rollback or a deploy without artifacts never
+  // parses it. Shared code of the entry points lands in chunks too.
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   legalComments: 'none',
   loader: { '.sh': 'text', '.php': 'text' },
   // ssh2's optional native addon: without it ssh2 uses Node's crypto.
@@ -62,12 +69,13 @@ if (check) {
   // File by file, written aside and renamed into place: a CLI started while another test run rebuilds
   // dist/ (the e2e setup does) never finds a file missing or half-written.
   mkdirSync('dist', { recursive: true });
-  for (const f of readdirSync('dist')) {
-    if (!files.has(join(process.cwd(), 'dist', f)) && !f.endsWith('.tmp')) rmSync(join('dist', f), { recursive: true, force: true });
-  }
   for (const [path, text] of files) {
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, text, path.endsWith('cli.js') ? { mode: 0o755 } : {});
     renameSync(tmp, path);
+  }
+  // Stale files (old chunks) only after the new ones are in place.
+  for (const f of readdirSync('dist')) {
+    if (!files.has(join(process.cwd(), 'dist', f)) && !f.endsWith('.tmp')) rmSync(join('dist', f), { recursive: true, force: true });
   }
 }

@@ -1,8 +1,8 @@
 /**
- * Action inputs → raw inputs and run context. Reads every option of the table through @actions/core
+ * Action inputs → raw inputs and run context. Reads every option of the table through the runner's environment (runner.ts)
  * (INPUT_<NAME>), masks secrets, and derives defaults (tag, sha, run URL) from GITHUB_* variables.
  */
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { OPTIONS, type RawInputs } from '../config/options.js';
 import type { RunContext } from '../config/settings.js';
 

@@ -2,7 +2,7 @@
  * The GitHub Action's main step: inputs → Settings → engine → outputs and job summary. Saves what the
  * post step needs to undo a deploy this process could not finish (cancelled, killed).
  */
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { parseSettings } from '../config/settings.js';
 import { runDeploy, runList, runRollback, runUnlock } from '../engine/index.js';
 import { asDeployError } from '../errors.js';
@@ -44,7 +44,7 @@ async function run(): Promise<void> {
           const text = renderPlan(result.plan, settings.deployPath);
           core.info(text);
           core.setOutput('plan', JSON.stringify(result.plan));
-          await core.summary.addRaw(`### php-deploy dry run\n\n\`\`\`\n${text}\`\`\`\n`).write();
+          core.writeSummary(`### php-deploy dry run\n\n\`\`\`\n${text}\`\`\`\n`);
           if (result.plan.refused) core.setFailed('dry run: the deploy would be refused (see the failed checks above)');
           return;
         }
@@ -59,14 +59,14 @@ async function run(): Promise<void> {
         // Only a deploy keeps an archive; say why this one did not.
         const notice = settings.command === 'deploy' ? kept.notice : undefined;
         if (notice) core.info(notice);
-        await core.summary.addRaw(renderSummary(result, settings.deployPath) + (notice ? `\n${notice}\n` : '')).write();
+        core.writeSummary(renderSummary(result, settings.deployPath) + (notice ? `\n${notice}\n` : ''));
         return;
       }
       case 'list': {
         const listings = await runList(settings, reporter);
         core.info(renderListing(listings));
         core.setOutput('releases', JSON.stringify(listings));
-        await core.summary.addRaw(`### php-deploy releases\n\n\`\`\`\n${renderListing(listings)}\`\`\`\n`).write();
+        core.writeSummary(`### php-deploy releases\n\n\`\`\`\n${renderListing(listings)}\`\`\`\n`);
         return;
       }
       case 'unlock': {
@@ -82,7 +82,7 @@ async function run(): Promise<void> {
     if (e.details.hosts) core.setOutput('hosts-result', JSON.stringify(e.details.hosts));
     core.error(e.oneLine(), { title: `php-deploy failed${e.host ? ` on ${e.host}` : ''}${e.phase ? ` (${e.phase})` : ''}` });
     if (process.env.GITHUB_STEP_SUMMARY) {
-      await core.summary.addRaw(`### php-deploy failed\n\n${e.oneLine()}\n\nPath \`${deployPath}\`: the release that was live before stays live.\n`).write();
+      core.writeSummary(`### php-deploy failed\n\n${e.oneLine()}\n\nPath \`${deployPath}\`: the release that was live before stays live.\n`);
     }
     // Not core.setFailed: it would add a second, identical error annotation without the title.
     process.exitCode = core.ExitCode.Failure;

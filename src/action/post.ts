@@ -3,7 +3,7 @@
  * a deploy it did not finish (it was killed), undo it on every host: switch back if an unchecked
  * release is live, remove the new release, release the lock.
  */
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { parseSettings } from '../config/settings.js';
 import { abortDeploy, type CleanupState } from '../engine/index.js';
 import { asDeployError } from '../errors.js';

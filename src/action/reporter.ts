@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import type { Reporter } from '../report/reporter.js';
 
 /** Log groups per phase, annotations naming host and phase. */

@@ -15,21 +15,24 @@
  * One failure handler (failDeploy) runs the remote `abort` on every host still locked, which leaves
  * `current` on a checked release, removes the new one and releases the lock.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { newDeployId, type Settings } from '../config/settings.js';
 import { asDeployError, DeployError } from '../errors.js';
 import { diffManifests, formatManifest, parseManifest, type ManifestEntry } from '../pack/manifest.js';
 import { createPackStream } from '../pack/pack.js';
+import { fanOut } from '../pack/fanout.js';
 import { seedEntries } from '../pack/seed.js';
 import { scanTree, type ScanResult } from '../pack/scan.js';
 import { createReleaseArchive, removeTempDir, type ReleaseArchive } from '../artifact/archive.js';
 import { beginCommand, cancelCommand, holdCommand, inspectCommand, noteCommand, uploadCommand, type DeployRef } from '../remote/commands.js';
 import type { RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
+import type { RemoteSession } from '../ssh/session.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import { connectAll, runRemote } from './hosts.js';
+import { connectAll, runRemote, viaCacheOn } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { holdLease, type LeaseHold } from './lease.js';
 import { Phases } from './phases.js';
@@ -53,6 +56,10 @@ interface DeployContext {
   readonly started: number;
   readonly deployId: string;
   readonly ref: DeployRef;
+  /** The first host's live manifest, when the preflight fetched it (the migration guard needs it). */
+  liveManifest?: { id: string; text: string; sha256: string };
+  /** The SSH connections, started before the scan (they need nothing from it). */
+  connecting?: Promise<RemoteSession[]>;
   scan?: ScanResult;
   manifestText: string;
   checks: CheckResult[];
@@ -78,13 +85,19 @@ export async function runDeploy(settings: Settings, reporter: Reporter, opts: En
   loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   parseKnownHosts(settings.ssh.knownHosts);
 
-  await phase(ctx, 'scan', scanSource);
-  await phase(ctx, 'artifact-check', checkTree);
+  // The SSH handshakes need nothing from the scan: they run while the tree is hashed.
+  const connect = opts.connect ?? connectAll;
+  ctx.connecting = connect(settings, reporter, opts.signal, true);
+  ctx.connecting.catch(() => undefined);
   try {
+    await phase(ctx, 'scan', scanSource);
+    await phase(ctx, 'artifact-check', checkTree);
     await phase(ctx, 'connect', connectHosts);
     await phase(ctx, 'preflight', preflightHosts);
   } catch (err) {
     closeSessions(ctx);
+    // Connections that came up after a failed scan or check.
+    if (ctx.hosts.length === 0) void ctx.connecting.then((ss) => ss.forEach((s) => void s.close())).catch(() => undefined);
     throw err;
   }
   return settings.dryRun ? dryRun(ctx) : changeServers(ctx);
@@ -188,8 +201,8 @@ async function checkTree(ctx: DeployContext): Promise<void> {
 }
 
 async function connectHosts(ctx: DeployContext): Promise<void> {
-  const connect = ctx.opts.connect ?? connectAll;
-  const sessions = await connect(ctx.settings, ctx.reporter, ctx.opts.signal);
+  const sessions = await (ctx.connecting ?? Promise.resolve([]));
+  for (const s of sessions) ctx.reporter.info(`${s.label}: connected`);
   ctx.hosts = sessions.map((session) => ({
     session,
     locked: false,
@@ -215,6 +228,8 @@ async function preflightHosts(ctx: DeployContext): Promise<void> {
   // The migrations this release adds, checked against the live release (first host's).
   const first = facts[0];
   ctx.guard = await guardMigrations(settings, entries(ctx), { id: first?.live ?? '', manifest: first?.liveManifest }, reporter);
+  // The live manifest came with the preflight: the lock step then need not send it again.
+  if (first?.live && first.liveManifest) ctx.liveManifest = { id: first.live, text: first.liveManifest, sha256: createHash('sha256').update(first.liveManifest).digest('hex') };
   if (ctx.guard.refused) ctx.checks.push({ id: 'migration-guard', severity: 'error', message: 'destructive migrations (see above)' });
 }
 
@@ -231,21 +246,23 @@ async function dryRun(ctx: DeployContext): Promise<RunResult> {
 async function lockHosts(ctx: DeployContext): Promise<void> {
   const { settings, reporter, ref, opts } = ctx;
   opts.onLockTaking?.({ deployPath: settings.deployPath, deployId: ctx.deployId, token: ref.token, hosts: settings.hosts.map((h) => h.label) });
-  await mapLimit(ctx.hosts, settings.maxParallel, async (h) => {
+  await mapLimit(ctx.hosts, settings.maxParallel, async (h, i) => {
+    const have = i === 0 ? ctx.liveManifest : undefined;
     // Cancelled while waiting for the lock: the server stops waiting; had it just taken the lock,
     // the abort (run for locked hosts) releases it.
-    h.begin = await runRemote(h.session, beginCommand(settings, ref), reporter, { phase: 'lock', signal: opts.signal }).catch((err: unknown) => {
+    h.begin = await runRemote(h.session, beginCommand(settings, ref, have?.sha256), reporter, { phase: 'lock', signal: opts.signal }).catch((err: unknown) => {
       if (opts.signal?.aborted) h.locked = true;
       throw err;
     });
+    if (have && h.begin.result('manifest_same') === '1' && h.begin.result('base') === have.id) h.begin.manifest = have.text;
     h.locked = true;
-    h.hold = holdLease(h.session, holdCommand(settings, ref), reporter);
+    h.hold = holdLease(h.session, viaCacheOn(h.session, holdCommand(settings, ref)), reporter);
     h.result.previousDeployId = h.begin.result('live') || undefined;
   });
 }
 
 async function uploadRelease(ctx: DeployContext): Promise<void> {
-  await mapLimit(ctx.hosts, ctx.settings.maxParallel, (h) => uploadTo(ctx, h));
+  await uploadAll(ctx);
   // The exact archive of the release is built while the servers activate it (off the critical path)
   // and kept only once it is live.
   if (ctx.opts.artifacts?.keep) {
@@ -369,9 +386,18 @@ export function readOnly<T extends ManifestEntry>(e: T): T {
   return e.type === 'f' ? { ...e, mode: e.mode & 0o555 } : e;
 }
 
-async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
-  const { settings, ref, reporter } = ctx;
-  const signal = ctx.opts.signal;
+/** What one host needs: the same plan on several hosts means the same bytes on their stdin. */
+interface UploadPlan {
+  h: HostState;
+  baseId?: string;
+  diff: ReturnType<typeof diffManifests>;
+  seeds: Awaited<ReturnType<typeof seedEntries>>;
+  /** Hosts with equal keys get one archive, packed and compressed once (see fanOut). */
+  key: string;
+}
+
+async function planUpload(ctx: DeployContext, h: HostState): Promise<UploadPlan> {
+  const { settings, reporter } = ctx;
   const label = h.session.label;
   const baseId = h.begin?.result('base') || undefined;
   let base: ManifestEntry[] | undefined;
@@ -396,7 +422,34 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
     reporter.warn(`${label}: not seeding ${c.path} into shared/ from the source: the secret check ${c.id} flags it; put it on the server yourself (shared/${c.path})`);
   }
   if (seeds.entries.length > 0) reporter.info(`${label}: seeding new shared paths from the source: ${missing.join(', ')}`);
-  const manifest = Buffer.from(ctx.manifestText);
+  const manifestKey = base ? createHash('sha256').update(h.begin?.manifest ?? '').digest('hex') : '';
+  return { h, baseId: base ? baseId : undefined, diff, seeds, key: [base ? baseId : '', manifestKey, ...missing].join('\n') };
+}
+
+/**
+ * Uploads to every host. Hosts that need the same archive (the same base release, the same shared
+ * paths to seed: the usual case) share one pack stream — packed and compressed once, fanned out to
+ * each host's channel — at most max-parallel hosts at a time.
+ */
+async function uploadAll(ctx: DeployContext): Promise<void> {
+  const max = ctx.settings.maxParallel;
+  const plans = await Promise.all(ctx.hosts.map((h) => planUpload(ctx, h)));
+  const groups = new Map<string, UploadPlan[]>();
+  for (const p of plans) groups.set(p.key, [...(groups.get(p.key) ?? []), p]);
+  const units: UploadPlan[][] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.length; i += max) units.push(g.slice(i, i + max));
+  const largest = Math.max(1, ...units.map((u) => u.length));
+  await mapLimit(units, Math.max(1, Math.floor(max / largest)), (unit) => uploadUnit(ctx, unit));
+}
+
+async function uploadUnit(ctx: DeployContext, unit: UploadPlan[]): Promise<void> {
+  const { settings, ref, reporter } = ctx;
+  const signal = ctx.opts.signal;
+  const { diff, seeds, baseId } = unit[0]!;
+  const sendFiles = diff.send.filter((e) => e.type !== 'd').length;
+  const labels = unit.map((p) => p.h.session.label).join(', ');
+  // The manifest travels gzip'd (a sha256 per file: ~2.6× smaller).
+  const manifest = gzipSync(ctx.manifestText, { level: 6 });
   let lastReport = 0;
   let ended = false;
   const pack = createPackStream(settings.source, [...diff.send.map(readOnly), ...seeds.entries], '', {
@@ -407,31 +460,39 @@ async function uploadTo(ctx: DeployContext, h: HostState): Promise<void> {
       // The pack stream may still report after the upload failed: nothing after the verdict.
       if (ended || (t - lastReport < 2000 && p.files < sendFiles)) return;
       lastReport = t;
-      reporter.info(`${label}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
+      reporter.info(`${labels}: upload ${Math.min(p.files, sendFiles)}/${sendFiles} files, ${formatMB(p.bytes)}/${formatMB(diff.sendBytes)}`);
     },
   });
-  const stdin = Readable.from(
-    (async function* () {
-      yield manifest;
-      yield* pack;
-    })(),
-  );
-  let out: RemoteOutput;
+  // The manifest, then the archive. A failure of the archive (a file changed while packing) fails every
+  // host of the unit; once no host reads any more, the pack stops at once (not after its next MiB).
+  const source = new PassThrough({ highWaterMark: 1024 * 1024 });
+  source.write(manifest);
+  pack.on('error', (err) => source.destroy(err));
+  source.on('close', () => pack.destroy());
+  pack.pipe(source);
+  const copies = fanOut(source, unit.length);
   try {
-    out = await runRemote(h.session, uploadCommand(settings, ref, base ? baseId : undefined, manifest.length), reporter, {
-      phase: 'upload',
-      stdin,
-      signal,
+    await mapLimit(unit, unit.length, async (p, i) => {
+      let out: RemoteOutput;
+      try {
+        out = await runRemote(p.h.session, uploadCommand(settings, ref, baseId, manifest.length), reporter, {
+          phase: 'upload',
+          stdin: copies[i],
+          signal,
+        });
+      } catch (err) {
+        const e = asDeployError(err);
+        // The server's exit path released the lock (or found it taken): no abort needed for this host.
+        if (e.details.exit?.lock === 'released' || e.details.exit?.lock === 'lost') p.h.locked = false;
+        throw e;
+      }
+      p.h.result.releasePath = out.result('release_path');
+      p.h.result.sentFiles = sendFiles;
+      p.h.result.sentBytes = diff.sendBytes;
+      p.h.result.linkedFiles = diff.unchanged;
     });
-  } catch (err) {
+  } finally {
+    // The pack stream may still report after the upload failed: nothing after the verdict.
     ended = true;
-    const e = asDeployError(err);
-    // The server's exit path released the lock (or found it taken): no abort needed for this host.
-    if (e.details.exit?.lock === 'released' || e.details.exit?.lock === 'lost') h.locked = false;
-    throw e;
   }
-  h.result.releasePath = out.result('release_path');
-  h.result.sentFiles = sendFiles;
-  h.result.sentBytes = diff.sendBytes;
-  h.result.linkedFiles = diff.unchanged;
 }

@@ -10,9 +10,11 @@ import { exitFacts, newNonce, RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import { connectSsh, type RemoteSession } from '../ssh/session.js';
+import { connectSsh, type ExecResult, type RemoteSession } from '../ssh/session.js';
+import { PROGRAM_MISSING, viaCache } from '../remote/delivery.js';
 
-export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal): Promise<RemoteSession[]> {
+/** Connects to every host; `quiet` leaves reporting "connected" to the caller (a connect started early). */
+export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal, quiet = false): Promise<RemoteSession[]> {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
@@ -24,7 +26,7 @@ export async function connectAll(settings: Settings, reporter: Reporter, signal?
         timeoutMs: settings.ssh.timeoutMs,
         signal,
       });
-      reporter.info(`${target.label}: connected`);
+      if (!quiet) reporter.info(`${target.label}: connected`);
       return session;
     }),
   );
@@ -46,8 +48,43 @@ export interface RunOptions {
   onPhase?: (name: string) => void;
 }
 
-/** Runs one remote command; resolves with its output, rejects with a DeployError naming host and phase. */
+/** Connections that have run the cached remote program (see remote/delivery.ts). */
+const programCached = new WeakSet<RemoteSession>();
+
+/**
+ * The command through the cached program when this connection has run it already, else as it is: for
+ * a command that cannot be sent twice and does not go through runRemote (the lease hold).
+ */
+export function viaCacheOn(session: RemoteSession, command: string): string {
+  return (programCached.has(session) && viaCache(command)) || command;
+}
+
+/**
+ * Runs one remote command; resolves with its output, rejects with a DeployError naming host and phase.
+ * The remote program goes through the server's cache when it can (remote/delivery.ts): inline only
+ * when the cache misses, or for a streamed stdin on a connection that has not used the cache yet.
+ */
 export async function runRemote(session: RemoteSession, command: string, reporter: Reporter, opts: RunOptions): Promise<RemoteOutput> {
+  const cached = viaCache(command);
+  if (cached && (opts.stdin === undefined || programCached.has(session))) {
+    const first = await execRemote(session, cached, reporter, opts);
+    const missed = first.result.code === PROGRAM_MISSING && first.lines === 0;
+    if (!missed) {
+      programCached.add(session);
+      return checkResult(session, first, reporter, opts);
+    }
+  }
+  return checkResult(session, await execRemote(session, command, reporter, opts), reporter, opts);
+}
+
+interface Executed {
+  out: RemoteOutput;
+  result: ExecResult;
+  stderrTail: string;
+  lines: number;
+}
+
+async function execRemote(session: RemoteSession, command: string, reporter: Reporter, opts: RunOptions): Promise<Executed> {
   // A new nonce for every command: only lines carrying it are the remote program's (see protocol.ts).
   const nonce = newNonce();
   const out = new RemoteOutput(
@@ -56,20 +93,28 @@ export async function runRemote(session: RemoteSession, command: string, reporte
     nonce,
   );
   let stderrTail = '';
-  let result;
+  let lines = 0;
   try {
-    result = await session.exec(`${command} nonce=${nonce}`, {
+    const result = await session.exec(`${command} nonce=${nonce}`, {
       stdin: opts.stdin,
       signal: opts.signal,
-      onStdoutLine: (line) => out.push(line),
+      onStdoutLine: (line) => {
+        lines++;
+        out.push(line);
+      },
       onStderrLine: (line) => {
+        lines++;
         stderrTail = (stderrTail + line + ' ').slice(-400);
         reporter.info(`${session.label}: ${line}`);
       },
     });
+    return { out, result, stderrTail, lines };
   } catch (err) {
     throw asDeployError(err, session.label, out.phases.at(-1)?.name ?? opts.phase);
   }
+}
+
+function checkResult(session: RemoteSession, { out, result, stderrTail }: Executed, reporter: Reporter, opts: RunOptions): RemoteOutput {
   for (const w of out.all('warning')) reporter.warn(`${session.label}: ${w}`, { host: session.label, phase: opts.phase });
   if (result.code !== 0) {
     if (out.failure) {

@@ -133,5 +133,5 @@ export interface EngineOptions {
   onReleased?: () => void;
   now?: () => Date;
   /** Opens one session per host (default: SSH with the settings' key and known-hosts; engine tests script one). */
-  connect?: (settings: Settings, reporter: Reporter, signal?: AbortSignal) => Promise<RemoteSession[]>;
+  connect?: (settings: Settings, reporter: Reporter, signal?: AbortSignal, quiet?: boolean) => Promise<RemoteSession[]>;
 }

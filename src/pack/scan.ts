@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeployError, InputError } from '../errors.js';
 import { createExcludeFilter } from './excludes.js';
-import { closeFd, readChunks, readSmallOrOpenSync, yieldToLoop } from './fileio.js';
+import { closeFd, readChunks, readSmallOrOpenSync, SMALL_FILE, yieldToLoop } from './fileio.js';
 import { DIR_MODE, normalizeFileMode, sortEntries, SYMLINK_MODE, type ManifestEntry } from './manifest.js';
 
 export interface ScanOptions {
@@ -151,6 +151,8 @@ export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<Sc
   };
 
   const stack: string[] = [''];
+  // Small files are read into this one buffer and hashed at once (nothing of them is kept).
+  const scratch = Buffer.allocUnsafe(SMALL_FILE + 1);
   let sliceStart = performance.now();
   try {
     while (stack.length > 0) {
@@ -181,7 +183,7 @@ export async function scanTree(sourceDir: string, opts: ScanOptions): Promise<Sc
           case 'f': {
             let r;
             try {
-              r = readSmallOrOpenSync(abs);
+              r = readSmallOrOpenSync(abs, scratch);
             } catch (err) {
               throw ioError('read', childRel, err);
             }

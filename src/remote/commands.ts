@@ -1,7 +1,7 @@
 /**
  * Remote commands as text. Each is `bash -c '<remote script>' php-deploy <command> key=value…` (the
- * script: src/remote/script.ts joins src/remote/modules): the script travels with every command (nothing
- * is installed on the server) and every value is one single-quoted argument, so no value is ever parsed
+ * script: src/remote/script.ts joins src/remote/modules; engine/hosts.ts sends it through the server's
+ * cache, see delivery.ts) and every value is one single-quoted argument, so no value is ever parsed
  * by the remote shell.
  */
 import type { Settings } from '../config/settings.js';
@@ -97,11 +97,12 @@ export function inspectCommand(s: Settings): string {
 }
 
 /** Lock the deploy path, clean leftovers, report the live release and its manifest. */
-export function beginCommand(s: Settings, ref: DeployRef): string {
+export function beginCommand(s: Settings, ref: DeployRef, haveManifestSha?: string): string {
   return remoteCommand('begin', [
     ...common(s, ref),
     ['wait', s.lockTimeoutSec],
     ...s.shared.map((p): RemoteArg => ['shared', p]),
+    ['have_manifest', haveManifestSha],
   ]);
 }
 
@@ -115,7 +116,7 @@ export function holdCommand(s: Settings, ref: DeployRef): string {
 }
 
 /**
- * Receive the manifest (manifestBytes long) and then the tar.gz on stdin into releases/<id>.partial,
+ * Receive the gzip'd manifest (manifestBytes long) and then the tar.gz on stdin into releases/<id>.partial,
  * hard-linking unchanged files from the base release; verify it, then rename it into place.
  */
 export function uploadCommand(s: Settings, ref: DeployRef, baseId: string | undefined, manifestBytes: number): string {
@@ -125,6 +126,7 @@ export function uploadCommand(s: Settings, ref: DeployRef, baseId: string | unde
     ['manifest_bytes', manifestBytes],
     ['version', s.version],
     ['sha', s.gitSha],
+    ['migration_re', globsToEre(s.migrationsPath)],
   ]);
 }
 

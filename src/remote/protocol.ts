@@ -7,6 +7,7 @@
  * pass for one: a line with another marker (`@@php-deploy phase …`, a stale nonce) is plain log text.
  */
 import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import type { ResultKey } from './contract.js';
 
 /** The marker without a nonce: what the remote program prints when it was given none. */
@@ -31,6 +32,7 @@ export type RemoteEvent =
   | { kind: 'check'; id: string; severity: string; message: string }
   | { kind: 'manifest-begin' }
   | { kind: 'manifest-end' }
+  | { kind: 'manifest-gz-begin' }
   | { kind: 'log'; text: string };
 
 export function parseLine(line: string, mark = MARK): RemoteEvent {
@@ -69,6 +71,8 @@ export function parseLine(line: string, mark = MARK): RemoteEvent {
       return { kind: 'manifest-begin' };
     case 'manifest-end':
       return { kind: 'manifest-end' };
+    case 'manifest-gz-begin':
+      return { kind: 'manifest-gz-begin' };
     default:
       return { kind: 'log', text: line };
   }
@@ -85,6 +89,8 @@ export class RemoteOutput {
   manifest?: string;
   private manifestLines?: string[];
   private readonly mark: string;
+  /** The block is gzip'd and base64-encoded (`manifest-gz-begin` … `manifest-end`). */
+  private manifestGz = false;
 
   /** `nonce`: only lines carrying it are protocol (see markFor); without one, the bare marker. */
   constructor(
@@ -98,7 +104,14 @@ export class RemoteOutput {
   push(line: string): void {
     if (this.manifestLines) {
       if (line === `${this.mark}manifest-end`) {
-        this.manifest = this.manifestLines.join('\n') + '\n';
+        try {
+          this.manifest = this.manifestGz
+            ? gunzipSync(Buffer.from(this.manifestLines.join(''), 'base64')).toString('utf8')
+            : this.manifestLines.join('\n') + '\n';
+        } catch {
+          // A damaged block: no manifest, so no delta (everything is sent).
+          this.manifest = undefined;
+        }
         this.manifestLines = undefined;
       } else {
         this.manifestLines.push(line);
@@ -127,7 +140,9 @@ export class RemoteOutput {
         this.checks.push({ id: ev.id, severity: ev.severity, message: ev.message });
         break;
       case 'manifest-begin':
+      case 'manifest-gz-begin':
         this.manifestLines = [];
+        this.manifestGz = ev.kind === 'manifest-gz-begin';
         break;
       case 'manifest-end':
         break;

@@ -1,8 +1,9 @@
 /**
  * The remote program: the modules of src/remote/modules joined in a fixed order into the one bash script
- * the engine sends with every command (`bash -c '<script>' php-deploy <command> key=value…`), with the
+ * the engine runs for every command (`bash -c '<script>' php-deploy <command> key=value…`, or the server's
+ * verified copy of it: delivery.ts), with the
  * PHP programs of src/remote/php put in as here-documents. Joined when bundled (esbuild's text loader),
- * so the server still receives one script and nothing is installed there.
+ * so the server still receives one script.
  *
  * A new module: add the file as NN-name.sh (first line: its purpose, second `# shellcheck shell=bash`)
  * and import it here in its place; test/unit/contract.test.ts checks that every file is joined.

@@ -183,7 +183,8 @@ describe.concurrent('faults', () => {
         writeFileSync(join(dir, 'data.bin'), blob, { mode: 0o444 });
         writeFileSync(join(dir, 'public/index.php'), index, { mode: 0o444 });
         const sha = (b: Buffer): string => execFileSync('sha256sum', { input: b, encoding: 'utf8' }).split(' ')[0] as string;
-        manifest = Buffer.from(
+        // As the engine sends it: gzip'd.
+        manifest = gzipSync(
           [
             '# php-deploy manifest v1',
             `f\t0644\t${blob.length}\t${sha(blob)}\tdata.bin`,
@@ -457,6 +458,8 @@ describe.concurrent('faults', () => {
           const w = await FaultWatch.start(site);
           const run = startCli(['deploy', '--source', appCopy(), ...stackArgs(site, viaRelay(relay)), '--ssh-timeout', '30']);
           await relay.stalled;
+          // The handshake starts while the tree is scanned; cancel once the local checks are done.
+          await run.waitForStderr(/artifact-check: artifact-totals: /);
           run.child.kill(sig);
           const r = await run.done;
           await relay.close();
@@ -577,6 +580,22 @@ describe.concurrent('faults', () => {
   // ---------------------------------------------------------------------------------------------
 
   describe('killed and concurrent deploys, stale locks', () => {
+    fault('SIGKILL mid-rollback, after the switch: the server still reloads, checks and unlocks', async () => {
+      const site = freshSite('kill-rb');
+      expectDeployed(await deploy(site, appCopy((d) => setVersion(d, 'rb-kill'))));
+      const w = await FaultWatch.start(site);
+      // A reload that takes a while, so the client is killed between the switch and the check.
+      const slow = `sleep 2 && ${stack.reloadCommand}`;
+      const run = startCli(['rollback', ...stackArgs(site, { replace: { '--reload-command': slow } })]);
+      await until('the switch back to the template release', () => serverState(site.deployPath).current === `releases/${tpl.id}`, 20_000);
+      run.child.kill('SIGKILL');
+      const killed = await run.done;
+      expect(killed.signal).toBe('SIGKILL');
+      await until('the rollback to finish on the server', () => !locked(site), 20_000);
+      await w.verify({ live: tpl.id, log: { event: 'rollback', result: 'ok', id: tpl.id, reason: /^$/ } });
+      expect(await served(site)).toBe(tpl.id);
+    });
+
     fault('SIGKILL mid-upload: the server cleans up; the next deploy succeeds without waiting', async () => {
       const site = freshSite('kill');
       const relay = await startRelay({ stallAfterBytes: MID_UPLOAD });

@@ -7,7 +7,10 @@ set -euo pipefail
 
 pidfile=@PIDFILE@
 logfile=@LOGFILE@
-timeout_ticks=100 # x 0.05 s = 5 s
+# The new master writes the pid file ~55 ms after the USR2: poll often, so the wait ends about when
+# it does (a 50 ms poll added up to 50 ms to every reload).
+tick=0.01
+timeout_ticks=500 # x 0.01 s = 5 s
 
 # Sites sharing this php-fpm may deploy at the same moment: one reload at a time (a USR2 sent while
 # the master re-executes itself finds no live master, and that reload would fail).
@@ -38,7 +41,7 @@ kill -USR2 "$old"
 
 gone_ticks=0
 for ((i = 0; i < timeout_ticks; i++)); do
-  sleep 0.05
+  sleep "$tick"
   new=$(read_pid) || new=
   if [[ -n $new && $new != "$old" ]] && is_master "$new"; then
     echo "php-fpm reloaded (master $old -> $new)"
@@ -47,7 +50,7 @@ for ((i = 0; i < timeout_ticks; i++)); do
   # The old master re-executes itself and hands over to a new pid; if it is gone and no new
   # master shows up soon after, the reload failed (e.g. a broken config) and php-fpm is down.
   if ! is_master "$old"; then
-    if ((++gone_ticks >= 10)); then
+    if ((++gone_ticks >= 50)); then
       echo "reload-php-fpm: php-fpm exited during the reload and did not come back; see $logfile" >&2
       exit 1
     fi

@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 # php-deploy remote side. Runs on the target server as the SSH user, started by the engine as
 #   bash -c '<this file>' php-deploy <command> key=value ...
-# so nothing is installed on the server and every value arrives as one quoted argument.
+# where <this file> is sent inline or — once it has kept a copy of itself (cache_program) — read from
+# ~/.cache/php-deploy/<sha256>.sh by the engine's bootstrap after checking its sha256
+# (src/remote/delivery.ts). Every value arrives as one quoted argument.
 #
 # Layout under the deploy path:
 #   releases/<id>/            complete, verified releases

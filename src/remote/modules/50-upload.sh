@@ -81,16 +81,36 @@ report_live_and_base() {
   result base "$live"
   if [[ -n $changed ]]; then
     say "$(wc -l <<<"$changed") path(s) of the live release $live changed on the server since it was verified (${changed%%$'\n'*} …): they are sent again, not linked"
+  elif [[ -n $HAVE_MANIFEST && $(stored_text "$md/manifest" | sha256sum) == "$HAVE_MANIFEST  -" ]]; then
+    # The engine has it already (preflight sends it when the release has migrations).
+    result manifest_same 1
+    return 0
   fi
-  emit manifest-begin
-  awk -F '\t' 'NR == FNR { if ($0 != "") skip[$0] = 1; next } FNR == 1 || !($5 in skip)' <(printf '%s\n' "$changed") "$md/manifest"
+  emit manifest-gz-begin
+  if [[ -z $changed ]]; then
+    manifest_gz "$md/manifest" | base64 -w 76
+  else
+    stored_text "$md/manifest" |
+      awk -F '\t' 'NR == FNR { if ($0 != "") skip[$0] = 1; next } FNR == 1 || !($5 in skip)' <(printf '%s\n' "$changed") - |
+      gzip -1 -c | base64 -w 76
+  fi
   emit manifest-end
 }
 
-# stdin: the manifest (manifest_bytes long), then a tar.gz of the files to send. With a base release
-# the new one starts as hard links to it, minus everything the manifest does not list with the same
-# type (so tar never writes through an old symlink), and tar replaces changed files (unlinking first:
-# the base's files are never written to).
+# stdin: the manifest (manifest_bytes long, gzip'd), then a tar.gz of the files to send. With a base
+# release the new one is built from the manifest: its directories made, the unchanged files and
+# symlinks hard-linked from the base (the base's files are never written to), the changed ones from
+# the archive. Then one walk of the new tree serves the check against the manifest and the snapshot:
+# the server's work is the tree's directories and links plus what changed, not several passes over
+# the whole tree.
+# The background hard-linking of an upload (cmd_upload): waited for before anything is removed.
+LINKER_PID=''
+stop_linker() {
+  [[ -n $LINKER_PID ]] || return 0
+  wait "$LINKER_PID" 2>/dev/null || true
+  LINKER_PID=''
+}
+
 cmd_upload() {
   phase upload
   assert_lock
@@ -108,24 +128,29 @@ cmd_upload() {
   INTERRUPTED='interrupted (the client cancelled or the connection was lost)'
   rm -rf "$part" "$dest"
   mkdir -p "$dest"
-  head -c "$MANIFEST_BYTES" >"$dest/manifest"
-  [[ $(wc -c <"$dest/manifest") -eq $MANIFEST_BYTES ]] || die "the upload was cut off (in the manifest)"
+  head -c "$MANIFEST_BYTES" >"$dest/manifest.gz"
+  gzip -dc "$dest/manifest.gz" >"$dest/manifest" 2>/dev/null || die "the upload was cut off (in the manifest)"
   head -n 1 "$dest/manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
+  local base=''
+  mkdir "$part"
   if [[ -n $BASE_ID ]]; then
-    [[ -d $(release_dir "$BASE_ID") ]] || die "base release $BASE_ID is gone"
-    cp -al "$(release_dir "$BASE_ID")" "$part"
-    comm -23 <(cd "$part" && find . -mindepth 1 -printf '%y\t%P\n' | sort) \
-      <(awk -F '\t' 'NR > 1 { print $1 "\t" $5 }' "$dest/manifest" | sort) |
-      cut -f 2- | sort -r | (cd "$part" && xargs -r -d '\n' rm -rf --)
-    unlink_changed "$part" "$(meta_dir "$BASE_ID")/changed"
-    awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir -p --)
-  else
-    mkdir "$part"
+    base=$(release_dir "$BASE_ID")
+    [[ -d $base && -f $(meta_dir "$BASE_ID")/manifest ]] || die "base release $BASE_ID is gone"
+    # Manifest order is byte order, so every directory comes after its parent: plain mkdir.
+    awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir --)
+    # The links are made while tar receives the changed files: different paths, directories all made.
+    unchanged_paths "$(meta_dir "$BASE_ID")/manifest" "$dest/manifest" "$(meta_dir "$BASE_ID")/changed" |
+      (cd "$base" && xargs -r -d '\n' cp -P -l --parents -t "$part" --) &
+    LINKER_PID=$!
   fi
   # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
   local err
   if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
     die "the upload was cut off or corrupted (tar: ${err:0:300})"
+  fi
+  if [[ -n $LINKER_PID ]]; then
+    wait "$LINKER_PID" || { LINKER_PID=''; die "could not hard-link the unchanged files from $BASE_ID"; }
+    LINKER_PID=''
   fi
   rm -f "$part/.php-deploy-manifest"
   if [[ -d $part/.php-deploy-seed ]]; then
@@ -134,25 +159,22 @@ cmd_upload() {
     mv -T "$part/.php-deploy-seed" "$STATE/seed/$DEPLOY_ID"
   fi
   phase verify
-  verify_tree "$part" "$dest/manifest" "${BASE_ID:+$(release_dir "$BASE_ID")}"
-  tree_snapshot "$part" "$dest/manifest" >"$dest/tree"
+  tree_walk "$part" >"$dest/.walk"
+  verify_tree "$part" "$dest/manifest" "$dest/.walk" "$base"
+  tree_snapshot_of "$dest/.walk" "$dest/manifest" | gzip -1 >"$dest/tree"
+  rm -f "$dest/.walk"
   : >"$dest/readonly"
+  local files
+  files=$(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l)
+  # The release's migration files, for a later rollback's schema warning (see release_migrations).
+  if [[ -n $MIGRATION_RE ]]; then
+    { printf '%s\n' "$MIGRATION_RE"; migrations_in "$dest/manifest"; } >"$dest/migrations"
+  fi
+  # Kept as it came, gzip'd (stored_text reads it).
+  mv -f "$dest/manifest.gz" "$dest/manifest"
   printf '{"id":%s,"version":%s,"sha":%s,"created":%s,"base":%s}\n' "$(json_str "$DEPLOY_ID")" \
     "$(json_str "$VERSION")" "$(json_str "$GIT_SHA")" "$(json_str "$(now_iso)")" "$(json_str "$BASE_ID")" >"$dest/meta"
   mv -T "$part" "$final"
   result release_path "$final"
-  say "release $DEPLOY_ID verified: $(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l) files"
-}
-
-# Paths of the base that changed on the server since it was verified (see report_live_and_base): out
-# of the new release before the upload fills it, so their bytes come from the engine, never from the
-# base. Parents sort first, so a directory the server replaced with a symlink goes before anything
-# under it (nothing is removed through a symlink); a directory only gets its mode back.
-unlink_changed() {
-  local part=$1 list=$2 c
-  [[ -s $list ]] || return 0
-  while IFS= read -r c; do
-    [[ -n $c && ( -e $part/$c || -L $part/$c ) ]] || continue
-    if [[ -d $part/$c && ! -L $part/$c ]]; then chmod 755 "$part/$c"; else rm -rf "${part:?}/$c"; fi
-  done < <(sort "$list")
+  say "release $DEPLOY_ID verified: $files files"
 }

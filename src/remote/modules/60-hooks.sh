@@ -80,14 +80,14 @@ guard_check() {
   md=$(meta_dir "$DEPLOY_ID")
   gid=$(stat -c %g "$rel")
   while IFS=$'\t' read -r path nmode ngid nmt; do
-    IFS=$'\t' read -r mode mt < <(awk -F '\t' -v p="$path" '$5 == p { print $2 "\t" $4; exit }' "$md/tree")
+    IFS=$'\t' read -r mode mt < <(awk -F '\t' -v p="$path" '$5 == p { print $2 "\t" $4; exit }' <(stored_text "$md/tree"))
     [[ -n $mode ]] || continue
     what=''
     if [[ $mode != "$nmode" ]]; then chmod "$mode" "$rel/$path" && what+="mode $mode → $nmode, "; fi
     if [[ $gid != "$ngid" ]]; then chgrp "$gid" "$rel/$path" && what+="group $gid → $ngid, "; fi
     if [[ $mt != "$nmt" ]]; then touch -m -d "@$mt" "$rel/$path" && what+="mtime, "; fi
     sum=$(sha256sum <"$rel/$path")
-    want=$(awk -F '\t' -v p="$path" 'NR > 1 && $1 == "f" && $5 == p { print $4; exit }' "$md/manifest")
+    want=$(awk -F '\t' -v p="$path" 'NR > 1 && $1 == "f" && $5 == p { print $4; exit }' <(stored_text "$md/manifest"))
     if [[ -n $want && ${sum%% *} != "$want" ]]; then what+="its bytes, which cannot be put back: every release sharing the file has them now, "; fi
     [[ -n $what ]] || continue
     n=$((n + 1))

@@ -29,10 +29,18 @@ switch_to_bare() {
   fi
 }
 
+# The command's output goes to a file and is passed on through say once it is done: written straight
+# to the session, a client that went away would make the reload command itself fail (EPIPE) in the
+# middle of a switch (a file, not a pipe: a daemon it starts may keep its stdout open).
 run_reload() {
   [[ -n $RELOAD_COMMAND ]] || return 0
   say "reload: $RELOAD_COMMAND"
-  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
+  local log rc=0
+  log=$(mktemp "$STATE/.reload.XXXXXX")
+  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") >"$log" 2>&1 </dev/null 8>&- || rc=$?
+  [[ ! -s $log ]] || say "$(cat "$log")"
+  rm -f "$log"
+  return "$rc"
 }
 
 # The failure message's tail after a switch back, so the one line says what is live now.

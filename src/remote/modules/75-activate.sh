@@ -85,7 +85,7 @@ check_before_switch() {
   if [[ ! -d $rel || ! -f $md/meta || ! -f $md/manifest ]]; then
     problem='its directory or its state is gone'
   else
-    problem=$(comm -23 <(awk -F '\t' 'NR > 1 && $1 != "" { print $5 }' "$md/manifest" | sort) \
+    problem=$(comm -23 <(awk -F '\t' 'NR > 1 && $1 != "" { print $5 }' <(stored_text "$md/manifest") | sort) \
       <(cd "$rel" && find . -mindepth 1 -printf '%P\n' | sort) | head -n 3)
     [[ -z $problem ]] || problem="missing: ${problem//$'\n'/, }"
   fi

@@ -1,18 +1,25 @@
 # Rollback: make an earlier completed release live again, warning about newer migrations.
 # shellcheck shell=bash
 
-# Migration files listed in a release's manifest (paths matching migration_re), sorted.
+# Migration files listed in a release's manifest (paths matching migration_re), sorted, from the list
+# its upload kept (.php-deploy/releases/<id>/migrations: the regex, then the paths) when it was made
+# with the same regex; else from the manifest (10k lines to read, in the middle of a rollback).
 release_migrations() {
-  local manifest=$1
-  [[ -n $MIGRATION_RE && -f $manifest ]] || return 0
-  awk -F '\t' -v re="$MIGRATION_RE" 'NR > 1 && $1 == "f" && $5 ~ re { print $5 }' "$manifest" | sort
+  local meta=$1
+  [[ -n $MIGRATION_RE ]] || return 0
+  if [[ -f $meta/migrations && $(head -n 1 "$meta/migrations") == "$MIGRATION_RE" ]]; then
+    tail -n +2 "$meta/migrations"
+    return 0
+  fi
+  [[ -f $meta/manifest ]] || return 0
+  migrations_in "$meta/manifest"
 }
 
 # Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
 warn_schema_on_rollback() {
   local target=$1 live=$2 newer count
   [[ -n $MIGRATION_RE && -n $live ]] || return 0
-  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")/manifest") <(release_migrations "$(meta_dir "$live")/manifest"))
+  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")") <(release_migrations "$(meta_dir "$live")"))
   [[ -n $newer ]] || return 0
   count=$(wc -l <<<"$newer")
   local names=${newer//$'\n'/, }
@@ -23,11 +30,24 @@ warn_schema_on_rollback() {
   fi
 }
 
+# A rollback in the SSH session (main runs it there, not detached). What a session's end brings (HUP,
+# PIPE when the client is gone) and a cancel (INT, TERM) is ignored, and nothing it runs writes to the
+# session but say (which never fails): the switch and its checks always finish. It leaves through the
+# exit path (95-exit.sh) like every command that changes state.
+rollback_in_session() {
+  exit_path
+  trap '' HUP PIPE INT TERM
+  ensure_layout
+  cmd_rollback
+}
+
 cmd_rollback() {
   phase lock
   ensure_layout
   take_lock
-  start_renewer
+  # The lease outlives the worst case (both checks time out, a slow reload) unless it is short: only
+  # then is a renewer needed next to the rollback.
+  ((HEALTH_TIMEOUT * 2 + 10 < LOCK_TTL)) || start_renewer
   phase rollback
   local live target
   live=$(live_id)

@@ -114,8 +114,8 @@ report_live_manifest() {
   live=$(live_id)
   result live "$live"
   if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
-    emit manifest-begin
-    cat "$(meta_dir "$live")/manifest"
+    emit manifest-gz-begin
+    manifest_gz "$(meta_dir "$live")/manifest" | base64 -w 76
     emit manifest-end
   fi
 }

@@ -25,6 +25,7 @@ on_exit() {
   trap - EXIT ERR HUP INT TERM
   set +e
   stop_renewer
+  stop_linker
   local release=none lock=none reason='' keep=$EXIT_LOCK_KEEP
   if ((rc != 0)); then
     keep=0
