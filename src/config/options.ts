@@ -121,7 +121,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'php-fpm pool address (unix socket path or host:port) for the check of the new release before it goes live.',
   },
-  { name: 'document-root', description: 'Web root inside a release.', default: 'public' },
+  {
+    name: 'document-root',
+    description: 'Web root inside a release, as in the web server\'s `root` (e.g. `public`); `.` when the release root is the web root.',
+    default: 'public',
+  },
+  {
+    name: 'front-controller',
+    description:
+      'Script inside document-root that answers URLs naming no existing file (nginx `try_files $uri $uri/ /index.php?$query_string`).',
+    default: 'index.php',
+  },
   {
     name: 'reload-command',
     description: 'Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`.',

@@ -29,6 +29,7 @@ describe('parseSettings', () => {
     expect(s.version).toBe('v1.2.3');
     expect(s.gitSha).toBe(ctx.sha);
     expect(s.documentRoot).toBe('public');
+    expect(s.frontController).toBe('index.php');
     expect(s.keepReleases).toBe(5);
     expect(s.healthTimeoutSec).toBe(20);
     expect(s.ssh.timeoutMs).toBe(20_000);
@@ -43,6 +44,14 @@ describe('parseSettings', () => {
     );
     expect(s.shared).toEqual(['.env', 'storage', 'public/uploads']);
     expect(s.beforeSwitch).toEqual(['php artisan migrate --force', 'php artisan config:cache, route:cache']);
+  });
+
+  it('takes the release root as document-root, and another front controller', () => {
+    for (const root of ['.', './', './/']) expect(parseSettings({ ...base, 'document-root': root }, ctx).documentRoot).toBe('.');
+    expect(parseSettings({ ...base, 'document-root': './web/' }, ctx).documentRoot).toBe('web');
+    expect(parseSettings({ ...base, 'document-root': 'public/' }, ctx).documentRoot).toBe('public');
+    expect(parseSettings({ ...base, 'front-controller': 'app.php' }, ctx).frontController).toBe('app.php');
+    expect(parseSettings({ ...base, 'front-controller': '/web/app.php' }, ctx).frontController).toBe('web/app.php');
   });
 
   it('normalises the deploy path', () => {
@@ -69,6 +78,11 @@ describe('parseSettings', () => {
     [{ shared: 'storage/../../x' }, "shared: 'storage/../../x' must not contain"],
     [{ shared: 'up$(id)' }, 'shared: '],
     [{ 'document-root': '../public' }, 'document-root:'],
+    [{ 'document-root': './../public' }, "document-root: '../public' must not contain '.', '..' or empty segments"],
+    [{ 'document-root': '/var/www' }, 'document-root: '],
+    [{ 'front-controller': 'index.html' }, "front-controller: 'index.html' must be a .php file inside document-root"],
+    [{ 'front-controller': '../index.php' }, 'front-controller: '],
+    [{ 'front-controller': 'x;id.php' }, 'front-controller: '],
     [{ 'health-url': 'localhost/health' }, "health-url: 'localhost/health' is not a URL"],
     [{ 'health-url': 'ftp://x/' }, 'health-url: '],
     [{ 'fpm-socket': 'php-fpm.sock' }, "fpm-socket: 'php-fpm.sock' must be a unix socket path"],
