@@ -1,0 +1,425 @@
+/**
+ * Real PHP apps nobody here wrote, as CI would ship them: built at test time from the Debian packages
+ * that test/stack/stack.sh installs (APP_PACKAGES), never committed.
+ *
+ * Debian splits an app over /usr/share/<app>, /etc/<app> and /var/lib/<app> and joins them with
+ * symlinks; a CI build is one self-contained tree. debianTree() copies a package's directory with every
+ * symlink resolved, and the builders below put configuration and data back where the upstream
+ * tarball has them (e.g. DokuWiki's conf/ and data/ next to doku.php).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { tempDir } from './helpers.js';
+
+/** Throws one clear line when a package the real-app tests need is not installed. */
+export function requirePackages(packages: string[]): void {
+  const missing = packages.filter((p) => {
+    try {
+      return !execFileSync('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', p], { encoding: 'utf8' }).startsWith('ii');
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new Error(`Debian packages missing: ${missing.join(' ')}; run 'bash test/stack/stack.sh install' (scripts/setup.sh does)`);
+  }
+}
+
+/**
+ * Copies a directory as a build would contain it: regular files and directories only, every symlink
+ * (Debian's links into /etc and /var/lib) replaced by what it points to. (cpSync's `dereference`
+ * does not resolve links below the top on every Node version.)
+ */
+export function debianTree(src: string, dest: string): void {
+  const st = statSync(src);
+  if (st.isDirectory()) {
+    mkdirSync(dest, { recursive: true });
+    for (const name of readdirSync(src)) debianTree(join(src, name), join(dest, name));
+  } else if (st.isFile()) {
+    copyFileSync(src, dest);
+  } else {
+    return;
+  }
+  chmodSync(dest, st.mode & 0o777);
+}
+
+/** Installed packages and what each depends on, from one dpkg-query. */
+function installedPackages(): Map<string, string> {
+  const text = execFileSync('dpkg-query', ['-W', '-f=${Package}\t${db:Status-Abbrev}\t${Depends}\n'], { encoding: 'utf8' });
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [name = '', status = '', depends = ''] = line.split('\t');
+    if (status.startsWith('ii')) out.set(name, depends);
+  }
+  return out;
+}
+
+function installedDeps(pkg: string, installed: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const clause of (installed.get(pkg) ?? '').split(',')) {
+    // "a (>= 1) | b": the first alternative that is installed.
+    const name = clause
+      .split('|')
+      .map((alt) => alt.trim().split(/[\s(:]/)[0] ?? '')
+      .find((n) => installed.has(n));
+    if (name) out.push(name);
+  }
+  return out;
+}
+
+/**
+ * The PHP library files of a Debian package and everything it depends on (what composer would put
+ * in vendor/): paths under /usr/share/php, relative to it.
+ */
+export function phpLibraryFiles(pkg: string): string[] {
+  const installed = installedPackages();
+  const seen = new Set<string>();
+  const queue = [pkg];
+  while (queue.length > 0) {
+    const p = queue.shift() as string;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    // Only PHP libraries (php-*), not the interpreter, its extensions or C libraries.
+    for (const d of installedDeps(p, installed)) if (/^php-/.test(d) && !/^php-(common|json|mbstring|xml|cli|fpm)$/.test(d)) queue.push(d);
+  }
+  const files = new Set<string>();
+  const list = execFileSync('dpkg', ['-L', ...seen], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  for (const path of list.split('\n')) {
+    if (!path.startsWith('/usr/share/php/') || !/\.[A-Za-z0-9]+$/.test(path)) continue;
+    try {
+      if (statSync(path).isFile()) files.add(relative('/usr/share/php', path));
+    } catch {
+      // a diverted or removed file
+    }
+  }
+  return [...files].sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+// DokuWiki: web root = release root, plain scripts (doku.php), an index.php that redirects
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * DokuWiki as its upstream tarball lays it out (the web root is the release root): Debian's
+ * /usr/share/dokuwiki with lib/plugins and lib/tpl resolved, conf/ from /etc/dokuwiki and data/ from
+ * /var/lib/dokuwiki/data, and without Debian's inc/preload.php (which points DokuWiki at /etc).
+ * Anonymous users may edit (useacl 0), so a test can write a page through the app.
+ */
+export function dokuwikiTree(): string {
+  requirePackages(['dokuwiki']);
+  const dir = join(tempDir('php-deploy-dokuwiki-'), 'dokuwiki');
+  debianTree('/usr/share/dokuwiki', dir);
+  rmSync(join(dir, 'inc/preload.php'));
+  debianTree('/etc/dokuwiki', join(dir, 'conf'));
+  rmSync(join(dir, 'conf/apache.conf'));
+  rmSync(join(dir, 'conf/lighttpd.conf'));
+  debianTree('/var/lib/dokuwiki/data', join(dir, 'data'));
+  const main = join(dir, 'conf/dokuwiki.php');
+  writeFileSync(main, readFileSync(main, 'utf8').replace("'/var/lib/dokuwiki/data'", "'./data'"));
+  writeFileSync(
+    join(dir, 'conf/local.php'),
+    "<?php\n$conf['title'] = 'php-deploy test wiki';\n$conf['useacl'] = 0;\n$conf['userewrite'] = 0;\n$conf['updatecheck'] = 0;\n",
+  );
+  return dir;
+}
+
+/** A copy of a tree (a new CI build of the same app), changed by mutate. */
+export function rebuild(tree: string, mutate: (dir: string) => void): string {
+  const dir = join(tempDir('php-deploy-rebuild-'), 'app');
+  cpSync(tree, dir, { recursive: true, preserveTimestamps: false });
+  mutate(dir);
+  return dir;
+}
+
+/** Replaces `search` in a file, failing loudly when it is not there (the package changed). */
+export function patch(dir: string, file: string, search: string | RegExp, replacement: string): void {
+  const path = join(dir, file);
+  const text = readFileSync(path, 'utf8');
+  if (typeof search === 'string' ? !text.includes(search) : !search.test(text)) {
+    throw new Error(`patch: ${String(search)} not found in ${file}`);
+  }
+  writeFileSync(path, text.replace(search, replacement));
+}
+
+/** Puts a PHP fatal error (a call to an undefined function) at the start of a script. */
+export function fatalAtStart(dir: string, file: string): void {
+  patch(dir, file, /^<\?php/, '<?php php_deploy_broken_on_purpose();');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Laravel: a front-controller framework app (public/index.php routes every URL)
+// ---------------------------------------------------------------------------------------------
+
+const LARAVEL_FILES: Record<string, string> = {
+  'vendor/autoload.php': `<?php
+// What composer install would have produced: the framework and its libraries, here Debian's
+// php-laravel-framework and its dependencies copied from /usr/share/php into vendor/php.
+set_include_path(__DIR__ . '/php');
+require_once 'Illuminate/autoload.php';
+spl_autoload_register(function (string $class): void {
+    if (str_starts_with($class, 'App\\\\')) {
+        $file = dirname(__DIR__) . '/app/' . str_replace('\\\\', '/', substr($class, 4)) . '.php';
+        if (is_file($file)) require $file;
+    }
+});
+`,
+  'public/index.php': `<?php
+
+use Illuminate\\Contracts\\Http\\Kernel;
+use Illuminate\\Http\\Request;
+
+define('LARAVEL_START', microtime(true));
+
+require __DIR__.'/../vendor/autoload.php';
+
+$app = require_once __DIR__.'/../bootstrap/app.php';
+
+$kernel = $app->make(Kernel::class);
+
+$response = $kernel->handle(
+    $request = Request::capture()
+)->send();
+
+$kernel->terminate($request, $response);
+`,
+  'artisan': `#!/usr/bin/env php
+<?php
+
+define('LARAVEL_START', microtime(true));
+
+require __DIR__.'/vendor/autoload.php';
+
+$app = require_once __DIR__.'/bootstrap/app.php';
+
+$kernel = $app->make(Illuminate\\Contracts\\Console\\Kernel::class);
+
+$status = $kernel->handle(
+    $input = new Symfony\\Component\\Console\\Input\\ArgvInput,
+    new Symfony\\Component\\Console\\Output\\ConsoleOutput
+);
+
+$kernel->terminate($input, $status);
+
+exit($status);
+`,
+  'bootstrap/app.php': `<?php
+
+$app = new Illuminate\\Foundation\\Application(
+    $_ENV['APP_BASE_PATH'] ?? dirname(__DIR__)
+);
+
+$app->singleton(Illuminate\\Contracts\\Http\\Kernel::class, App\\Http\\Kernel::class);
+$app->singleton(Illuminate\\Contracts\\Console\\Kernel::class, App\\Console\\Kernel::class);
+$app->singleton(Illuminate\\Contracts\\Debug\\ExceptionHandler::class, App\\Exceptions\\Handler::class);
+
+return $app;
+`,
+  'bootstrap/cache/.gitignore': '*\n!.gitignore\n',
+  'app/Http/Kernel.php': `<?php
+
+namespace App\\Http;
+
+use Illuminate\\Foundation\\Http\\Kernel as HttpKernel;
+
+class Kernel extends HttpKernel
+{
+    protected $middleware = [];
+
+    protected $middlewareGroups = ['web' => [], 'api' => []];
+}
+`,
+  'app/Console/Kernel.php': `<?php
+
+namespace App\\Console;
+
+use Illuminate\\Foundation\\Console\\Kernel as ConsoleKernel;
+
+class Kernel extends ConsoleKernel
+{
+    protected function commands()
+    {
+        $this->load(__DIR__.'/Commands');
+    }
+}
+`,
+  'app/Exceptions/Handler.php': `<?php
+
+namespace App\\Exceptions;
+
+use Illuminate\\Foundation\\Exceptions\\Handler as ExceptionHandler;
+
+class Handler extends ExceptionHandler
+{
+    protected $dontFlash = ['password'];
+}
+`,
+  'app/Providers/RouteServiceProvider.php': `<?php
+
+namespace App\\Providers;
+
+use Illuminate\\Foundation\\Support\\Providers\\RouteServiceProvider as ServiceProvider;
+use Illuminate\\Support\\Facades\\Route;
+
+class RouteServiceProvider extends ServiceProvider
+{
+    public function boot()
+    {
+        $this->routes(function () {
+            Route::middleware('web')->group(base_path('routes/web.php'));
+        });
+    }
+}
+`,
+  'app/Http/Controllers/HealthController.php': `<?php
+
+namespace App\\Http\\Controllers;
+
+use Illuminate\\Support\\Facades\\DB;
+
+class HealthController
+{
+    public function __invoke()
+    {
+        DB::select('SELECT 1');
+        return response()->json([
+            'status' => 'ok',
+            'version' => config('app.version'),
+            'release' => basename(base_path()),
+        ]);
+    }
+}
+`,
+  'app/Http/Controllers/NoteController.php': `<?php
+
+namespace App\\Http\\Controllers;
+
+use Illuminate\\Http\\Request;
+use Illuminate\\Support\\Facades\\DB;
+
+class NoteController
+{
+    public function index()
+    {
+        $notes = DB::table('notes')->orderBy('id')->pluck('body')->all();
+        return response('<h1>notes v' . e(config('app.version')) . '</h1><ul>'
+            . implode('', array_map(fn ($n) => '<li class="note">' . e($n) . '</li>', $notes)) . '</ul>');
+    }
+
+    public function store(Request $request)
+    {
+        DB::table('notes')->insert(['body' => (string) $request->getContent()]);
+        return response('stored', 201);
+    }
+
+    public function upload(Request $request, string $name)
+    {
+        abort_unless(preg_match('/^[a-z0-9-]+\\.txt$/', $name) === 1, 400);
+        file_put_contents(public_path('uploads/' . $name), $request->getContent());
+        return response('uploaded', 201);
+    }
+}
+`,
+  'routes/web.php': `<?php
+
+use App\\Http\\Controllers\\HealthController;
+use App\\Http\\Controllers\\NoteController;
+use Illuminate\\Support\\Facades\\Route;
+
+Route::get('/', [NoteController::class, 'index']);
+Route::post('/notes', [NoteController::class, 'store']);
+Route::post('/upload/{name}', [NoteController::class, 'upload']);
+Route::get('/up', HealthController::class);
+`,
+  'config/app.php': `<?php
+
+return [
+    'name' => 'notes',
+    'env' => env('APP_ENV', 'production'),
+    'debug' => false,
+    'url' => 'http://localhost',
+    'timezone' => 'UTC',
+    'locale' => 'en',
+    'fallback_locale' => 'en',
+    'key' => 'base64:' . base64_encode(str_repeat('k', 32)),
+    'cipher' => 'AES-256-CBC',
+    'version' => require __DIR__ . '/version.php',
+    'providers' => [
+        Illuminate\\Filesystem\\FilesystemServiceProvider::class,
+        Illuminate\\Database\\DatabaseServiceProvider::class,
+        Illuminate\\View\\ViewServiceProvider::class,
+        Illuminate\\Translation\\TranslationServiceProvider::class,
+        App\\Providers\\RouteServiceProvider::class,
+    ],
+    'aliases' => [],
+];
+`,
+  'config/version.php': "<?php\nreturn '1.0.0';\n",
+  'config/database.php': `<?php
+
+return [
+    'default' => 'mysql',
+    'connections' => [
+        'mysql' => [
+            'driver' => 'mysql',
+            'host' => env('DB_HOST', '127.0.0.1'),
+            'port' => env('DB_PORT', '3306'),
+            'database' => env('DB_NAME'),
+            'username' => env('DB_USER'),
+            'password' => env('DB_PASSWORD'),
+            'charset' => 'utf8mb4',
+            'collation' => 'utf8mb4_unicode_ci',
+            'prefix' => '',
+        ],
+    ],
+    'migrations' => 'migrations',
+];
+`,
+  'config/logging.php': `<?php
+
+return [
+    'default' => 'single',
+    'channels' => [
+        'single' => ['driver' => 'single', 'path' => storage_path('logs/laravel.log'), 'level' => 'debug'],
+    ],
+];
+`,
+  'config/view.php': "<?php\n\nreturn ['paths' => [resource_path('views')], 'compiled' => storage_path('framework/views')];\n",
+  'bin/create-tables.php': `<?php
+// before-switch: the table the app writes to (expand-only, safe to run on every deploy).
+$env = parse_ini_file(dirname(__DIR__) . '/.env');
+$pdo = new PDO("mysql:host={$env['DB_HOST']};port={$env['DB_PORT']};dbname={$env['DB_NAME']}", $env['DB_USER'], $env['DB_PASSWORD']);
+$pdo->exec('CREATE TABLE IF NOT EXISTS notes (id INT AUTO_INCREMENT PRIMARY KEY, body TEXT NOT NULL)');
+echo "notes table ready\\n";
+`,
+  'storage/logs/.gitignore': '*\n!.gitignore\n',
+  'storage/framework/cache/.gitignore': '*\n!.gitignore\n',
+  'storage/framework/sessions/.gitignore': '*\n!.gitignore\n',
+  'storage/framework/views/.gitignore': '*\n!.gitignore\n',
+  'public/uploads/.gitignore': '*\n!.gitignore\n',
+  'public/robots.txt': 'User-agent: *\nDisallow:\n',
+};
+
+/**
+ * A tiny Laravel app (the skeleton's files, written here) on the real framework: Debian's
+ * php-laravel-framework and its libraries copied into vendor/ as composer install would have put them.
+ * Routes: GET / lists notes (MariaDB), POST /notes stores one, POST /upload/<name>.txt writes
+ * public/uploads/<name>.txt (served by nginx), GET /up is the health endpoint (HealthController).
+ */
+export function laravelTree(): string {
+  requirePackages(['php-laravel-framework', 'php8.2-mbstring']);
+  const dir = join(tempDir('php-deploy-laravel-'), 'laravel');
+  for (const [file, text] of Object.entries(LARAVEL_FILES)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  for (const file of phpLibraryFiles('php-laravel-framework')) {
+    const to = join(dir, 'vendor/php', file);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(join('/usr/share/php', file), to);
+  }
+  if (!existsSync(join(dir, 'vendor/php/Illuminate/Foundation/Application.php'))) {
+    throw new Error('laravelTree: Illuminate/Foundation/Application.php was not copied from php-laravel-framework');
+  }
+  return dir;
+}
