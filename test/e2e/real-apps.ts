@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { dirname, join, relative } from 'node:path';
 import { tempDir } from './helpers.js';
 
@@ -422,4 +423,70 @@ export function laravelTree(): string {
     throw new Error('laravelTree: Illuminate/Foundation/Application.php was not copied from php-laravel-framework');
   }
   return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP as a browser would send it (any Host, POST bodies, a cookie jar)
+// ---------------------------------------------------------------------------------------------
+
+export interface Reply {
+  status: number;
+  body: string;
+  location?: string;
+}
+
+export interface Browser {
+  request(method: 'GET' | 'POST', path: string, body?: string | Record<string, string>): Promise<Reply>;
+}
+
+/** A client for http://127.0.0.1:<port> with Host <host>, keeping cookies between requests. */
+export function browser(host: string, port = 8080): Browser {
+  const cookies = new Map<string, string>();
+  return {
+    request(method, path, body) {
+      const payload = body === undefined ? undefined : typeof body === 'string' ? body : new URLSearchParams(body).toString();
+      const headers: Record<string, string> = { Host: host };
+      if (cookies.size > 0) headers.Cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      if (payload !== undefined) {
+        headers['Content-Type'] = typeof body === 'string' ? 'text/plain' : 'application/x-www-form-urlencoded';
+        headers['Content-Length'] = String(Buffer.byteLength(payload));
+      }
+      return new Promise((resolvePromise, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, timeout: 10_000 }, (res) => {
+          for (const c of res.headers['set-cookie'] ?? []) {
+            const [pair = ''] = c.split(';');
+            const eq = pair.indexOf('=');
+            if (eq > 0) cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+          }
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: text, location: res.headers.location }));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`${method} ${path} on ${host} timed out`)));
+        req.on('error', reject);
+        req.end(payload);
+      });
+    },
+  };
+}
+
+/** Saves a DokuWiki page through the wiki's own edit form (as a visitor would: edit, then save). */
+export async function saveWikiPage(b: Browser, id: string, text: string): Promise<void> {
+  const form = await b.request('GET', `/doku.php?id=${encodeURIComponent(id)}&do=edit`);
+  if (form.status !== 200) throw new Error(`edit form of ${id}: HTTP ${form.status}`);
+  const hidden = (name: string): string => new RegExp(`name="${name}" value="([^"]*)"`).exec(form.body.split('id="dw__editform"')[1] ?? '')?.[1] ?? '';
+  const saved = await b.request('POST', '/doku.php', {
+    id,
+    'do[save]': '1',
+    sectok: hidden('sectok'),
+    rev: hidden('rev'),
+    date: hidden('date'),
+    prefix: hidden('prefix'),
+    suffix: hidden('suffix'),
+    changecheck: hidden('changecheck'),
+    wikitext: text,
+    summary: 'written by the php-deploy e2e test',
+  });
+  if (saved.status !== 302) throw new Error(`saving ${id}: HTTP ${saved.status}: ${saved.body.slice(0, 200)}`);
 }
