@@ -115,7 +115,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'false',
     boolean: true,
   },
-  { name: 'health-timeout', description: 'Seconds a health check may retry until it gets HTTP 200.', default: '20' },
+  {
+    name: 'health-timeout',
+    description:
+      'Seconds a health check waits for a warming app (no answer, 502, 503, 504) to answer 200. A redirect, a PHP fatal error or the same other status three times in a row fails at once.',
+    default: '20',
+  },
   {
     name: 'fpm-socket',
     description:
