@@ -6,15 +6,29 @@
  *
  * - DokuWiki: the web root is the release root (document-root: .), the health URL names a plain
  *   script (/doku.php), and index.php only redirects (to doku.php).
+ * - WordPress: the web root is the release root too, with MariaDB; /wp-login.php is the health URL;
+ *   a post (a row) and an upload in wp-content/uploads (a shared path inside the web root).
  * - Laravel (Debian's php-laravel-framework under a tiny app written here): a front controller
  *   (public/index.php routes /up to a controller), a row in MariaDB and an upload in a shared path
  *   inside the web root.
  */
-import { existsSync, readlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { cli, lastLine, newSite, readLog, serverState, stack, type RunResult, type Site } from './helpers.js';
-import { browser, dokuwikiTree, fatalAtStart, laravelTree, patch, rebuild, saveWikiPage, type Browser } from './real-apps.js';
+import {
+  browser,
+  dokuwikiTree,
+  fatalAtStart,
+  laravelTree,
+  patch,
+  rebuild,
+  saveWikiPage,
+  wordpressTree,
+  wpXmlRpc,
+  xmlStruct,
+  type Browser,
+} from './real-apps.js';
 
 const ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{7}$/;
 /** A plainly broken release must be refused well before the default health-timeout (20 s). */
@@ -253,5 +267,96 @@ describe('Laravel on Debian\'s php-laravel-framework: a front controller, a row 
     expectNothingChanged(site, before);
     expect(await heading()).toBe('notes v1.0.0');
     expect(await notes()).toEqual(['a row from release one', 'a row from release two']);
+  });
+});
+
+describe('WordPress: web root at the release root, MariaDB, uploads in a shared path inside the web root', () => {
+  let site: Site;
+  let blog: Browser;
+  let v1 = '';
+  let id1 = '';
+  let postId = '';
+  let uploadPath = '';
+  let host = '';
+  const args = (): string[] => [
+    ...connection(site),
+    '--document-root',
+    '.',
+    '--shared',
+    '.env',
+    '--shared',
+    'wp-content/uploads/',
+    '--before-switch',
+    'php bin/install.php',
+    '--health-url',
+    `http://${host}:${stack.httpPort}/wp-login.php`,
+  ];
+  const generator = async (): Promise<string> => {
+    const r = await blog.request('GET', `/?p=${postId || 1}`);
+    expect(r.status, r.body.slice(0, 300)).toBe(200);
+    return /<meta name="generator" content="([^"]*)"/.exec(r.body)?.[1] ?? '';
+  };
+
+  beforeAll(() => {
+    site = newSite('real-wordpress');
+    host = `${site.name}.root.localhost`;
+    blog = browser(`${host}:${stack.httpPort}`, stack.httpPort);
+    // The site's URL, for wp-config.php (which reads the shared .env like the database settings).
+    appendFileSync(join(site.deployPath, 'shared/.env'), `WP_URL=http://${host}:${stack.httpPort}\n`);
+    v1 = wordpressTree();
+  });
+
+  test('first deploy: installed before the switch, checked through wp-login.php; a post and an upload written through the app', async () => {
+    const r = await cli(['deploy', '--source', v1, '--version', 'blog-1', ...args()]);
+    expectOk(r);
+    id1 = idOf(r);
+    expect(r.stderr).toMatch(/WordPress installed/);
+    expect(r.stderr).toMatch(/pre-switch check .*wp-login\.php.*200/);
+    expect((await blog.request('GET', '/wp-login.php')).body).toContain('user_login');
+    expect((await blog.request('GET', '/.env')).status, 'the shared .env in the web root is not served').toBe(403);
+
+    postId = /<string>(\d+)<\/string>/.exec(
+      await wpXmlRpc(blog, 'wp.newPost', xmlStruct({ post_title: 'Deploy note', post_content: 'Written in release one', post_status: 'publish' })),
+    )?.[1] ?? '';
+    expect(postId).toMatch(/^\d+$/);
+    const uploaded = await wpXmlRpc(
+      blog,
+      'wp.uploadFile',
+      xmlStruct({ name: 'report-1.txt', type: 'text/plain', bits: Buffer.from('uploaded in release one').toString('base64') }, ['bits']),
+    );
+    uploadPath = new URL(/<string>(http[^<]*report-1[^<]*)<\/string>/.exec(uploaded)?.[1] ?? 'http://x/none').pathname;
+    expect(uploadPath).toMatch(/^\/wp-content\/uploads\//);
+    const file = await blog.request('GET', uploadPath);
+    expect([file.status, file.body]).toEqual([200, 'uploaded in release one']);
+    expect((await blog.request('GET', `/?p=${postId}`)).body).toContain('Written in release one');
+    expect(await generator()).toBe('WordPress 6.1.9');
+  });
+
+  test('second version (wp-includes changed): served, the post and the upload still there', async () => {
+    const v2 = rebuild(v1, (d) => patch(d, 'wp-includes/version.php', "$wp_version = '6.1.9';", "$wp_version = '6.1.9-php-deploy-2';"));
+    const r = await cli(['deploy', '--source', v2, '--version', 'blog-2', ...args()]);
+    expectOk(r);
+    expect(r.stderr).toMatch(/WordPress is installed/);
+    expect(await generator()).toBe('WordPress 6.1.9-php-deploy-2');
+    expect((await blog.request('GET', `/?p=${postId}`)).body).toContain('Written in release one');
+    expect((await blog.request('GET', uploadPath)).body).toBe('uploaded in release one');
+  });
+
+  test('rollback, then a fatal error in wp-login.php (index.php still works) is refused before the switch', async () => {
+    const back = await cli(['rollback', ...args()]);
+    expectOk(back);
+    expect(idOf(back)).toBe(id1);
+    expect(await generator()).toBe('WordPress 6.1.9');
+    expect((await blog.request('GET', `/?p=${postId}`)).body).toContain('Written in release one');
+    expect((await blog.request('GET', uploadPath)).body).toBe('uploaded in release one');
+
+    const broken = rebuild(v1, (d) => fatalAtStart(d, 'wp-login.php'));
+    const before = serverState(site.deployPath);
+    const r = await cli(['deploy', '--source', broken, '--version', 'blog-broken', ...args()]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(lastLine(r.stderr)).toMatch(/pre-switch-check: .*wp-login\.php.*500.*php_deploy_broken_on_purpose/);
+    expect(msAfterUpload(r)).toBeLessThan(FAST_MS);
+    expectNothingChanged(site, before);
+    expect((await blog.request('GET', '/wp-login.php')).status).toBe(200);
   });
 });

@@ -125,6 +125,94 @@ export function dokuwikiTree(): string {
   return dir;
 }
 
+// ---------------------------------------------------------------------------------------------
+// WordPress: web root = release root, MariaDB, uploads in wp-content/uploads (a shared path)
+// ---------------------------------------------------------------------------------------------
+
+/** The admin account bin/install.php creates (XML-RPC writes posts and uploads with it). */
+export const WP_ADMIN = { user: 'admin', password: 'php-deploy-e2e-admin-1' };
+
+const WP_CONFIG = `<?php
+// Written for the php-deploy e2e test in place of Debian's wp-config.php (which reads /etc/wordpress):
+// the database and the site URL come from the shared .env, as many WordPress setups do.
+$env = parse_ini_file(__DIR__ . '/.env');
+define('DB_NAME', $env['DB_NAME']);
+define('DB_USER', $env['DB_USER']);
+define('DB_PASSWORD', $env['DB_PASSWORD']);
+define('DB_HOST', $env['DB_HOST'] . ':' . $env['DB_PORT']);
+define('DB_CHARSET', 'utf8mb4');
+define('DB_COLLATE', '');
+define('WP_HOME', $env['WP_URL']);
+define('WP_SITEURL', $env['WP_URL']);
+define('AUTH_KEY', 'e2e-auth-key');
+define('SECURE_AUTH_KEY', 'e2e-secure-auth-key');
+define('LOGGED_IN_KEY', 'e2e-logged-in-key');
+define('NONCE_KEY', 'e2e-nonce-key');
+define('AUTH_SALT', 'e2e-auth-salt');
+define('SECURE_AUTH_SALT', 'e2e-secure-auth-salt');
+define('LOGGED_IN_SALT', 'e2e-logged-in-salt');
+define('NONCE_SALT', 'e2e-nonce-salt');
+define('WP_AUTO_UPDATE_CORE', false);
+define('AUTOMATIC_UPDATER_DISABLED', true);
+define('DISABLE_WP_CRON', true);
+$table_prefix = 'wp_';
+if (!defined('ABSPATH')) {
+    define('ABSPATH', __DIR__ . '/');
+}
+require_once ABSPATH . 'wp-settings.php';
+`;
+
+const WP_INSTALL = `<?php
+// before-switch: install WordPress into the site's database once (what \`wp core install\` does).
+define('WP_INSTALLING', true);
+require __DIR__ . '/../wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+if (is_blog_installed()) {
+    echo "WordPress is installed\n";
+    exit(0);
+}
+wp_install('php-deploy test blog', '${WP_ADMIN.user}', 'admin@example.com', true, '', '${WP_ADMIN.password}');
+echo "WordPress installed\n";
+`;
+
+/**
+ * WordPress as its upstream zip lays it out: Debian's /usr/share/wordpress with its links into
+ * /usr/share/php, /usr/share/javascript and /etc resolved, wp-content from /var/lib/wordpress (themes and
+ * plugins resolved), a wp-config.php that reads the shared .env, and bin/install.php for before-switch.
+ */
+export function wordpressTree(): string {
+  requirePackages(['wordpress', 'wordpress-theme-twentytwentythree']);
+  const dir = join(tempDir('php-deploy-wordpress-'), 'wordpress');
+  debianTree('/usr/share/wordpress', dir);
+  rmSync(join(dir, 'wp-content'), { recursive: true, force: true });
+  debianTree('/var/lib/wordpress/wp-content', join(dir, 'wp-content'));
+  rmSync(join(dir, '.htaccess'), { force: true });
+  writeFileSync(join(dir, 'wp-config.php'), WP_CONFIG);
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin/install.php'), WP_INSTALL);
+  return dir;
+}
+
+/** One XML-RPC call to WordPress (xmlrpc.php) as the admin; returns the response body. */
+export async function wpXmlRpc(b: Browser, method: string, content: string): Promise<string> {
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const body = `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>` +
+    `<param><value><int>1</int></value></param>` +
+    `<param><value><string>${esc(WP_ADMIN.user)}</string></value></param>` +
+    `<param><value><string>${esc(WP_ADMIN.password)}</string></value></param>` +
+    `<param><value><struct>${content}</struct></value></param></params></methodCall>`;
+  const r = await b.request('POST', '/xmlrpc.php', body);
+  if (r.status !== 200 || r.body.includes('<fault>')) throw new Error(`${method}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+  return r.body;
+}
+
+/** XML-RPC struct members from name → string value. */
+export function xmlStruct(fields: Record<string, string>, base64: string[] = []): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `<member><name>${k}</name><value>${base64.includes(k) ? `<base64>${v}</base64>` : `<string>${v.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</string>`}</value></member>`)
+    .join('');
+}
+
 /** A copy of a tree (a new CI build of the same app), changed by mutate. */
 export function rebuild(tree: string, mutate: (dir: string) => void): string {
   const dir = join(tempDir('php-deploy-rebuild-'), 'app');

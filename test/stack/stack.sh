@@ -79,8 +79,8 @@ readonly PACKAGES=(openssh-server openssh-client php-fpm php-cli php-mysql php-m
 # Real PHP apps nobody here wrote, deployed by test/e2e/real-apps.test.ts as CI would ship them (see
 # test/e2e/real-apps.ts), and the PHP extensions such apps need. Files only: with policy-rc.d and no
 # web server among their dependencies, nothing they pull in starts a service or touches nginx.
-readonly APP_PACKAGES=(dokuwiki php-laravel-framework php8.2-gd php8.2-xml php8.2-sqlite3 php8.2-intl
-  php8.2-zip php8.2-curl php8.2-mbstring)
+readonly APP_PACKAGES=(dokuwiki wordpress wordpress-theme-twentytwentythree php-laravel-framework
+  php8.2-gd php8.2-xml php8.2-sqlite3 php8.2-intl php8.2-zip php8.2-curl php8.2-mbstring)
 
 # A clean environment for the daemons (php-fpm has clear_env = no, so its workers see this).
 readonly DAEMON_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -483,6 +483,10 @@ EOF
             fastcgi_param SCRIPT_FILENAME \$realpath_root\$fastcgi_script_name;
             fastcgi_param DOCUMENT_ROOT \$realpath_root;
             fastcgi_param PATH_INFO \$path_info;
+            # Debian's fastcgi_params pass \$host (no port) and a regex server_name: apps that build
+            # URLs from HTTP_HOST (WordPress) need the port of this test server.
+            fastcgi_param HTTP_HOST \$host:\$server_port;
+            fastcgi_param SERVER_NAME \$host;
         }
     }
 }
