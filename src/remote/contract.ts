@@ -41,7 +41,8 @@ export const REMOTE_ARGS = {
   fpm_socket: 'the php-fpm socket of the pre-switch check',
   fpm_uri: 'the request URI of the pre-switch check',
   fpm_host: 'the Host of the pre-switch check',
-  document_root: "the release's document root, relative",
+  document_root: "the release's document root, relative ('.' for the release root)",
+  front_controller: 'the script under the document root that answers URLs naming no file (try_files … /index.php)',
   reload: 'the reload command run after the switch',
   shared: 'a shared path (repeated)',
   before: 'a before-switch command (repeated)',
@@ -75,7 +76,7 @@ export interface RemoteCommandSpec {
   readonly results: readonly ResultKey[];
 }
 
-const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'reload', 'expect_release'] as const;
+const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'front_controller', 'reload', 'expect_release'] as const;
 const LOCK = ['path', 'id', 'token', 'holder', 'ttl'] as const;
 const ACTIVATION: RemoteCommandSpec = {
   args: ['backup', 'backup_keep', 'once', ...LOCK, 'version', 'sha', 'context', 'keep', ...HEALTH, 'shared', 'before', 'after'],
