@@ -18,6 +18,7 @@ read_answer() {
     IFS= read -r ANSWER_FINAL
     IFS= read -r ANSWER_BODY
   } <<<"$out" || true
+  ANSWER_BODY=${ANSWER_BODY%"${ANSWER_BODY##*[![:space:]]}"}
   if [[ ! $ANSWER_STATUS =~ ^[0-9]{3}$ || $ANSWER_STATUS == 000 ]]; then
     # No HTTP answer at all (php-fpm or the web server unreachable, a timeout): the output says why.
     ANSWER_STATUS='' ANSWER_SCRIPT='' ANSWER_LOCATION='' ANSWER_FINAL=''
