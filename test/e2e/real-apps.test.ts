@@ -112,7 +112,7 @@ describe('DokuWiki: web root at the release root, plain-script health URL, index
     id1 = idOf(r);
     expect(id1).toMatch(ID_RE);
     // The pre-switch request ran the script the health URL names, not index.php (which redirects).
-    expect(r.stderr).toMatch(/pre-switch check .*doku\.php.*200/);
+    expect(r.stderr).toMatch(/pre-switch check via php-fpm \S+: GET \/doku\.php\?id=wiki:welcome → \/doku\.php: 200 OK/);
     expect(readlinkSync(join(site.deployPath, 'current'))).toBe(`releases/${id1}`);
 
     expect(await title()).toBe('start [php-deploy test wiki]');
@@ -219,7 +219,7 @@ describe('Laravel on Debian\'s php-laravel-framework: a front controller, a row 
     expectOk(r);
     id1 = idOf(r);
     expect(id1).toMatch(ID_RE);
-    expect(r.stderr).toMatch(/pre-switch check .*index\.php.*200/);
+    expect(r.stderr).toMatch(/pre-switch check via php-fpm \S+: GET \/up → \/index\.php \(front controller\): 200 OK/);
     const up = await app.request('GET', '/up');
     expect(up.status).toBe(200);
     expect(JSON.parse(up.body)).toMatchObject({ status: 'ok', version: '1.0.0', release: id1 });
@@ -254,6 +254,15 @@ describe('Laravel on Debian\'s php-laravel-framework: a front controller, a row 
     expect(await heading()).toBe('notes v1.0.0');
     expect(await notes()).toEqual(['a row from release one', 'a row from release two']);
     expect((await app.request('GET', '/uploads/report-1.txt')).body).toBe('uploaded in release one');
+  });
+
+  test('front-controller names the script URLs fall back to: one that is not in the release fails the check at once', async () => {
+    const before = serverState(site.deployPath);
+    const r = await cli(['deploy', '--source', v1, ...args(), '--front-controller', 'app.php']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(lastLine(r.stderr)).toMatch(/pre-switch-check: .*GET \/up → \/app\.php \(front controller\) answered 404: the front controller \/app\.php does not exist under the document root/);
+    expect(msAfterUpload(r)).toBeLessThan(FAST_MS);
+    expectNothingChanged(site, before);
   });
 
   test('a fatal error in the health controller (/ still works) is refused before the switch, quickly, leaving nothing behind', async () => {
@@ -311,7 +320,7 @@ describe('WordPress: web root at the release root, MariaDB, uploads in a shared 
     expectOk(r);
     id1 = idOf(r);
     expect(r.stderr).toMatch(/WordPress installed/);
-    expect(r.stderr).toMatch(/pre-switch check .*wp-login\.php.*200/);
+    expect(r.stderr).toMatch(/pre-switch check via php-fpm \S+: GET \/wp-login\.php → \/wp-login\.php: 200 OK/);
     expect((await blog.request('GET', '/wp-login.php')).body).toContain('user_login');
     expect((await blog.request('GET', '/.env')).status, 'the shared .env in the web root is not served').toBe(403);
 

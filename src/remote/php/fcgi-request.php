@@ -61,7 +61,7 @@ if (preg_match('~^(.+?\.php)(/.*)?$~', $uri, $m)) {
   $scriptName = '/' . ltrim($front, '/');
   $how = ' (front controller)';
   if (!is_file($root . $scriptName)) {
-    $emit(404, $scriptName, '', "the front controller $scriptName does not exist under the document root", 'nginx would answer 404');
+    $emit(404, $scriptName . $how, '', "the front controller $scriptName does not exist under the document root", 'nginx would answer 404');
   }
 }
 
