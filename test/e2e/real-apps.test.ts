@@ -22,6 +22,7 @@ import {
   fatalAtStart,
   laravelTree,
   patch,
+  requireRootServer,
   rebuild,
   saveWikiPage,
   wordpressTree,
@@ -99,7 +100,8 @@ describe('DokuWiki: web root at the release root, plain-script health URL, index
     return /<title>([^<]*)<\/title>/.exec(r.body)?.[1] ?? '';
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await requireRootServer(stack.httpPort);
     site = newSite('real-dokuwiki');
     host = `${site.name}.root.localhost`;
     wiki = browser(host, stack.httpPort);
@@ -306,7 +308,8 @@ describe('WordPress: web root at the release root, MariaDB, uploads in a shared 
     return /<meta name="generator" content="([^"]*)"/.exec(r.body)?.[1] ?? '';
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await requireRootServer(stack.httpPort);
     site = newSite('real-wordpress');
     host = `${site.name}.root.localhost`;
     blog = browser(`${host}:${stack.httpPort}`, stack.httpPort);

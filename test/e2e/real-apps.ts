@@ -559,6 +559,17 @@ export function browser(host: string, port = 8080): Browser {
   };
 }
 
+/**
+ * Fails with one clear line when the stack's nginx has no server for <site>.root.localhost (a stack
+ * started by an older test/stack/stack.sh): that server denies dotfiles, so /.env answers 403 there.
+ */
+export async function requireRootServer(port = 8080): Promise<void> {
+  const r = await browser('php-deploy-stack-check.root.localhost', port).request('GET', '/.env');
+  if (r.status !== 403) {
+    throw new Error(`the stack's nginx does not serve <site>.root.localhost (GET /.env answered ${r.status}, not 403): run 'bash test/stack/stack.sh start'`);
+  }
+}
+
 /** Saves a DokuWiki page through the wiki's own edit form (as a visitor would: edit, then save). */
 export async function saveWikiPage(b: Browser, id: string, text: string): Promise<void> {
   const form = await b.request('GET', `/doku.php?id=${encodeURIComponent(id)}&do=edit`);
