@@ -127,13 +127,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'false',
     boolean: true,
   },
-  { name: 'health-timeout', description: 'Seconds a health check may retry until it gets HTTP 200.', default: '20' },
+  {
+    name: 'health-timeout',
+    description:
+      'Seconds a health check waits for a warming app (no answer, 502, 503, 504) to answer 200. A redirect, a PHP fatal error or the same other status three times in a row fails at once.',
+    default: '20',
+  },
   {
     name: 'fpm-socket',
     description:
       'php-fpm pool address (unix socket path or host:port) for the check of the new release before it goes live.',
   },
-  { name: 'document-root', description: 'Web root inside a release.', default: 'public' },
+  {
+    name: 'document-root',
+    description: 'Web root inside a release, as in the web server\'s `root` (e.g. `public`); `.` when the release root is the web root.',
+    default: 'public',
+  },
+  {
+    name: 'front-controller',
+    description:
+      'Script inside document-root that answers URLs naming no existing file (nginx `try_files $uri $uri/ /index.php?$query_string`).',
+    default: 'index.php',
+  },
   {
     name: 'reload-command',
     description: 'Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`.',

@@ -30,7 +30,10 @@ export interface Settings {
   healthUrl?: string;
   healthTimeoutSec: number;
   fpmSocket?: string;
+  /** Web root inside a release: a relative path, or '.' for the release root. */
   documentRoot: string;
+  /** Script the web server falls back to (try_files … /index.php), relative to the document root. */
+  frontController: string;
   reloadCommand?: string;
   keepReleases: number;
   lockTimeoutSec: number;
@@ -115,6 +118,21 @@ export function checkReleasePath(input: string, path: string): string {
   }
   if (!SAFE_PATH_CHARS_RE.test(p)) {
     throw new InputError(input, `'${path}' may contain only letters, digits and . _ @ + - /`);
+  }
+  return p;
+}
+
+/** document-root: a path inside the release, or `.` (or `./`) when the web root is the release root. */
+export function checkDocumentRoot(path: string): string {
+  if (/^\.\/*$/.test(path)) return '.';
+  return checkReleasePath('document-root', path.replace(/^(\.\/)+/, ''));
+}
+
+/** front-controller: a .php file inside the document root, e.g. index.php or app.php. */
+export function checkFrontController(path: string): string {
+  const p = checkReleasePath('front-controller', path.replace(/^\/+/, ''));
+  if (!p.endsWith('.php')) {
+    throw new InputError('front-controller', `'${path}' must be a .php file inside document-root, such as index.php or app.php`);
   }
   return p;
 }
@@ -305,7 +323,8 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     healthUrl: value(raw, 'health-url').trim() ? checkHealthUrl(value(raw, 'health-url').trim()) : undefined,
     healthTimeoutSec: wholeNumber(raw, 'health-timeout', 1, 600),
     fpmSocket: value(raw, 'fpm-socket').trim() ? checkFpmSocket(value(raw, 'fpm-socket').trim()) : undefined,
-    documentRoot: checkReleasePath('document-root', value(raw, 'document-root').trim()),
+    documentRoot: checkDocumentRoot(value(raw, 'document-root').trim()),
+    frontController: checkFrontController(value(raw, 'front-controller').trim()),
     reloadCommand: value(raw, 'reload-command').trim() || undefined,
     keepReleases: wholeNumber(raw, 'keep-releases', 1, 1000),
     lockTimeoutSec: wholeNumber(raw, 'lock-timeout', 0, 3600),

@@ -62,6 +62,7 @@ function healthArgs(s: Settings): RemoteArg[] {
     ['fpm_uri', url ? url.pathname + url.search : '/'],
     ['fpm_host', url ? url.host : 'localhost'],
     ['document_root', s.documentRoot],
+    ['front_controller', s.frontController],
     ['reload', s.reloadCommand],
     ['expect_release', s.healthExpectRelease ? 1 : 0],
   ];

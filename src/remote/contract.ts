@@ -45,7 +45,8 @@ export const REMOTE_ARGS = {
   fpm_socket: 'the php-fpm socket of the pre-switch check',
   fpm_uri: 'the request URI of the pre-switch check',
   fpm_host: 'the Host of the pre-switch check',
-  document_root: "the release's document root, relative",
+  document_root: "the release's document root, relative ('.' for the release root)",
+  front_controller: 'the script under the document root that answers URLs naming no file (try_files … /index.php)',
   reload: 'the reload command run after the switch',
   shared: 'a shared path (repeated; a trailing / means a directory)',
   writable: 'a shared path the web server must be able to write (repeated)',
@@ -92,7 +93,7 @@ export interface RemoteCommandSpec {
   readonly results: readonly ResultKey[];
 }
 
-const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'reload', 'expect_release'] as const;
+const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'front_controller', 'reload', 'expect_release'] as const;
 const LOCK = ['path', 'id', 'token', 'holder', 'ttl'] as const;
 const EXIT = ['exit_lock', 'exit_release', 'exit_renewer', 'exit_switched_back'] as const;
 const WRITABLE = ['writable', 'writable_mode', 'writable_by'] as const;

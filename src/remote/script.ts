@@ -65,8 +65,21 @@ function phpCode(name: string, text: string): string {
   return code;
 }
 
+/**
+ * A module as it travels: without its comment lines (a quarter of the text; the script has to fit in
+ * one shell argument, at most 128 KiB, see test/unit/remote-limits.test.ts). shellcheck directives stay,
+ * so the joined script is checked as it is sent (scripts/lint-remote.sh). Comment lines inside a
+ * multi-line quoted string would go too: the modules have none but awk comments.
+ */
+export function withoutComments(module: string): string {
+  return module
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line) || /^\s*# shellcheck /.test(line))
+    .join('\n');
+}
+
 export function joinRemoteScript(modules = REMOTE_MODULES, phpFiles = REMOTE_PHP): string {
-  let text = modules.map(([, t]) => t.trimEnd() + '\n').join('\n');
+  let text = modules.map(([, t]) => withoutComments(t).trimEnd() + '\n').join('\n');
   for (const [name, code] of Object.entries(phpFiles)) {
     const placeholder = `\n@@php-deploy-php ${name}@@\n`;
     if (!text.includes(placeholder)) throw new Error(`the remote modules have no placeholder for ${name}.php`);

@@ -244,6 +244,7 @@ const injections: Injection[] = [
   { input: 'version', base: () => '1.0.0', run: (v) => ({ args: dryRun({ '--version': v }) }) },
   { input: 'shared', base: () => 'storage', run: (v) => ({ args: dryRun({ '--shared': v }) }) },
   { input: 'document-root', base: () => 'public', run: (v) => ({ args: dryRun({ '--document-root': v }) }) },
+  { input: 'front-controller', base: () => 'index.php', run: (v) => ({ args: dryRun({ '--front-controller': v }) }) },
   // A URL path may hold '..' (the server normalises it); it only ever is one argument of curl.
   { input: 'health-url', base: () => site.healthUrl, run: (v) => ({ args: dryRun({ '--health-url': v }) }), accepts: ['..'] },
   { input: 'fpm-socket', base: () => stack.fpmSocket, run: (v) => ({ args: dryRun({ '--fpm-socket': v }) }) },

@@ -122,6 +122,47 @@ nginx_php_server() {
 EOF
 }
 
+# nginx_release_root_server <php-fpm socket> <sites dir> <listen>: an app whose web root is the
+# release root (document-root: .), as <site>.root.localhost: the usual nginx PHP config (try_files,
+# fastcgi_split_path_info for PATH_INFO), plus what must never be served from a release root:
+# dotfiles (.env, .git, .htaccess) and the private directories real apps keep next to their scripts
+# (DokuWiki's data, conf, bin, inc).
+nginx_release_root_server() {
+  local socket=$1 sites=$2 listen=$3
+  cat <<EOF
+    server {
+        listen $listen;
+        server_name ~^(?<site>[a-z0-9-]+)\\.root\\.localhost\$;
+        root $sites/\$site/current;
+        index index.php;
+
+        location ~ /\\.(?!well-known/) {
+            deny all;
+        }
+        location ~ ^/(data|conf|bin|inc|vendor)/ {
+            deny all;
+        }
+        location / {
+            try_files \$uri \$uri/ /index.php?\$query_string;
+        }
+        location ~ [^/]\\.php(/|\$) {
+            fastcgi_split_path_info ^(.+?\\.php)(/.*)\$;
+            try_files \$fastcgi_script_name =404;
+            set \$path_info \$fastcgi_path_info;
+            fastcgi_pass unix:$socket;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$realpath_root\$fastcgi_script_name;
+            fastcgi_param DOCUMENT_ROOT \$realpath_root;
+            fastcgi_param PATH_INFO \$path_info;
+            # Debian's fastcgi_params pass \$host (no port) and a regex server_name: apps that build
+            # URLs from HTTP_HOST (WordPress) need the port of this test server.
+            fastcgi_param HTTP_HOST \$host:\$server_port;
+            fastcgi_param SERVER_NAME \$host;
+        }
+    }
+EOF
+}
+
 # reload_script <pid file> <log file> <lock file>: test/stack/reload-php-fpm.sh with its paths.
 reload_script() {
   sed -e "s|@PIDFILE@|$1|" -e "s|@LOGFILE@|$2|" -e "s|@LOCKFILE@|$3|" \

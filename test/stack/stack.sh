@@ -10,7 +10,8 @@
 # Services: sshd 127.0.0.1:2222 (user deploy, key auth only), php-fpm 8.2 master running as deploy
 # (socket /home/deploy/run/php-fpm.sock, reload with /home/deploy/bin/reload-php-fpm), nginx
 # 127.0.0.1:8080 (<site>.localhost -> /home/deploy/sites/<site>/current/public, $realpath_root) and
-# 127.0.0.1:8081 (same, deliberately with $document_root), MariaDB 127.0.0.1:3306 (user app/app),
+# 127.0.0.1:8081 (same, deliberately with $document_root), <site>.root.localhost:8080 for a web root
+# at the release root (/home/deploy/sites/<site>/current), MariaDB 127.0.0.1:3306 (user app/app),
 # memcached 127.0.0.1:11211. State lives in $STACK_DIR (default /opt/php-deploy-stack).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,6 +80,12 @@ readonly PACKAGES=(openssh-server openssh-client php-fpm php-cli php-mysql php-m
   mariadb-server memcached libfcgi-bin rsync zip unzip wrk iproute2 time socat shellcheck curl procps
   ca-certificates util-linux libfaketime acl)
 
+# Real PHP apps nobody here wrote, deployed by test/e2e/real-apps.test.ts as CI would ship them (see
+# test/e2e/real-apps.ts), and the PHP extensions such apps need. Files only: with policy-rc.d and no
+# web server among their dependencies, nothing they pull in starts a service or touches nginx.
+readonly APP_PACKAGES=(dokuwiki wordpress wordpress-theme-twentytwentythree php-laravel-framework
+  php8.2-gd php8.2-xml php8.2-sqlite3 php8.2-intl php8.2-zip php8.2-curl php8.2-mbstring)
+
 # A clean environment for the daemons (php-fpm has clear_env = no, so its workers see this).
 readonly DAEMON_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -119,7 +126,7 @@ stop_pid() {
 
 missing_packages() {
   local pkg status
-  for pkg in "${PACKAGES[@]}"; do
+  for pkg in "${PACKAGES[@]}" "${APP_PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
     [[ $status == ii* ]] || printf '%s\n' "$pkg"
   done
@@ -137,7 +144,7 @@ cmd_install() {
   local missing updated=0
   mapfile -t missing < <(missing_packages)
   if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "all ${#PACKAGES[@]} packages already installed"
+    echo "all $((${#PACKAGES[@]} + ${#APP_PACKAGES[@]})) packages already installed"
     return 0
   fi
   log "installing: ${missing[*]}"
@@ -165,7 +172,11 @@ cmd_install() {
   [[ $rc -eq 0 ]] || die "apt-get install failed"
   mapfile -t missing < <(missing_packages)
   [[ ${#missing[@]} -eq 0 ]] || die "still missing after install: ${missing[*]}"
-  echo "installed; all ${#PACKAGES[@]} packages present"
+  # New extensions load in php-fpm only after a reload (the CLI sees them at once).
+  if pid_alive "$FPM_PID" php-fpm8.2; then
+    runuser -u "$DEPLOY_USER" -- "$RELOAD_COMMAND" >/dev/null || log "php-fpm reload after install failed"
+  fi
+  echo "installed; all $((${#PACKAGES[@]} + ${#APP_PACKAGES[@]})) packages present"
 }
 
 # --- start: pieces -------------------------------------------------------------------------------
@@ -297,6 +308,8 @@ write_nginx_config() {
       printf '\n    # Deliberately WRONG: %s keeps the symlinked path, so OPcache keeps\n' "\$document_root"
       printf '    # serving the release it compiled first ("one release late").\n'
       nginx_php_server "$FPM_SOCKET" "\$document_root" "$root" "$site_name" '' "$LISTEN_ADDR:$HTTP_PORT_DOCROOT"
+      echo
+      nginx_release_root_server "$FPM_SOCKET" "$SITES_DIR" "$LISTEN_ADDR:$HTTP_PORT"
     )" | write_if_changed "$NGINX_CONFIG" 644 root:root
 }
 

@@ -29,6 +29,7 @@ describe('parseSettings', () => {
     expect(s.version).toBe('v1.2.3');
     expect(s.gitSha).toBe(ctx.sha);
     expect(s.documentRoot).toBe('public');
+    expect(s.frontController).toBe('index.php');
     expect(s.keepReleases).toBe(5);
     expect(s.healthTimeoutSec).toBe(20);
     expect(s.ssh.timeoutMs).toBe(20_000);
@@ -56,6 +57,14 @@ describe('parseSettings', () => {
     const a = parseSettings({ ...base, shared: 'storage', writable: 'storage', 'writable-mode': 'acl', 'writable-by': 'nginx' }, ctx);
     expect(a).toMatchObject({ writableMode: 'acl', writableBy: 'nginx' });
     expect(parseSettings(base, ctx).writable).toEqual([]);
+  });
+
+  it('takes the release root as document-root, and another front controller', () => {
+    for (const root of ['.', './', './/']) expect(parseSettings({ ...base, 'document-root': root }, ctx).documentRoot).toBe('.');
+    expect(parseSettings({ ...base, 'document-root': './web/' }, ctx).documentRoot).toBe('web');
+    expect(parseSettings({ ...base, 'document-root': 'public/' }, ctx).documentRoot).toBe('public');
+    expect(parseSettings({ ...base, 'front-controller': 'app.php' }, ctx).frontController).toBe('app.php');
+    expect(parseSettings({ ...base, 'front-controller': '/web/app.php' }, ctx).frontController).toBe('web/app.php');
   });
 
   it('normalises the deploy path', () => {
@@ -88,6 +97,11 @@ describe('parseSettings', () => {
     [{ shared: 'storage', writable: 'storage', 'writable-by': 'www data' }, "writable-by: 'www data' is not a user or group name"],
     [{ shared: 'storage', writable: 'storage', 'writable-by': 'www-data', 'writable-mode': 'chmod' }, "writable-mode: 'chmod' is not one of group, acl"],
     [{ 'document-root': '../public' }, 'document-root:'],
+    [{ 'document-root': './../public' }, "document-root: '../public' must not contain '.', '..' or empty segments"],
+    [{ 'document-root': '/var/www' }, 'document-root: '],
+    [{ 'front-controller': 'index.html' }, "front-controller: 'index.html' must be a .php file inside document-root"],
+    [{ 'front-controller': '../index.php' }, 'front-controller: '],
+    [{ 'front-controller': 'x;id.php' }, 'front-controller: '],
     [{ 'health-url': 'localhost/health' }, "health-url: 'localhost/health' is not a URL"],
     [{ 'health-url': 'ftp://x/' }, 'health-url: '],
     [{ 'fpm-socket': 'php-fpm.sock' }, "fpm-socket: 'php-fpm.sock' must be a unix socket path"],

@@ -32,6 +32,7 @@ FPM_SOCKET=''
 FPM_URI='/'
 FPM_HOST='localhost'
 DOCUMENT_ROOT='public'
+FRONT_CONTROLLER='index.php'
 RELOAD_COMMAND=''
 SHARED=()
 WRITABLE=()
@@ -82,6 +83,7 @@ parse_args() {
       fpm_uri) FPM_URI=$val ;;
       fpm_host) FPM_HOST=$val ;;
       document_root) DOCUMENT_ROOT=$val ;;
+      front_controller) FRONT_CONTROLLER=$val ;;
       reload) RELOAD_COMMAND=$val ;;
       shared) SHARED+=("$val") ;;
       writable) WRITABLE+=("$val") ;;
@@ -108,7 +110,7 @@ parse_args() {
   check_id "$BASE_ID"
   check_id "$TARGET_ID"
   local p
-  for p in "${SHARED[@]}" "${WRITABLE[@]}" "$DOCUMENT_ROOT"; do check_rel_path "$p"; done
+  for p in "${SHARED[@]}" "${WRITABLE[@]}" "$DOCUMENT_ROOT" "$FRONT_CONTROLLER"; do check_rel_path "$p"; done
   [[ $WRITABLE_MODE == group || $WRITABLE_MODE == acl ]] || die "writable-mode must be group or acl"
   [[ -z $WRITABLE_BY || $WRITABLE_BY =~ ^[A-Za-z_][A-Za-z0-9_.-]{0,31}$ ]] || die "bad writable-by '$WRITABLE_BY'"
   check_shared_overlap
@@ -120,8 +122,8 @@ parse_args() {
   readonly DEPLOY_PATH DEPLOY_ID TOKEN HOLDER VERSION GIT_SHA LOG_CONTEXT BASE_ID MANIFEST_BYTES NEED_BYTES \
     NEED_PHP_CLI EXPECT_RELEASE NOTE_EVENT WANT_MANIFEST HAVE_MANIFEST MIGRATION_RE GUARD_MODE BACKUP_COMMAND BACKUP_KEEP \
     TARGET_ID LOCK_TTL LOCK_WAIT KEEP_RELEASES HEALTH_URL HEALTH_TIMEOUT FPM_SOCKET FPM_URI FPM_HOST \
-    DOCUMENT_ROOT RELOAD_COMMAND SHARED WRITABLE WRITABLE_MODE WRITABLE_BY BEFORE_SWITCH ONCE AFTER_SWITCH \
-    OWNER_PID RELEASES SHARED_DIR CURRENT STATE
+    DOCUMENT_ROOT FRONT_CONTROLLER RELOAD_COMMAND SHARED WRITABLE WRITABLE_MODE WRITABLE_BY BEFORE_SWITCH ONCE \
+    AFTER_SWITCH OWNER_PID RELEASES SHARED_DIR CURRENT STATE
 }
 
 check_id() {

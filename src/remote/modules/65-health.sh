@@ -1,19 +1,48 @@
 # Health checks: the FastCGI check of a new release, the HTTP check of the live site.
 # shellcheck shell=bash
 
-# A plain HTTP GET for the post-switch check through the web server. Prints "<status>\n<body excerpt>".
+# Both checks print five lines: status, the script that answered (if known), Location, a reason the
+# answer is final (empty if waiting may help), a body excerpt. read_answer splits them into ANSWER_*.
+ANSWER_STATUS=''
+ANSWER_SCRIPT=''
+ANSWER_LOCATION=''
+ANSWER_FINAL=''
+ANSWER_BODY=''
+read_answer() {
+  local out=$1
+  ANSWER_STATUS='' ANSWER_SCRIPT='' ANSWER_LOCATION='' ANSWER_FINAL='' ANSWER_BODY=''
+  {
+    IFS= read -r ANSWER_STATUS
+    IFS= read -r ANSWER_SCRIPT
+    IFS= read -r ANSWER_LOCATION
+    IFS= read -r ANSWER_FINAL
+    IFS= read -r ANSWER_BODY
+  } <<<"$out" || true
+  ANSWER_BODY=${ANSWER_BODY%"${ANSWER_BODY##*[![:space:]]}"}
+  if [[ ! $ANSWER_STATUS =~ ^[0-9]{3}$ || $ANSWER_STATUS == 000 ]]; then
+    # No HTTP answer at all (php-fpm or the web server unreachable, a timeout): the output says why.
+    ANSWER_STATUS='' ANSWER_SCRIPT='' ANSWER_LOCATION='' ANSWER_FINAL=''
+    ANSWER_BODY=${out//$'\n'/ }
+  fi
+}
+
+# A plain HTTP GET for the post-switch check through the web server (redirects not followed).
 http_get() {
-  local url=$1 tmp status
+  local url=$1 tmp meta status location
   if command -v curl >/dev/null 2>&1; then
     tmp=$(mktemp)
-    status=$(curl -s -o "$tmp" -w '%{http_code}' --max-time 5 -H 'User-Agent: php-deploy' "$url" 2>/dev/null) || true
-    printf '%s\n%s\n' "${status:0:3}" "$(head -c 300 "$tmp" | tr -s '\n\t' '  ')"
+    meta=$(curl -s -o "$tmp" -w '%{http_code} %{redirect_url}' --max-time 5 -H 'User-Agent: php-deploy' "$url" 2>/dev/null) || true
+    status=${meta%% *}
+    location=${meta#* }
+    [[ $meta == *' '* ]] || location=''
+    printf '%s\n\n%s\n\n%s\n' "${status:0:3}" "$location" "$(head -c 300 "$tmp" | tr -s '\n\t\r' '   ')"
     rm -f "$tmp"
   else
     # shellcheck disable=SC2016 # PHP code, not shell
-    php -r '$c = stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5, "header" => "User-Agent: php-deploy"]]);
-      $b = @file_get_contents($argv[1], false, $c); $s = isset($http_response_header[0]) ? (int) explode(" ", $http_response_header[0])[1] : 0;
-      echo $s, "\n", substr(preg_replace("/\s+/", " ", (string) $b), 0, 300), "\n";' "$url"
+    php -r '$c = stream_context_create(["http" => ["ignore_errors" => true, "follow_location" => 0, "timeout" => 5, "header" => "User-Agent: php-deploy"]]);
+      $b = @file_get_contents($argv[1], false, $c); $h = $http_response_header ?? []; $s = isset($h[0]) ? (int) explode(" ", $h[0])[1] : 0; $l = "";
+      foreach ($h as $line) { if (stripos($line, "Location:") === 0) { $l = trim(substr($line, 9)); } }
+      echo $s, "\n\n", $l, "\n\n", substr(preg_replace("/\s+/", " ", (string) $b), 0, 300), "\n";' "$url"
   fi
 }
 
@@ -29,40 +58,63 @@ sample_web() {
   done
 }
 
-# retry_check <label> <command...>: runs the command until it prints status 200 or the window closes
-# (RETRY_TRIES: how many tries it took).
+# How many tries the last retry_check took.
 RETRY_TRIES=0
+
+# retry_check <label> <command...>: runs the check until it answers 200, or until the answer says the
+# release is broken. Only what a warming app answers is retried for the whole health-timeout: nothing,
+# 502, 503, 504. A redirect fails at once (naming its Location), so does a final answer (a PHP fatal
+# error, a script that does not exist); any other status fails once it came back 3 times in a row.
+readonly SAME_ANSWER_LIMIT=3
 retry_check() {
-  local label=$1 out status body deadline=$(($(now_epoch) + HEALTH_TIMEOUT)) tries=0
+  local label=$1 out deadline=$(($(now_epoch) + HEALTH_TIMEOUT)) tries=0 same=0 previous='' what
   shift
   while :; do
     tries=$((tries + 1))
     out=$("$@" 2>&1) || true
-    status=${out%%$'\n'*}
-    body=${out#*$'\n'}
-    body=${body%"${body##*[![:space:]]}"}
+    read_answer "$out"
+    what="$label${ANSWER_SCRIPT:+ → $ANSWER_SCRIPT}"
     RETRY_TRIES=$tries
-    if [[ $status == 200 ]]; then
-      say "$label: 200 OK (try $tries)"
-      LAST_BODY=$body
-      return 0
+    case $ANSWER_STATUS in
+      200)
+        say "$what: 200 OK (try $tries)"
+        LAST_BODY=$ANSWER_BODY
+        return 0
+        ;;
+      3[0-9][0-9])
+        LAST_FAILURE="$what answered $ANSWER_STATUS (Location: ${ANSWER_LOCATION:-none}): a redirect is not a healthy answer; point health-url at a page that answers 200"
+        return 1
+        ;;
+      '' | 502 | 503 | 504) same=0 ;;
+      *) if [[ $ANSWER_STATUS == "$previous" ]]; then same=$((same + 1)); else same=1; fi ;;
+    esac
+    if [[ -n $ANSWER_FINAL ]]; then
+      LAST_FAILURE="$what answered $ANSWER_STATUS: $ANSWER_FINAL${ANSWER_BODY:+ (${ANSWER_BODY:0:200})}"
+      return 1
     fi
+    if ((same >= SAME_ANSWER_LIMIT)); then
+      LAST_FAILURE="$what answered $ANSWER_STATUS $same times in a row: ${ANSWER_BODY:0:200}"
+      return 1
+    fi
+    previous=$ANSWER_STATUS
     if (($(now_epoch) >= deadline)); then
-      LAST_FAILURE="$label answered ${status:-nothing} after $tries tries in ${HEALTH_TIMEOUT}s: ${body:0:200}"
+      LAST_FAILURE="$what answered ${ANSWER_STATUS:-nothing} after $tries tries in ${HEALTH_TIMEOUT}s: ${ANSWER_BODY:0:200}"
       return 1
     fi
     sleep 0.25
   done
 }
 
+# The pre-switch check: the health URL sent to php-fpm inside the new release, from the script nginx
+# would run for it (src/remote/php/fcgi-request.php resolves it under the document root).
 check_release_through_fpm() {
-  local rel=$1 docroot script
-  docroot=$rel/$DOCUMENT_ROOT
-  script=$docroot/index.php
-  [[ -f $script ]] || { LAST_FAILURE="$script does not exist (document-root '$DOCUMENT_ROOT')"; return 1; }
+  local rel=$1 docroot=$1 url=$HEALTH_URL
+  [[ $DOCUMENT_ROOT == . ]] || docroot=$rel/$DOCUMENT_ROOT
+  [[ -d $docroot ]] || { LAST_FAILURE="document-root '$DOCUMENT_ROOT' is not a directory in the release"; return 1; }
   command -v php >/dev/null 2>&1 || { LAST_FAILURE="php (the CLI) is not installed on the server; it runs the FastCGI check"; return 1; }
-  retry_check "pre-switch check via php-fpm $FPM_SOCKET ($FPM_URI)" \
-    php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$docroot" "$FPM_URI" "$FPM_HOST" 5
+  [[ -n $url ]] || url="http://$FPM_HOST$FPM_URI"
+  retry_check "pre-switch check via php-fpm $FPM_SOCKET: GET $FPM_URI" \
+    php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$docroot" "$url" "$FRONT_CONTROLLER" 5
 }
 
 # check_live_through_web [release [strict]]: the live site through the web server must answer 200 and
@@ -91,8 +143,8 @@ check_live_through_web() {
   local bodies=("$LAST_BODY")
   for out in "$sdir"/*; do
     [[ -f $out ]] || continue
-    out=$(cat "$out")
-    [[ ${out%%$'\n'*} == 200 ]] && bodies+=("${out#*$'\n'}")
+    read_answer "$(cat "$out")"
+    [[ $ANSWER_STATUS == 200 ]] && bodies+=("$ANSWER_BODY")
   done
   rm -rf "$sdir"
   for out in "${bodies[@]}"; do

@@ -80,18 +80,18 @@ preflight_fpm() {
   else
     # The probe script must be a file the pool can read: it lives in the deploy path for the
     # duration of one request, and the directory's mtime is put back so nothing shows a change.
-    local probe out status stamp
+    local probe out stamp
     stamp=$(mktemp)
     touch -r "$DEPLOY_PATH" "$stamp"
     probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
     (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
-    out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$probe" "$DEPLOY_PATH" /php-deploy-probe localhost 5 20000 2>&1) || true
+    out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$DEPLOY_PATH" "http://localhost/${probe##*/}" index.php 5 20000 2>&1) || true
     rm -f "$probe"
     touch -m -r "$stamp" "$DEPLOY_PATH"
     rm -f "$stamp"
-    status=${out%%$'\n'*}
-    if [[ $status == 200 ]]; then
-      result fpm_platform "${out#*$'\n'}"
+    read_answer "$out"
+    if [[ $ANSWER_STATUS == 200 ]]; then
+      result fpm_platform "$ANSWER_BODY"
       check fpm ok "php-fpm at $FPM_SOCKET answers"
     else
       check fpm error "php-fpm at $FPM_SOCKET did not run a probe script (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
