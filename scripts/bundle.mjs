@@ -1,10 +1,13 @@
 // Bundles the three entry points into dist/ (ESM, one file each; the remote bash script is embedded
 // as text) and renders action.yml from the options table.
+// dist/THIRD_PARTY_NOTICES.txt lists every package the bundles contain, with its license text (the
+// bundles themselves keep no license comments).
 // `node scripts/bundle.mjs --check` builds in memory and fails when dist/ or action.yml differ from
 // what is on disk: CI uses it to refuse a stale dist/.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { thirdPartyNotices } from './notices.mjs';
 
 const check = process.argv.includes('--check');
 const banner = [
@@ -30,6 +33,7 @@ const result = await build({
   external: ['*.node', 'cpu-features'],
   banner: { js: banner },
   logLevel: 'warning',
+  metafile: true,
 });
 
 const actionYml = await build({
@@ -46,6 +50,7 @@ const { renderActionYml } = await import(
 
 const files = new Map(result.outputFiles.map((f) => [f.path, f.text]));
 files.set(join(process.cwd(), 'action.yml'), renderActionYml());
+files.set(join(process.cwd(), 'dist', 'THIRD_PARTY_NOTICES.txt'), thirdPartyNotices(Object.keys(result.metafile.inputs)));
 
 if (check) {
   const stale = [];
