@@ -19,12 +19,17 @@ export const OUTPUTS: readonly { name: string; description: string }[] = [
 
 const q = (s: string): string => JSON.stringify(s);
 
+/** The Marketplace refuses a description of 125 characters or more. */
+export const ACTION_DESCRIPTION =
+  'Zero-downtime PHP deploys over SSH: a CI-built release, checked through php-fpm before it goes live, sub-second rollback.';
+export const ACTION_AUTHOR = 'php-deploy contributors';
+
 export function renderActionYml(): string {
   const lines = [
     '# Rendered from src/config/options.ts by `npm run bundle`; edit that file, not this one.',
     'name: php-deploy',
-    'description: Zero-downtime deploys of a CI-built PHP release over SSH, checked through php-fpm before it goes live, with sub-second rollback.',
-    'author: php-deploy',
+    `description: ${q(ACTION_DESCRIPTION)}`,
+    `author: ${q(ACTION_AUTHOR)}`,
     'branding:',
     '  icon: upload-cloud',
     '  color: purple',

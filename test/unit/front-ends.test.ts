@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderActionYml } from '../../src/config/action-yml.js';
+import { ACTION_AUTHOR, ACTION_DESCRIPTION, renderActionYml } from '../../src/config/action-yml.js';
 import { envName, OPTIONS } from '../../src/config/options.js';
 import { parseCli } from '../../src/cli/input-helper.js';
 import { InputError } from '../../src/errors.js';
@@ -10,6 +10,12 @@ import { InputError } from '../../src/errors.js';
 describe('action.yml', () => {
   it('is the one rendered from the options table (run npm run bundle when this fails)', () => {
     expect(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')).toBe(renderActionYml());
+  });
+  it('fits the Marketplace: description under 125 characters, a real author', () => {
+    expect(ACTION_DESCRIPTION.length).toBeLessThan(125);
+    expect(ACTION_AUTHOR).toBe('php-deploy contributors');
+    const yml = readFileSync(new URL('../../action.yml', import.meta.url), 'utf8');
+    expect(yml).toContain(`description: ${JSON.stringify(ACTION_DESCRIPTION)}\n`);
   });
   it('runs on node24 with a post step', () => {
     const yml = readFileSync(new URL('../../action.yml', import.meta.url), 'utf8');
