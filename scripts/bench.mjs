@@ -366,11 +366,11 @@ function parseJson(m, what) {
 /** php-deploy: first deploy of v1, next-version deploy of v2, rollback to v1 — on one fresh site. */
 async function runPhpDeploy(app, attribute = false) {
   const site = newSite('pd');
-  const first = await measure('php-deploy first deploy', phpDeployArgs('deploy', site, ['--source', app.v1, '--version', 'v1']), { disk: site.path, warm: [app.v1] });
+  const first = await measure('php-deploy first deploy', phpDeployArgs('deploy', site, ['--source', app.v1, '--release-version', 'v1']), { disk: site.path, warm: [app.v1] });
   first.json = parseJson(first, 'first deploy');
   checkServed(site, ctx.label1, 'php-deploy first deploy');
   first.fullReleaseKB = duKB(`${site.path}/releases/${first.json.deployId}`);
-  const delta = await measure('php-deploy next-version deploy', phpDeployArgs('deploy', site, ['--source', app.v2, '--version', 'v2']), { disk: site.path, warm: [app.v2, `${site.path}/releases/${first.json.deployId}`] });
+  const delta = await measure('php-deploy next-version deploy', phpDeployArgs('deploy', site, ['--source', app.v2, '--release-version', 'v2']), { disk: site.path, warm: [app.v2, `${site.path}/releases/${first.json.deployId}`] });
   delta.json = parseJson(delta, 'next-version deploy');
   checkServed(site, ctx.label2, 'php-deploy next-version deploy');
   const rollback = await measure('php-deploy rollback', phpDeployArgs('rollback', site, []), { disk: site.path });

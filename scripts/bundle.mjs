@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { thirdPartyNotices } from './notices.mjs';
 
 const check = process.argv.includes('--check');
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const banner = [
   "import { createRequire as __phpDeployCreateRequire } from 'node:module';",
   "import { fileURLToPath as __phpDeployFileURLToPath } from 'node:url';",
@@ -32,6 +33,7 @@ const result = await build({
   // ssh2's optional native addon: without it ssh2 uses Node's crypto.
   external: ['*.node', 'cpu-features'],
   banner: { js: banner },
+  define: { __PHP_DEPLOY_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
   metafile: true,
 });

@@ -41,6 +41,13 @@ export function renderActionYml(): string {
     lines.push(`    required: ${o.required ? 'true' : 'false'}`);
     if (o.default !== undefined && o.default !== '') lines.push(`    default: ${q(o.default)}`);
   }
+  for (const o of OPTIONS) {
+    if (!o.deprecatedName) continue;
+    lines.push(`  ${o.deprecatedName}:`);
+    lines.push(`    description: ${q(`Old name of ${o.name}.`)}`);
+    lines.push('    required: false');
+    lines.push(`    deprecationMessage: ${q(`Use ${o.name} instead; ${o.deprecatedName} will be removed in the next major version.`)}`);
+  }
   lines.push('outputs:');
   for (const o of OUTPUTS) {
     lines.push(`  ${o.name}:`);

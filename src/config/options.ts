@@ -20,6 +20,11 @@ export interface OptionSpec {
   boolean?: boolean;
   /** CLI only: also accept `--<name>-file <path>` whose content is the value. */
   fileVariant?: boolean;
+  /**
+   * An older name still read as the action input and the PHP_DEPLOY_ variable (deprecated in
+   * action.yml), but not as a CLI flag.
+   */
+  deprecatedName?: string;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -58,10 +63,12 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Paths left out of the release, gitignore syntax, one per line. `.git` is always left out; a `.deployignore` in source is honoured.',
     commands: ['deploy'],
   },
+  // Was `version`, which the CLI needs for `--version` (the tool's own version).
   {
-    name: 'version',
+    name: 'release-version',
     description: 'Label of this release. Default: the tag, else the short commit sha.',
     commands: ['deploy'],
+    deprecatedName: 'version',
   },
   {
     name: 'deploy-id',

@@ -125,7 +125,7 @@ export function checkDeployId(id: string): string {
 export function checkVersion(version: string): string {
   if (!VERSION_RE.test(version)) {
     throw new InputError(
-      'version',
+      'release-version',
       `'${version}' must be 1–64 letters, digits or . _ + - starting with a letter or digit (e.g. v1.4.2)`,
     );
   }
@@ -200,6 +200,10 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
   if (!COMMANDS.includes(command)) {
     throw new InputError('command', `'${command}' is not one of ${COMMANDS.join(', ')}`);
   }
+  const missing = OPTIONS.filter((o) => o.required && value(raw, o.name).trim() === '').map((o) => o.name);
+  if (missing.length > 1) {
+    throw new InputError(missing.join(', '), 'missing; each of these inputs is required (see the inputs table in the README)');
+  }
   const hostsText = value(raw, 'hosts');
   if (hostsText.trim() === '') throw new InputError('hosts', 'missing; give one or more servers as user@host[:port]');
   const sshUser = value(raw, 'ssh-user').trim() || undefined;
@@ -218,7 +222,7 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
   }
 
   const deployPath = checkDeployPath(value(raw, 'deploy-path').trim());
-  const versionInput = value(raw, 'version').trim();
+  const versionInput = value(raw, 'release-version').trim();
   const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
   const deployIdInput = value(raw, 'deploy-id').trim();
   const beforeLines = commandLines(raw, 'before-switch');
