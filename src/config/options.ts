@@ -51,6 +51,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     fileVariant: true,
   },
   { name: 'ssh-timeout', description: 'Seconds to wait for an SSH connection.', default: '20' },
+  // Jump host (bastion), added with the CLI/release work of issue 15.
+  {
+    name: 'ssh-proxy-jump',
+    description:
+      "Jump host (bastion) to reach the servers through, `[user@]host[:port]`; several, comma-separated, are hops in order (as OpenSSH's ProxyJump). Each hop's host key must be in known-hosts; ssh-key logs in to each.",
+  },
   {
     name: 'deploy-path',
     description: 'Absolute path on the server holding releases/, shared/, current and .php-deploy/.',

@@ -7,7 +7,14 @@ import { COMMANDS, OPTIONS, type Command, type RawInputs } from './options.js';
 export interface Settings {
   command: Command;
   hosts: HostTarget[];
-  ssh: { privateKey: string; passphrase?: string; knownHosts: string; timeoutMs: number };
+  ssh: {
+    privateKey: string;
+    passphrase?: string;
+    knownHosts: string;
+    timeoutMs: number;
+    /** Jump hosts, in the order the connection goes through them (empty: connect directly). */
+    proxyJump: HostTarget[];
+  };
   deployPath: string;
   source: string;
   exclude: string[];
@@ -238,6 +245,7 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
       passphrase: value(raw, 'ssh-key-passphrase') || undefined,
       knownHosts,
       timeoutMs: wholeNumber(raw, 'ssh-timeout', 1, 600) * 1000,
+      proxyJump: value(raw, 'ssh-proxy-jump').trim() ? parseHosts(value(raw, 'ssh-proxy-jump'), sshUser, 'ssh-proxy-jump') : [],
     },
     deployPath,
     source: value(raw, 'source').trim() || '.',

@@ -1,4 +1,4 @@
-import { Readable, pipeline } from 'node:stream';
+import { Readable, pipeline, type Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { NodeSSH, type Config } from 'node-ssh';
 import type { Client, ClientChannel, ServerHostKeyAlgorithm } from 'ssh2';
@@ -17,6 +17,8 @@ export interface ConnectOptions {
   keepaliveIntervalMs?: number;
   /** Aborting gives up the connection attempt at once and rejects with `signal.reason`'s message. */
   signal?: AbortSignal;
+  /** An already open stream to the server (a channel forwarded through a jump host) instead of TCP. */
+  sock?: Duplex;
 }
 
 export interface ExecOptions {
@@ -138,7 +140,14 @@ function connectErrorMessage(err: unknown, target: HostTarget, opts: ConnectOpti
   return `ssh connection to ${where} failed: ${msg.replace(/\s+/g, ' ')}`;
 }
 
-/** Opens one SSH connection to target, trusting only host keys listed for it in known_hosts. */
+/**
+ * Opens one SSH connection to target, trusting only host keys listed for it in known_hosts.
+ *
+ * node-ssh does the connecting (key and passphrase handling, ssh2's config, `sock` for a jump host);
+ * commands then run on ssh2's raw exec channels (SshSession.exec), not on node-ssh's execCommand,
+ * which keeps all output in memory and can hang when its stdin stream fails — php-deploy streams a
+ * release archive into `tar` and needs both the exit status and a local stream error.
+ */
 export async function connectSsh(target: HostTarget, opts: ConnectOptions): Promise<SshSession> {
   const lookup = lookupHost(opts.knownHosts, target.host, target.port);
   const trusted = new Set(lookup.keys.map((k) => k.keyBase64));
@@ -169,6 +178,7 @@ export async function connectSsh(target: HostTarget, opts: ConnectOptions): Prom
     keepaliveCountMax: 3,
     tryKeyboard: false,
     ...(serverHostKey ? { algorithms: { serverHostKey } } : {}),
+    ...(opts.sock ? { sock: opts.sock } : {}),
   };
 
   const ssh = new NodeSSH();
@@ -210,6 +220,38 @@ export async function connectSsh(target: HostTarget, opts: ConnectOptions): Prom
     throw new DeployError(`${hostPort(target)} closed the connection right after authentication`, { host: target.label, phase: 'connect' });
   }
   return new SshSession(target, ssh, conn);
+}
+
+/**
+ * Connects to target through jump hosts (OpenSSH's ProxyJump): a connection to the first jump host,
+ * a channel forwarded through it to the next one (ssh2's forwardOut, given to node-ssh as `sock`), and
+ * so on to the target. Every hop's host key is checked against known-hosts like the target's; the
+ * same key authenticates every hop. Closing the returned session closes the jump connections too.
+ */
+export async function connectThrough(target: HostTarget, jumps: readonly HostTarget[], opts: ConnectOptions): Promise<SshSession> {
+  if (jumps.length === 0) return connectSsh(target, opts);
+  const chain: SshSession[] = [];
+  const hops = [...jumps, target];
+  try {
+    for (let i = 0; i < hops.length; i++) {
+      const hop = hops[i]!;
+      const via = chain.at(-1);
+      const sock = via ? await via.forwardOut(hop, opts.timeoutMs) : undefined;
+      try {
+        chain.push(await connectSsh(hop, { ...opts, sock }));
+      } catch (err) {
+        if (i === hops.length - 1) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        throw new DeployError(`jump host ${hostPort(hop)}: ${why}`, { host: target.label, phase: 'connect', cause: err });
+      }
+    }
+  } catch (err) {
+    for (const s of chain.reverse()) void s.close();
+    throw err;
+  }
+  const session = chain.pop()!;
+  session.closesAlso(chain.reverse());
+  return session;
 }
 
 /** Keeps the last `cap` bytes written to it. */
@@ -306,6 +348,7 @@ export class SshSession implements RemoteSession {
   private lastError: Error | undefined;
   private readonly running = new Set<(err: Error) => void>();
   private readonly closedPromise: Promise<void>;
+  private through: SshSession[] = [];
 
   constructor(target: HostTarget, ssh: NodeSSH, conn: Client) {
     this.target = target;
@@ -333,6 +376,47 @@ export class SshSession implements RemoteSession {
 
   get isConnected(): boolean {
     return !this.closed && !this.closing;
+  }
+
+  /** Sessions (jump hosts) this one runs through: closed after it, nearest first. */
+  closesAlso(sessions: SshSession[]): void {
+    this.through = sessions;
+    void this.closedPromise.then(() => {
+      for (const s of this.through) void s.close();
+    });
+  }
+
+  /**
+   * A TCP connection from this server to `to` (a direct-tcpip channel), for the next hop of a jump.
+   * Rejects with a one-line reason when the server refuses it or does not answer within timeoutMs.
+   */
+  forwardOut(to: HostTarget, timeoutMs: number): Promise<Duplex> {
+    return new Promise<Duplex>((resolve, reject) => {
+      const where = `${this.target.host}:${this.target.port}`;
+      const dest = `${to.host}:${to.port}`;
+      const timer = setTimeout(() => {
+        reject(new DeployError(`jump host ${where} did not open a connection to ${dest} within ${seconds(timeoutMs)}`, { host: to.label, phase: 'connect' }));
+      }, timeoutMs);
+      try {
+        this.conn.forwardOut('127.0.0.1', 0, to.host, to.port, (err, channel) => {
+          clearTimeout(timer);
+          if (err) {
+            reject(
+              new DeployError(
+                `jump host ${where} could not open a connection to ${dest} (${err.message.replace(/^\(SSH\) /, '')}); ` +
+                  'check the address, and that the jump host allows TCP forwarding there (AllowTcpForwarding, PermitOpen)',
+                { host: to.label, phase: 'connect', cause: err },
+              ),
+            );
+            return;
+          }
+          resolve(channel);
+        });
+      } catch (err) {
+        clearTimeout(timer);
+        reject(new DeployError(`jump host ${where}: ${(err as Error).message}`, { host: to.label, phase: 'connect', cause: err }));
+      }
+    });
   }
 
   private lostError(): DeployError {

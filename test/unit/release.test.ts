@@ -70,7 +70,7 @@ describe('scripts/release.mjs', () => {
 
     const at = (ref: string, path: string): string => git('show', `${ref}:${path}`);
     expect(JSON.parse(at('v1', 'package.json')).version).toBe('1.0.0');
-    const uses = [...at('v1', 'README.md').matchAll(/uses: (php-deploy\/php-deploy@[\w.]+)/g)].map((m) => m[1]);
+    const uses = [...at('v1', 'README.md').matchAll(/uses: (php-deploy\/php-deploy@v\d[\w.]*)/g)].map((m) => m[1]);
     expect(uses.length).toBeGreaterThan(0);
     expect(new Set(uses)).toEqual(new Set(['php-deploy/php-deploy@v1']));
     expect(at('v1', 'examples/workflows/deploy.yml')).toContain('uses: php-deploy/php-deploy@v1\n');
