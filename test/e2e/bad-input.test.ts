@@ -153,6 +153,31 @@ const cases: Case[] = [
     code: 2,
     line: () => /^deploy-id: '.*\.\.x' must be a release id as printed by a deploy or 'list' \(no '\/' or '\.\.'\)$/,
   },
+  // CLI ergonomics: the real CLI refuses before anything touches the server.
+  {
+    name: 'a single-value flag given twice',
+    args: () => [...deployWith({}), '--deploy-path', '/home/deploy/sites/other'],
+    code: 2,
+    line: () => /^--deploy-path: given twice \('.*' and '\/home\/deploy\/sites\/other'\); give it once$/,
+  },
+  {
+    name: 'a misspelt flag gets the nearest one',
+    args: () => [...deployWith({}), '--healthurl', 'http://x/'],
+    code: 2,
+    line: () => /^arguments: unknown option --healthurl; did you mean --health-url\? \(see php-deploy --help\)$/,
+  },
+  {
+    name: 'every missing input in one message',
+    args: () => ['deploy', '--source', app],
+    code: 2,
+    line: () => /^arguments: missing --hosts, --ssh-key-file \(or --ssh-key\), --known-hosts-file \(or --known-hosts\), --deploy-path: each is required/,
+  },
+  {
+    name: 'a misspelt command',
+    args: () => ['deplyo', ...argsWith({})],
+    code: 2,
+    line: () => /^command: 'deplyo' is not one of deploy, rollback, list, unlock; did you mean deploy\?/,
+  },
   {
     name: 'unreachable host (nothing listens) fails fast',
     args: () => deployWith({ '--hosts': 'deploy@127.0.0.1:2299' }),
