@@ -139,6 +139,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'reload-command',
     description: 'Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`.',
   },
+  // OPcache reset without a reload, added with issue 15.
+  {
+    name: 'opcache-reset',
+    description:
+      "After each switch, clear the pool's OPcache with an opcache_reset() request through fpm-socket (after reload-command, if any): for servers where the deploy user cannot reload php-fpm.",
+    default: 'false',
+    boolean: true,
+    commands: ['deploy', 'rollback'],
+  },
   {
     name: 'strategy',
     description:

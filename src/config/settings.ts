@@ -32,6 +32,8 @@ export interface Settings {
   fpmSocket?: string;
   documentRoot: string;
   reloadCommand?: string;
+  /** After each switch, opcache_reset() through fpmSocket. */
+  opcacheReset: boolean;
   keepReleases: number;
   lockTimeoutSec: number;
   lockTtlSec: number;
@@ -177,6 +179,14 @@ function checkFpmSocket(socket: string): string {
   throw new InputError('fpm-socket', `'${socket}' must be a unix socket path (/run/php/php8.2-fpm.sock) or host:port (127.0.0.1:9000)`);
 }
 
+function opcacheReset(raw: RawInputs): boolean {
+  const on = yesNo(raw, 'opcache-reset');
+  if (on && value(raw, 'fpm-socket').trim() === '') {
+    throw new InputError('opcache-reset', 'needs fpm-socket: the reset is a request to that php-fpm pool');
+  }
+  return on;
+}
+
 function commandLines(raw: RawInputs, name: string): string[] {
   const lines = splitList(value(raw, name), { commas: false });
   for (const line of lines) {
@@ -262,6 +272,7 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     fpmSocket: value(raw, 'fpm-socket').trim() ? checkFpmSocket(value(raw, 'fpm-socket').trim()) : undefined,
     documentRoot: checkReleasePath('document-root', value(raw, 'document-root').trim()),
     reloadCommand: value(raw, 'reload-command').trim() || undefined,
+    opcacheReset: opcacheReset(raw),
     keepReleases: wholeNumber(raw, 'keep-releases', 1, 1000),
     lockTimeoutSec: wholeNumber(raw, 'lock-timeout', 0, 3600),
     lockTtlSec: wholeNumber(raw, 'lock-ttl', 30, 86400),

@@ -63,6 +63,7 @@ function healthArgs(s: Settings): RemoteArg[] {
     ['fpm_host', url ? url.host : 'localhost'],
     ['document_root', s.documentRoot],
     ['reload', s.reloadCommand],
+    ['opcache_reset', s.opcacheReset ? 1 : undefined],
     ['expect_release', s.healthExpectRelease ? 1 : 0],
   ];
 }

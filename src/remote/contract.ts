@@ -43,6 +43,7 @@ export const REMOTE_ARGS = {
   fpm_host: 'the Host of the pre-switch check',
   document_root: "the release's document root, relative",
   reload: 'the reload command run after the switch',
+  opcache_reset: "1 to clear the pool's OPcache after each switch (opcache_reset() through fpm_socket)",
   shared: 'a shared path (repeated)',
   before: 'a before-switch command (repeated)',
   once: 'a once-command (repeated)',
@@ -76,7 +77,7 @@ export interface RemoteCommandSpec {
   readonly results: readonly ResultKey[];
 }
 
-const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'reload', 'expect_release'] as const;
+const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'reload', 'opcache_reset', 'expect_release'] as const;
 const LOCK = ['path', 'id', 'token', 'holder', 'ttl'] as const;
 const ACTIVATION: RemoteCommandSpec = {
   args: ['backup', 'backup_keep', 'once', ...LOCK, 'version', 'sha', 'context', 'keep', ...HEALTH, 'shared', 'before', 'after'],

@@ -5,9 +5,9 @@ import { remoteCommand } from '../../src/remote/commands.js';
 describe('describeCommand (the debug log line of a remote command)', () => {
   it('replaces the remote script by its size and keeps every argument as sent', () => {
     const script = "set -euo pipefail\necho 'it''s' \"$1\"\n";
-    const cmd = remoteCommand('list', [['path', '/var/www/app'], ['note', "it's a $(test)"]], script);
+    const cmd = remoteCommand('unlock', [['path', '/var/www/app'], ['context', "it's a $(test)"]], script);
     expect(describeCommand(cmd)).toBe(
-      `bash -c <remote script, ${(Buffer.byteLength(script) / 1024).toFixed(1)} KiB> php-deploy list path=/var/www/app 'note=it'\\''s a $(test)'`,
+      `bash -c <remote script, ${(Buffer.byteLength(script) / 1024).toFixed(1)} KiB> php-deploy unlock path=/var/www/app 'context=it'\\''s a $(test)'`,
     );
   });
   it('leaves any other command alone', () => {

@@ -77,6 +77,8 @@ describe('parseSettings', () => {
     [{ 'health-timeout': 'soon' }, 'health-timeout: must be a whole number'],
     [{ 'ssh-timeout': '-1' }, 'ssh-timeout: must be a whole number'],
     [{ hosts: 'example.com' }, 'hosts:'],
+    [{ 'opcache-reset': 'true' }, 'opcache-reset: needs fpm-socket'],
+    [{ 'ssh-proxy-jump': 'bastion:0' }, 'ssh-proxy-jump: bad entry "bastion:0"'],
   ])('refuses %o with one line naming the input', (raw, expected) => {
     const line = error(raw as Record<string, string>);
     expect(line).toContain(expected);

@@ -17,10 +17,48 @@ switch_to() {
   fi
 }
 
+# After a switch: reload-command, then (opcache-reset) the pool's OPcache cleared. Returns 1 with
+# LAST_FAILURE saying which failed.
 run_reload() {
-  [[ -n $RELOAD_COMMAND ]] || return 0
-  say "reload: $RELOAD_COMMAND"
-  (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-
+  if [[ -n $RELOAD_COMMAND ]]; then
+    say "reload: $RELOAD_COMMAND"
+    if ! (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") 2>&1 8>&-; then
+      LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+      return 1
+    fi
+  fi
+  [[ $OPCACHE_RESET == 1 ]] || return 0
+  reset_opcache
+}
+
+# opcache_reset() in the php-fpm pool, for a deploy user that cannot reload php-fpm: one FastCGI
+# request for a script that lives in the deploy path for that request (the pool must read it), the
+# directory's mtime put back. A pool without OPcache has nothing stale: a warning, not a failure.
+reset_opcache() {
+  local script out status body stamp
+  stamp=$(mktemp)
+  touch -r "$DEPLOY_PATH" "$stamp"
+  script="$DEPLOY_PATH/.php-deploy-opcache-$$-$RANDOM.php"
+  (umask 022 && printf '%s' "$OPCACHE_RESET_SCRIPT" >"$script")
+  out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$script" "$DEPLOY_PATH" /php-deploy-opcache-reset localhost 5 2000 2>&1) || true
+  rm -f "$script"
+  touch -m -r "$stamp" "$DEPLOY_PATH"
+  rm -f "$stamp"
+  status=${out%%$'\n'*}
+  body=${out#*$'\n'}
+  if [[ $status != 200 ]]; then
+    LAST_FAILURE="opcache-reset: php-fpm at $FPM_SOCKET did not run the reset (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+    return 1
+  fi
+  case $body in
+  *'"loaded":false'*) result warning "opcache-reset: the pool at $FPM_SOCKET has no OPcache; nothing to clear" ;;
+  *'"enabled":false'*) result warning "opcache-reset: OPcache is disabled in the pool at $FPM_SOCKET; nothing to clear" ;;
+  *'"reset":true'*) say "opcache-reset: OPcache of the pool at $FPM_SOCKET cleared" ;;
+  *)
+    LAST_FAILURE="opcache-reset: the pool at $FPM_SOCKET refused opcache_reset() (${body:0:200}); allow it for $DEPLOY_PATH (opcache.restrict_api) or use reload-command"
+    return 1
+    ;;
+  esac
 }
 
 # The failure message's tail after a switch back, so the one line says what is live now.
@@ -63,8 +101,9 @@ switch_and_check() {
 
   phase reload
   if ! run_reload; then
-    switch_back "$prev" "reload-command failed"
-    LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+    why=$LAST_FAILURE
+    switch_back "$prev" "$why"
+    LAST_FAILURE=$why
     return 1
   fi
 
