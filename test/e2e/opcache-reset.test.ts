@@ -39,14 +39,23 @@ async function opcache(): Promise<OpcacheState> {
   return s;
 }
 
-/** Runs `act` until the pool was not restarted by someone else meanwhile; returns its result and the state after. */
-async function observe(act: () => Promise<RunResult>): Promise<{ r: RunResult; t0: number; s: OpcacheState }> {
+/**
+ * Runs `act` until the pool was not restarted by someone else meanwhile (its OPcache started before
+ * `act` did), at most 5 times. `seen` is false when every attempt was overlapped by such a restart:
+ * then only the deploy's own report of the reset can be checked (this happens only when other work
+ * trees share the stack; CI runs the e2e files one at a time).
+ */
+async function observe(act: () => Promise<RunResult>): Promise<{ r: RunResult; t0: number; s: OpcacheState; seen: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const t0 = Math.floor(Date.now() / 1000);
     const r = await act();
     expect(r.code, r.stderr).toBe(0);
     const s = await opcache();
-    if (s.start < t0 || attempt === 3) return { r, t0, s };
+    if (s.start < t0) return { r, t0, s, seen: true };
+    if (attempt === 5) {
+      console.warn('opcache-reset test: php-fpm was restarted by other work during every attempt; checked the report only');
+      return { r, t0, s, seen: false };
+    }
   }
 }
 
@@ -60,16 +69,16 @@ beforeAll(async () => {
 
 describe('opcache-reset', () => {
   test('clears the pool through the FastCGI socket after the switch, with no reload-command', async () => {
-    const { r, t0, s } = await observe(() => deploy(site, appCopy(withOpcachePage), ['--opcache-reset'], noReload));
+    const { r, t0, s, seen } = await observe(() => deploy(site, appCopy(withOpcachePage), ['--opcache-reset'], noReload));
     expect(r.stderr).toMatch(/opcache-reset: OPcache of the pool at \S+ cleared/);
-    expect(s.last_restart).toBeGreaterThanOrEqual(t0);
+    if (seen) expect(s.last_restart).toBeGreaterThanOrEqual(t0);
     expect(await served(site)).toBe((r as RunResult & { id: string }).id);
   });
 
   test('a rollback with it clears the pool too', async () => {
-    const { r, t0, s } = await observe(() => cli(['rollback', ...stackArgs(site, noReload), '--opcache-reset']));
+    const { r, t0, s, seen } = await observe(() => cli(['rollback', ...stackArgs(site, noReload), '--opcache-reset']));
     expect(r.stderr).toMatch(/opcache-reset: OPcache of the pool at \S+ cleared/);
-    expect(s.last_restart).toBeGreaterThanOrEqual(t0);
+    if (seen) expect(s.last_restart).toBeGreaterThanOrEqual(t0);
   });
 
   test('without the option nothing is reset', async () => {
