@@ -477,13 +477,13 @@ async function runFront(front, label, command, site, { source, version, extra = 
   if (front === 'cli') {
     const flags = [];
     if (source) flags.push('--source', source);
-    if (version) flags.push('--version', version);
+    if (version) flags.push('--release-version', version);
     for (const [k, v] of Object.entries(extra)) for (const one of String(v).split('\n')) flags.push(`--${k}`, one);
     const m = await measure(label, phpDeployArgs(command, site, flags), measureOpts);
     m.json = parseJson(m, label);
     return m;
   }
-  const a = actionRun(command, site, { ...(source ? { source } : {}), ...(version ? { version } : {}), ...extra });
+  const a = actionRun(command, site, { ...(source ? { source } : {}), ...(version ? { 'release-version': version } : {}), ...extra });
   const m = await measure(label, a.argv, { ...measureOpts, env: a.env });
   const outs = readOutputs(a.outputFile);
   if (!outs['deploy-id']) throw new Error(`${label}: the action set no deploy-id output:\n${m.stdout.slice(-1500)}`);

@@ -1,12 +1,16 @@
 // Bundles the three entry points into dist/ (ESM, one file each; the remote bash script is embedded
 // as text) and renders action.yml from the options table.
+// dist/THIRD_PARTY_NOTICES.txt lists every package the bundles contain, with its license text (the
+// bundles themselves keep no license comments).
 // `node scripts/bundle.mjs --check` builds in memory and fails when dist/ or action.yml differ from
 // what is on disk: CI uses it to refuse a stale dist/.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { thirdPartyNotices } from './notices.mjs';
 
 const check = process.argv.includes('--check');
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const banner = [
   "import { createRequire as __phpDeployCreateRequire } from 'node:module';",
   "import { fileURLToPath as __phpDeployFileURLToPath } from 'node:url';",
@@ -36,7 +40,9 @@ const result = await build({
   // ssh2's optional native addon: without it ssh2 uses Node's crypto.
   external: ['*.node', 'cpu-features'],
   banner: { js: banner },
+  define: { __PHP_DEPLOY_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
+  metafile: true,
 });
 
 const actionYml = await build({
@@ -53,6 +59,7 @@ const { renderActionYml } = await import(
 
 const files = new Map(result.outputFiles.map((f) => [f.path, f.text]));
 files.set(join(process.cwd(), 'action.yml'), renderActionYml());
+files.set(join(process.cwd(), 'dist', 'THIRD_PARTY_NOTICES.txt'), thirdPartyNotices(Object.keys(result.metafile.inputs)));
 
 if (check) {
   const stale = [];

@@ -40,13 +40,13 @@ show() {
 
 echo "=== 1. deploy v1.0.0"
 printf '<?php\n\nreturn %s;\n' "'1.0.0'" >"$build/config/version.php"
-php_deploy deploy --source "$build" --version v1.0.0 --before-switch 'php bin/migrate.php'
+php_deploy deploy --source "$build" --release-version v1.0.0 --before-switch 'php bin/migrate.php'
 show
 
 echo "=== 2. deploy v1.1.0 (only what changed travels)"
 sleep 1
 printf '<?php\n\nreturn %s;\n' "'1.1.0'" >"$build/config/version.php"
-php_deploy deploy --source "$build" --version v1.1.0 --before-switch 'php bin/migrate.php'
+php_deploy deploy --source "$build" --release-version v1.1.0 --before-switch 'php bin/migrate.php'
 show
 
 echo "=== 3. rollback"

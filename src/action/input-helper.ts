@@ -10,6 +10,7 @@ export function readActionInputs(): RawInputs {
   const raw: RawInputs = {};
   for (const o of OPTIONS) {
     raw[o.name] = core.getInput(o.name, { trimWhitespace: o.name !== 'ssh-key' && o.name !== 'ssh-key-passphrase' });
+    if (!raw[o.name] && o.deprecatedName) raw[o.name] = core.getInput(o.deprecatedName);
     const value = raw[o.name];
     if (o.secret && value) {
       for (const line of value.split('\n')) if (line.trim().length > 8) core.setSecret(line.trim());

@@ -25,6 +25,10 @@ export class ActionReporter implements Reporter {
   mask(secret: string): void {
     core.setSecret(secret);
   }
+  /** Shown when the run has step debug logging on (ACTIONS_STEP_DEBUG or "Re-run with debug logging"). */
+  debug(m: string): void {
+    core.debug(m);
+  }
 }
 
 function title(where?: { host?: string; phase?: string }): string | undefined {

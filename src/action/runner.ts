@@ -62,6 +62,7 @@ export const warning = (message: string, props: { title?: string } = {}): void =
 export const error = (message: string, props: { title?: string } = {}): void => issueCommand('error', { title: props.title }, message);
 export const startGroup = (name: string): void => issueCommand('group', {}, name);
 export const endGroup = (): void => issueCommand('endgroup', {}, '');
+export const debug = (message: string): void => issueCommand('debug', {}, message);
 
 export function setFailed(message: string): void {
   process.exitCode = ExitCode.Failure;

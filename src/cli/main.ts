@@ -10,11 +10,14 @@ import { runDeploy, runList, runRollback, runUnlock } from '../engine/index.js';
 import { asDeployError, InputError } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
 import { renderListing, renderPlan, renderSummary } from '../report/summary.js';
-import { helpText, parseCli } from './input-helper.js';
+import { VERSION } from '../version.js';
+import { commandHelp, generalHelp, usageText } from './help.js';
+import { missingRequired, parseCli } from './input-helper.js';
 
 class StderrReporter implements Reporter {
   private phase = '';
   private readonly t0 = Date.now();
+  constructor(private readonly verbose: boolean) {}
   private stamp(): string {
     return `[${((Date.now() - this.t0) / 1000).toFixed(1).padStart(5)}s]`;
   }
@@ -26,6 +29,9 @@ class StderrReporter implements Reporter {
   }
   error(m: string): void {
     process.stderr.write(`${this.stamp()} error: ${m}\n`);
+  }
+  debug(m: string): void {
+    if (this.verbose) process.stderr.write(`${this.stamp()} debug: ${m}\n`);
   }
   startPhase(name: string): void {
     this.phase = name;
@@ -62,15 +68,31 @@ let jsonOutput = false;
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2), process.env);
   jsonOutput = cli.json;
-  if (cli.help) {
-    process.stdout.write(helpText(process.argv.slice(2).find((a) => !a.startsWith('-')) as never));
+  if (cli.version) {
+    process.stdout.write(`php-deploy ${VERSION}\n`);
     return 0;
+  }
+  if (cli.help) {
+    process.stdout.write(cli.command ? commandHelp(cli.command) : generalHelp());
+    return 0;
+  }
+  if (!cli.command) {
+    process.stderr.write(usageText());
+    return 2;
+  }
+  // Several missing inputs in one message (one alone gets its own, more specific, message).
+  const missing = missingRequired(cli.raw);
+  if (missing.length > 1) {
+    throw new InputError(
+      'arguments',
+      `missing ${missing.join(', ')}: each is required (also as PHP_DEPLOY_<NAME>; see php-deploy ${cli.command} --help)`,
+    );
   }
   const settings = parseSettings(cli.raw, runContext(cli.raw.source || '.', process.env));
   if (settings.artifact === 'true') {
     throw new InputError('artifact', 'release archives are kept as GitHub artifacts, which needs the GitHub Actions runtime; use the action, or leave artifact at auto');
   }
-  const reporter = new StderrReporter();
+  const reporter = new StderrReporter(cli.verbose || process.env.PHP_DEPLOY_VERBOSE === '1');
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

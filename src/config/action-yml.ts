@@ -19,12 +19,17 @@ export const OUTPUTS: readonly { name: string; description: string }[] = [
 
 const q = (s: string): string => JSON.stringify(s);
 
+/** The Marketplace refuses a description of 125 characters or more. */
+export const ACTION_DESCRIPTION =
+  'Zero-downtime PHP deploys over SSH: a CI-built release, checked through php-fpm before it goes live, sub-second rollback.';
+export const ACTION_AUTHOR = 'php-deploy contributors';
+
 export function renderActionYml(): string {
   const lines = [
     '# Rendered from src/config/options.ts by `npm run bundle`; edit that file, not this one.',
     'name: php-deploy',
-    'description: Zero-downtime deploys of a CI-built PHP release over SSH, checked through php-fpm before it goes live, with sub-second rollback.',
-    'author: php-deploy',
+    `description: ${q(ACTION_DESCRIPTION)}`,
+    `author: ${q(ACTION_AUTHOR)}`,
     'branding:',
     '  icon: upload-cloud',
     '  color: purple',
@@ -35,6 +40,13 @@ export function renderActionYml(): string {
     lines.push(`    description: ${q(o.description + (o.commands ? ` (${o.commands.join(', ')})` : ''))}`);
     lines.push(`    required: ${o.required ? 'true' : 'false'}`);
     if (o.default !== undefined && o.default !== '') lines.push(`    default: ${q(o.default)}`);
+  }
+  for (const o of OPTIONS) {
+    if (!o.deprecatedName) continue;
+    lines.push(`  ${o.deprecatedName}:`);
+    lines.push(`    description: ${q(`Old name of ${o.name}.`)}`);
+    lines.push('    required: false');
+    lines.push(`    deprecationMessage: ${q(`Use ${o.name} instead; ${o.deprecatedName} will be removed in the next major version.`)}`);
   }
   lines.push('outputs:');
   for (const o of OUTPUTS) {

@@ -20,6 +20,11 @@ export interface OptionSpec {
   boolean?: boolean;
   /** CLI only: also accept `--<name>-file <path>` whose content is the value. */
   fileVariant?: boolean;
+  /**
+   * An older name still read as the action input and the PHP_DEPLOY_ variable (deprecated in
+   * action.yml), but not as a CLI flag.
+   */
+  deprecatedName?: string;
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -46,6 +51,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     fileVariant: true,
   },
   { name: 'ssh-timeout', description: 'Seconds to wait for an SSH connection.', default: '20' },
+  // Jump host (bastion), added with the CLI/release work of issue 15.
+  {
+    name: 'ssh-proxy-jump',
+    description:
+      "Jump host (bastion) to reach the servers through, `[user@]host[:port]`; several, comma-separated, are hops in order (as OpenSSH's ProxyJump). Each hop's host key must be in known-hosts; ssh-key logs in to each.",
+  },
   {
     name: 'deploy-path',
     description: 'Absolute path on the server holding releases/, shared/, current and .php-deploy/.',
@@ -58,10 +69,12 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Paths left out of the release, gitignore syntax, one per line. `.git` is always left out; a `.deployignore` in source is honoured.',
     commands: ['deploy'],
   },
+  // Was `version`, which the CLI needs for `--version` (the tool's own version).
   {
-    name: 'version',
+    name: 'release-version',
     description: 'Label of this release. Default: the tag, else the short commit sha.',
     commands: ['deploy'],
+    deprecatedName: 'version',
   },
   {
     name: 'deploy-id',
@@ -152,6 +165,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'reload-command',
     description: 'Command run on the server after each switch, e.g. `sudo systemctl reload php8.2-fpm`.',
+  },
+  // OPcache reset without a reload, added with issue 15.
+  {
+    name: 'opcache-reset',
+    description:
+      "After each switch, clear the pool's OPcache with an opcache_reset() request through fpm-socket (after reload-command, if any): for servers where the deploy user cannot reload php-fpm.",
+    default: 'false',
+    boolean: true,
+    commands: ['deploy', 'rollback'],
   },
   {
     name: 'strategy',

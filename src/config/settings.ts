@@ -7,7 +7,14 @@ import { COMMANDS, OPTIONS, type Command, type RawInputs } from './options.js';
 export interface Settings {
   command: Command;
   hosts: HostTarget[];
-  ssh: { privateKey: string; passphrase?: string; knownHosts: string; timeoutMs: number };
+  ssh: {
+    privateKey: string;
+    passphrase?: string;
+    knownHosts: string;
+    timeoutMs: number;
+    /** Jump hosts, in the order the connection goes through them (empty: connect directly). */
+    proxyJump: HostTarget[];
+  };
   deployPath: string;
   source: string;
   exclude: string[];
@@ -35,6 +42,8 @@ export interface Settings {
   /** Script the web server falls back to (try_files … /index.php), relative to the document root. */
   frontController: string;
   reloadCommand?: string;
+  /** After each switch, opcache_reset() through fpmSocket. */
+  opcacheReset: boolean;
   keepReleases: number;
   lockTimeoutSec: number;
   lockTtlSec: number;
@@ -150,7 +159,7 @@ export function checkDeployId(id: string): string {
 export function checkVersion(version: string): string {
   if (!VERSION_RE.test(version)) {
     throw new InputError(
-      'version',
+      'release-version',
       `'${version}' must be 1–64 letters, digits or . _ + - starting with a letter or digit (e.g. v1.4.2)`,
     );
   }
@@ -193,6 +202,14 @@ function checkFpmSocket(socket: string): string {
     return socket;
   }
   throw new InputError('fpm-socket', `'${socket}' must be a unix socket path (/run/php/php8.2-fpm.sock) or host:port (127.0.0.1:9000)`);
+}
+
+function opcacheReset(raw: RawInputs): boolean {
+  const on = yesNo(raw, 'opcache-reset');
+  if (on && value(raw, 'fpm-socket').trim() === '') {
+    throw new InputError('opcache-reset', 'needs fpm-socket: the reset is a request to that php-fpm pool');
+  }
+  return on;
 }
 
 function commandLines(raw: RawInputs, name: string): string[] {
@@ -268,16 +285,8 @@ function oneOf<T extends string>(raw: RawInputs, name: string, allowed: readonly
   return text as T;
 }
 
-export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
-  const command = value(raw, 'command').trim() as Command;
-  if (!COMMANDS.includes(command)) {
-    throw new InputError('command', `'${command}' is not one of ${COMMANDS.join(', ')}`);
-  }
-  const hostsText = value(raw, 'hosts');
-  if (hostsText.trim() === '') throw new InputError('hosts', 'missing; give one or more servers as user@host[:port]');
-  const sshUser = value(raw, 'ssh-user').trim() || undefined;
-  const hosts = parseHosts(hostsText, sshUser);
-
+/** The SSH inputs: the key and known_hosts are required (a host key is never trusted silently). */
+function sshSettings(raw: RawInputs, sshUser: string | undefined): Settings['ssh'] {
   const privateKey = value(raw, 'ssh-key');
   if (privateKey.trim() === '') {
     throw new InputError('ssh-key', 'missing; pass the private key text (e.g. ${{ secrets.DEPLOY_KEY }}) or --ssh-key-file');
@@ -289,9 +298,33 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
       'missing; a host key is never trusted silently. Add the output of `ssh-keyscan -p PORT HOST` after checking its fingerprint',
     );
   }
+  return {
+    privateKey,
+    passphrase: value(raw, 'ssh-key-passphrase') || undefined,
+    knownHosts,
+    timeoutMs: wholeNumber(raw, 'ssh-timeout', 1, 600) * 1000,
+    proxyJump: value(raw, 'ssh-proxy-jump').trim() ? parseHosts(value(raw, 'ssh-proxy-jump'), sshUser, 'ssh-proxy-jump') : [],
+  };
+}
+
+export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
+  const command = value(raw, 'command').trim() as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new InputError('command', `'${command}' is not one of ${COMMANDS.join(', ')}`);
+  }
+  const missing = OPTIONS.filter((o) => o.required && value(raw, o.name).trim() === '').map((o) => o.name);
+  if (missing.length > 1) {
+    throw new InputError(missing.join(', '), 'missing; each of these inputs is required (see the inputs table in the README)');
+  }
+  const hostsText = value(raw, 'hosts');
+  if (hostsText.trim() === '') throw new InputError('hosts', 'missing; give one or more servers as user@host[:port]');
+  const sshUser = value(raw, 'ssh-user').trim() || undefined;
+  const hosts = parseHosts(hostsText, sshUser);
+
+  const ssh = sshSettings(raw, sshUser);
 
   const deployPath = checkDeployPath(value(raw, 'deploy-path').trim());
-  const versionInput = value(raw, 'version').trim();
+  const versionInput = value(raw, 'release-version').trim();
   const version = versionInput ? checkVersion(versionInput) : defaultVersion(ctx);
   const deployIdInput = value(raw, 'deploy-id').trim();
   const beforeLines = commandLines(raw, 'before-switch');
@@ -303,12 +336,7 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
   return {
     command,
     hosts,
-    ssh: {
-      privateKey,
-      passphrase: value(raw, 'ssh-key-passphrase') || undefined,
-      knownHosts,
-      timeoutMs: wholeNumber(raw, 'ssh-timeout', 1, 600) * 1000,
-    },
+    ssh,
     deployPath,
     source: value(raw, 'source').trim() || '.',
     exclude: splitList(value(raw, 'exclude'), { commas: false }),
@@ -326,6 +354,7 @@ export function parseSettings(raw: RawInputs, ctx: RunContext): Settings {
     documentRoot: checkDocumentRoot(value(raw, 'document-root').trim()),
     frontController: checkFrontController(value(raw, 'front-controller').trim()),
     reloadCommand: value(raw, 'reload-command').trim() || undefined,
+    opcacheReset: opcacheReset(raw),
     keepReleases: wholeNumber(raw, 'keep-releases', 1, 1000),
     lockTimeoutSec: wholeNumber(raw, 'lock-timeout', 0, 3600),
     lockTtlSec: wholeNumber(raw, 'lock-ttl', 30, 86400),

@@ -10,8 +10,29 @@ import { exitFacts, newNonce, RemoteOutput } from '../remote/protocol.js';
 import type { Reporter } from '../report/reporter.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import { connectSsh, type ExecResult, type RemoteSession } from '../ssh/session.js';
+import { connectThrough, type ExecResult, type RemoteSession } from '../ssh/session.js';
 import { PROGRAM_MISSING, viaCache } from '../remote/delivery.js';
+
+/**
+ * A remote command as the debug log shows it: the remote script that travels with every command
+ * (`bash -c '<script>' php-deploy <command> k=v…`) is replaced by its size, the rest kept as sent.
+ */
+export function describeCommand(command: string): string {
+  const prefix = "bash -c '";
+  if (!command.startsWith(prefix)) return command;
+  let i = prefix.length;
+  // A single-quoted word ends at a quote not followed by \'' (the quoting of a quote inside it).
+  for (;;) {
+    const q = command.indexOf("'", i);
+    if (q === -1) return command;
+    if (command.startsWith("'\\''", q)) {
+      i = q + 4;
+      continue;
+    }
+    const bytes = Buffer.byteLength(command.slice(prefix.length, q));
+    return `bash -c <remote script, ${(bytes / 1024).toFixed(1)} KiB>${command.slice(q + 1)}`;
+  }
+}
 
 /** Connects to every host; `quiet` leaves reporting "connected" to the caller (a connect started early). */
 export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal, quiet = false): Promise<RemoteSession[]> {
@@ -19,14 +40,17 @@ export async function connectAll(settings: Settings, reporter: Reporter, signal?
   const knownHosts = parseKnownHosts(settings.ssh.knownHosts);
   const results = await Promise.allSettled(
     settings.hosts.map(async (target) => {
-      const session = await connectSsh(target, {
+      const t0 = Date.now();
+      const session = await connectThrough(target, settings.ssh.proxyJump, {
         privateKey: key.keyText,
         passphrase: settings.ssh.passphrase,
         knownHosts,
         timeoutMs: settings.ssh.timeoutMs,
         signal,
       });
-      if (!quiet) reporter.info(`${target.label}: connected`);
+      const through = settings.ssh.proxyJump.map((j) => j.label).join(' → ');
+      if (!quiet) reporter.info(`${target.label}: connected${through ? ` through ${through}` : ''}`);
+      reporter.debug?.(`${target.label}: ssh connection (handshake, host key check, authentication) took ${Date.now() - t0} ms`);
       return session;
     }),
   );
@@ -94,6 +118,8 @@ async function execRemote(session: RemoteSession, command: string, reporter: Rep
   );
   let stderrTail = '';
   let lines = 0;
+  const t0 = Date.now();
+  reporter.debug?.(`${session.label}: $ ${describeCommand(command)}${opts.stdin ? ' < (archive stream)' : ''}`);
   try {
     const result = await session.exec(`${command} nonce=${nonce}`, {
       stdin: opts.stdin,
@@ -108,8 +134,10 @@ async function execRemote(session: RemoteSession, command: string, reporter: Rep
         reporter.info(`${session.label}: ${line}`);
       },
     });
+    reporter.debug?.(`${session.label}: exit ${result.code ?? result.signal} after ${Date.now() - t0} ms (${opts.phase})`);
     return { out, result, stderrTail, lines };
   } catch (err) {
+    reporter.debug?.(`${session.label}: command failed after ${Date.now() - t0} ms: ${err instanceof Error ? err.message : String(err)}`);
     throw asDeployError(err, session.label, out.phases.at(-1)?.name ?? opts.phase);
   }
 }

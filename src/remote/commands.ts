@@ -64,6 +64,7 @@ function healthArgs(s: Settings): RemoteArg[] {
     ['document_root', s.documentRoot],
     ['front_controller', s.frontController],
     ['reload', s.reloadCommand],
+    ['opcache_reset', s.opcacheReset ? 1 : undefined],
     ['expect_release', s.healthExpectRelease ? 1 : 0],
   ];
 }

@@ -51,6 +51,7 @@ export const REMOTE_ARGS = {
   shared: 'a shared path (repeated; a trailing / means a directory)',
   writable: 'a shared path the web server must be able to write (repeated)',
   writable_mode: 'how writable paths are opened: group or acl',
+  opcache_reset: "1 to clear the pool's OPcache after each switch (opcache_reset() through fpm_socket)",
   writable_by: "the web server's group (group) or user (acl)",
   before: 'a before-switch command (repeated)',
   once: 'a once-command (repeated)',
@@ -93,7 +94,7 @@ export interface RemoteCommandSpec {
   readonly results: readonly ResultKey[];
 }
 
-const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'front_controller', 'reload', 'expect_release'] as const;
+const HEALTH = ['health_url', 'health_timeout', 'fpm_socket', 'fpm_uri', 'fpm_host', 'document_root', 'front_controller', 'reload', 'opcache_reset', 'expect_release'] as const;
 const LOCK = ['path', 'id', 'token', 'holder', 'ttl'] as const;
 const EXIT = ['exit_lock', 'exit_release', 'exit_renewer', 'exit_switched_back'] as const;
 const WRITABLE = ['writable', 'writable_mode', 'writable_by'] as const;

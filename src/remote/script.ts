@@ -28,6 +28,7 @@ import exitPath from './modules/95-exit.sh';
 import main from './modules/99-main.sh';
 import fcgiRequest from './php/fcgi-request.php';
 import platformProbe from './php/platform-probe.php';
+import opcacheReset from './php/opcache-reset.php';
 
 /** The modules in the order they are joined (file name → text). */
 export const REMOTE_MODULES: readonly (readonly [name: string, text: string])[] = [
@@ -55,6 +56,7 @@ export const REMOTE_MODULES: readonly (readonly [name: string, text: string])[] 
 export const REMOTE_PHP: Readonly<Record<string, string>> = {
   'fcgi-request': fcgiRequest,
   'platform-probe': platformProbe,
+  'opcache-reset': opcacheReset,
 };
 
 /** PHP file text as code for `php -r` (which takes no opening tag), for the `<<'PHP'` here-document. */

@@ -12,6 +12,8 @@ export interface Reporter {
   endPhase(): void;
   /** Hides a secret from logs (the action masks it; the CLI never prints it anyway). */
   mask(secret: string): void;
+  /** Debug detail (each remote command and its timing): CLI --verbose, the action's step debug log. */
+  debug?(message: string): void;
 }
 
 /** Collects everything; for tests and for callers that want silence. */

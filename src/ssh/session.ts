@@ -1,4 +1,4 @@
-import { Readable, pipeline } from 'node:stream';
+import { Readable, pipeline, type Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { DeployError } from '../errors.js';
@@ -16,6 +16,8 @@ export interface ConnectOptions {
   keepaliveIntervalMs?: number;
   /** Aborting gives up the connection attempt at once and rejects with `signal.reason`'s message. */
   signal?: AbortSignal;
+  /** An already open stream to the server (a channel forwarded through a jump host) instead of TCP. */
+  sock?: Duplex;
 }
 
 export interface ExecOptions {
@@ -137,7 +139,13 @@ function connectErrorMessage(err: unknown, target: HostTarget, opts: ConnectOpti
   return `ssh connection to ${where} failed: ${msg.replace(/\s+/g, ' ')}`;
 }
 
-/** Opens one SSH connection to target, trusting only host keys listed for it in known_hosts. */
+/**
+ * Opens one SSH connection to target, trusting only host keys listed for it in known_hosts.
+ *
+ * ssh2's client does the connecting (key and passphrase, `sock` for a jump host); commands run on
+ * its raw exec channels (SshSession.exec): php-deploy streams a release archive into `tar` and needs
+ * both the exit status and a local stream error, with output kept bounded.
+ */
 export async function connectSsh(target: HostTarget, opts: ConnectOptions): Promise<SshSession> {
   const lookup = lookupHost(opts.knownHosts, target.host, target.port);
   const trusted = new Set(lookup.keys.map((k) => k.keyBase64));
@@ -168,6 +176,7 @@ export async function connectSsh(target: HostTarget, opts: ConnectOptions): Prom
     keepaliveCountMax: 3,
     tryKeyboard: false,
     ...(serverHostKey ? { algorithms: { serverHostKey } } : {}),
+    ...(opts.sock ? { sock: opts.sock } : {}),
   };
 
   let timer: NodeJS.Timeout | undefined;
@@ -219,6 +228,38 @@ function connectClient(config: ConnectConfig): { conn: Client; ready: Promise<vo
     conn.connect(config);
   });
   return { conn, ready };
+}
+
+/**
+ * Connects to target through jump hosts (OpenSSH's ProxyJump): a connection to the first jump host,
+ * a channel forwarded through it to the next one (ssh2's forwardOut, given to the next client as `sock`), and
+ * so on to the target. Every hop's host key is checked against known-hosts like the target's; the
+ * same key authenticates every hop. Closing the returned session closes the jump connections too.
+ */
+export async function connectThrough(target: HostTarget, jumps: readonly HostTarget[], opts: ConnectOptions): Promise<SshSession> {
+  if (jumps.length === 0) return connectSsh(target, opts);
+  const chain: SshSession[] = [];
+  const hops = [...jumps, target];
+  try {
+    for (let i = 0; i < hops.length; i++) {
+      const hop = hops[i]!;
+      const via = chain.at(-1);
+      const sock = via ? await via.forwardOut(hop, opts.timeoutMs) : undefined;
+      try {
+        chain.push(await connectSsh(hop, { ...opts, sock }));
+      } catch (err) {
+        if (i === hops.length - 1) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        throw new DeployError(`jump host ${hostPort(hop)}: ${why}`, { host: target.label, phase: 'connect', cause: err });
+      }
+    }
+  } catch (err) {
+    for (const s of chain.reverse()) void s.close();
+    throw err;
+  }
+  const session = chain.pop()!;
+  session.closesAlso(chain.reverse());
+  return session;
 }
 
 /** Keeps the last `cap` bytes written to it. */
@@ -314,6 +355,7 @@ export class SshSession implements RemoteSession {
   private lastError: Error | undefined;
   private readonly running = new Set<(err: Error) => void>();
   private readonly closedPromise: Promise<void>;
+  private through: SshSession[] = [];
 
   constructor(target: HostTarget, conn: Client) {
     this.target = target;
@@ -340,6 +382,47 @@ export class SshSession implements RemoteSession {
 
   get isConnected(): boolean {
     return !this.closed && !this.closing;
+  }
+
+  /** Sessions (jump hosts) this one runs through: closed after it, nearest first. */
+  closesAlso(sessions: SshSession[]): void {
+    this.through = sessions;
+    void this.closedPromise.then(() => {
+      for (const s of this.through) void s.close();
+    });
+  }
+
+  /**
+   * A TCP connection from this server to `to` (a direct-tcpip channel), for the next hop of a jump.
+   * Rejects with a one-line reason when the server refuses it or does not answer within timeoutMs.
+   */
+  forwardOut(to: HostTarget, timeoutMs: number): Promise<Duplex> {
+    return new Promise<Duplex>((resolve, reject) => {
+      const where = `${this.target.host}:${this.target.port}`;
+      const dest = `${to.host}:${to.port}`;
+      const timer = setTimeout(() => {
+        reject(new DeployError(`jump host ${where} did not open a connection to ${dest} within ${seconds(timeoutMs)}`, { host: to.label, phase: 'connect' }));
+      }, timeoutMs);
+      try {
+        this.conn.forwardOut('127.0.0.1', 0, to.host, to.port, (err, channel) => {
+          clearTimeout(timer);
+          if (err) {
+            reject(
+              new DeployError(
+                `jump host ${where} could not open a connection to ${dest} (${err.message.replace(/^\(SSH\) /, '')}); ` +
+                  'check the address, and that the jump host allows TCP forwarding there (AllowTcpForwarding, PermitOpen)',
+                { host: to.label, phase: 'connect', cause: err },
+              ),
+            );
+            return;
+          }
+          resolve(channel);
+        });
+      } catch (err) {
+        clearTimeout(timer);
+        reject(new DeployError(`jump host ${where}: ${(err as Error).message}`, { host: to.label, phase: 'connect', cause: err }));
+      }
+    });
   }
 
   private lostError(): DeployError {

@@ -48,7 +48,7 @@ function describeChar(ch: string): string {
  * Parses the `hosts` input: entries separated by newlines and/or commas, each `host`, `user@host`,
  * `host:port`, `user@host:port`, `[ipv6]:port` or `user@[ipv6]:port`. Throws InputError('hosts', …).
  */
-export function parseHosts(value: string, defaultUser?: string): HostTarget[] {
+export function parseHosts(value: string, defaultUser?: string, input = 'hosts'): HostTarget[] {
   const fallbackUser = defaultUser?.trim() || undefined;
   if (fallbackUser !== undefined) {
     const problem = userProblem(fallbackUser);
@@ -60,18 +60,18 @@ export function parseHosts(value: string, defaultUser?: string): HostTarget[] {
     .map((e) => e.trim())
     .filter((e) => e !== '');
   if (entries.length === 0) {
-    throw new InputError('hosts', `empty; ${FORM} (one per line or comma-separated)`);
+    throw new InputError(input, `empty; ${FORM} (one per line or comma-separated)`);
   }
 
   const seen = new Map<string, string>();
   const targets: HostTarget[] = [];
   for (const entry of entries) {
-    const target = parseEntry(entry, fallbackUser);
+    const target = parseEntry(entry, fallbackUser, input);
     const key = `${target.user}@${target.host.toLowerCase()}:${target.port}`;
     const previous = seen.get(key);
     if (previous !== undefined) {
       const same = previous === entry ? '' : ` (same server as "${previous}")`;
-      throw new InputError('hosts', `"${entry}" is listed twice${same}; list each server once`);
+      throw new InputError(input, `"${entry}" is listed twice${same}; list each server once`);
     }
     seen.set(key, entry);
     targets.push(target);
@@ -79,14 +79,14 @@ export function parseHosts(value: string, defaultUser?: string): HostTarget[] {
   return targets;
 }
 
-function parseEntry(entry: string, defaultUser: string | undefined): HostTarget {
-  const bad = (why: string): InputError => new InputError('hosts', `bad entry "${entry}": ${why}; ${FORM}`);
+function parseEntry(entry: string, defaultUser: string | undefined, input: string): HostTarget {
+  const bad = (why: string): InputError => new InputError(input, `bad entry "${entry}": ${why}; ${FORM}`);
 
   const badChar = [...entry].find((ch) => !ENTRY_CHARS_RE.test(ch));
   if (badChar !== undefined) {
     // Never echo control characters into a log line.
     const shown = /[\x00-\x1f\x7f]/.test(entry) ? entry.replace(/[\x00-\x1f\x7f]/g, '?') : entry;
-    throw new InputError('hosts', `bad entry "${shown}": it contains ${describeChar(badChar)}; ${FORM}`);
+    throw new InputError(input, `bad entry "${shown}": it contains ${describeChar(badChar)}; ${FORM}`);
   }
 
   let rest = entry;
@@ -144,7 +144,7 @@ function parseEntry(entry: string, defaultUser: string | undefined): HostTarget 
 
   const finalUser = user ?? defaultUser;
   if (finalUser === undefined) {
-    throw new InputError('hosts', `"${entry}" has no user: write it as deploy@${bracketed || isIPv6(host) ? `[${host}]` : host}${portText !== undefined ? `:${port}` : ''} or set ssh-user`);
+    throw new InputError(input, `"${entry}" has no user: write it as deploy@${bracketed || isIPv6(host) ? `[${host}]` : host}${portText !== undefined ? `:${port}` : ''} or set ssh-user`);
   }
 
   const hostShown = isIPv6(host) ? `[${host}]` : host;

@@ -41,7 +41,7 @@ describe('deploy, delta, list and rollback', () => {
   });
 
   test('first deploy: the page names the new release, shared paths are links, migrations ran, the log says ok', async () => {
-    const r = await deploy(site, appCopy((d) => setVersion(d, '1.0.0')), ['--version', '1.0.0']);
+    const r = await deploy(site, appCopy((d) => setVersion(d, '1.0.0')), ['--release-version', '1.0.0']);
     expectOk(r);
     id1 = r.id;
     expect(id1).toMatch(ID_RE);
@@ -77,7 +77,7 @@ describe('deploy, delta, list and rollback', () => {
   });
 
   test('second deploy: serves the new version, keeps the previous release, hard-links unchanged files', async () => {
-    const r = await deploy(site, appCopy((d) => setVersion(d, '2.0.0')), ['--version', '2.0.0']);
+    const r = await deploy(site, appCopy((d) => setVersion(d, '2.0.0')), ['--release-version', '2.0.0']);
     expectOk(r);
     id2 = r.id;
     expect(id2).toMatch(ID_RE);
@@ -127,7 +127,7 @@ describe('deploy, delta, list and rollback', () => {
   });
 
   test('rollback --deploy-id serves that release, not the default one', async () => {
-    const r3 = await deploy(site, appCopy((d) => setVersion(d, '3.0.0')), ['--version', '3.0.0']);
+    const r3 = await deploy(site, appCopy((d) => setVersion(d, '3.0.0')), ['--release-version', '3.0.0']);
     expectOk(r3);
     expect(await served(site)).toBe(r3.id);
     // The default target would now be id2 (the newest release before the live one); ask for id1.

@@ -195,7 +195,7 @@ describe('several hosts (test/stack/hosts.sh, 3 hosts)', () => {
       'once: php bin/migrate.php',
       'touch "$PHP_DEPLOY_SHARED/before-$PHP_DEPLOY_ID-$(hostname)"',
     ];
-    const r1 = await deployAll(appCopy((d) => setVersion(d, '1.0.0')), ['--version', '1.0.0'], marks);
+    const r1 = await deployAll(appCopy((d) => setVersion(d, '1.0.0')), ['--release-version', '1.0.0'], marks);
     expectOk(r1);
     const j1 = json(r1);
     id1 = j1.deployId;
@@ -204,7 +204,7 @@ describe('several hosts (test/stack/hosts.sh, 3 hosts)', () => {
     expect(await servedAll()).toEqual([id1, id1, id1]);
 
     // A second deploy (a delta everywhere), the one whose switch is measured.
-    const r2 = await deployAll(appCopy((d) => setVersion(d, '2.0.0')), ['--version', '2.0.0'], marks);
+    const r2 = await deployAll(appCopy((d) => setVersion(d, '2.0.0')), ['--release-version', '2.0.0'], marks);
     expectOk(r2);
     const j2 = json(r2);
     id2 = j2.deployId;

@@ -109,7 +109,7 @@ describe('DokuWiki: web root at the release root, plain-script health URL, index
   });
 
   test('first deploy: the check runs doku.php itself; the wiki is served from the release root; a page written through it lands in shared/', async () => {
-    const r = await cli(['deploy', '--source', v1, '--version', 'wiki-1', ...args()]);
+    const r = await cli(['deploy', '--source', v1, '--release-version', 'wiki-1', ...args()]);
     expectOk(r);
     id1 = idOf(r);
     expect(id1).toMatch(ID_RE);
@@ -137,7 +137,7 @@ describe('DokuWiki: web root at the release root, plain-script health URL, index
       patch(d, 'conf/local.php', 'php-deploy test wiki', 'php-deploy test wiki v2');
       patch(d, 'lib/tpl/dokuwiki/tpl_footer.php', '<footer id="dokuwiki__footer"><div class="pad">', '<footer id="dokuwiki__footer"><div class="pad"><p class="deployed-v2">v2 footer</p>');
     });
-    const r = await cli(['deploy', '--source', v2, '--version', 'wiki-2', ...args()]);
+    const r = await cli(['deploy', '--source', v2, '--release-version', 'wiki-2', ...args()]);
     expectOk(r);
     id2 = idOf(r);
     expect(id2).not.toBe(id1);
@@ -161,7 +161,7 @@ describe('DokuWiki: web root at the release root, plain-script health URL, index
   test('a fatal error in doku.php (index.php still works) is refused before the switch, quickly, leaving nothing behind', async () => {
     const broken = rebuild(v1, (d) => fatalAtStart(d, 'doku.php'));
     const before = serverState(site.deployPath);
-    const r = await cli(['deploy', '--source', broken, '--version', 'wiki-broken', ...args()]);
+    const r = await cli(['deploy', '--source', broken, '--release-version', 'wiki-broken', ...args()]);
     expect(r.code, r.stderr).toBe(1);
     expect(lastLine(r.stderr)).toMatch(/pre-switch-check: .*doku\.php.*500/);
     expect(lastLine(r.stderr)).toMatch(/php_deploy_broken_on_purpose/);
@@ -217,7 +217,7 @@ describe('Laravel on Debian\'s php-laravel-framework: a front controller, a row 
   });
 
   test('first deploy: the check routes /up through the front controller; a row and an upload written through the app', async () => {
-    const r = await cli(['deploy', '--source', v1, '--version', 'notes-1', ...args()]);
+    const r = await cli(['deploy', '--source', v1, '--release-version', 'notes-1', ...args()]);
     expectOk(r);
     id1 = idOf(r);
     expect(id1).toMatch(ID_RE);
@@ -241,7 +241,7 @@ describe('Laravel on Debian\'s php-laravel-framework: a front controller, a row 
       patch(d, 'config/version.php', "'1.0.0'", "'2.0.0'");
       patch(d, 'app/Http/Controllers/NoteController.php', "'<h1>notes v'", "'<h1>all notes v'");
     });
-    const r = await cli(['deploy', '--source', v2, '--version', 'notes-2', ...args()]);
+    const r = await cli(['deploy', '--source', v2, '--release-version', 'notes-2', ...args()]);
     expectOk(r);
     expect(await heading()).toBe('all notes v2.0.0');
     expect(await notes()).toEqual(['a row from release one']);
@@ -270,7 +270,7 @@ describe('Laravel on Debian\'s php-laravel-framework: a front controller, a row 
   test('a fatal error in the health controller (/ still works) is refused before the switch, quickly, leaving nothing behind', async () => {
     const broken = rebuild(v1, (d) => patch(d, 'app/Http/Controllers/HealthController.php', "DB::select('SELECT 1');", "php_deploy_broken_on_purpose(); DB::select('SELECT 1');"));
     const before = serverState(site.deployPath);
-    const r = await cli(['deploy', '--source', broken, '--version', 'notes-broken', ...args()]);
+    const r = await cli(['deploy', '--source', broken, '--release-version', 'notes-broken', ...args()]);
     expect(r.code, r.stderr).toBe(1);
     expect(lastLine(r.stderr)).toMatch(/pre-switch-check: .*index\.php.* answered 500/);
     expect(lastLine(r.stderr)).toMatch(/answered 500 3 times in a row/);
@@ -319,7 +319,7 @@ describe('WordPress: web root at the release root, MariaDB, uploads in a shared 
   });
 
   test('first deploy: installed before the switch, checked through wp-login.php; a post and an upload written through the app', async () => {
-    const r = await cli(['deploy', '--source', v1, '--version', 'blog-1', ...args()]);
+    const r = await cli(['deploy', '--source', v1, '--release-version', 'blog-1', ...args()]);
     expectOk(r);
     id1 = idOf(r);
     expect(r.stderr).toMatch(/WordPress installed/);
@@ -346,7 +346,7 @@ describe('WordPress: web root at the release root, MariaDB, uploads in a shared 
 
   test('second version (wp-includes changed): served, the post and the upload still there', async () => {
     const v2 = rebuild(v1, (d) => patch(d, 'wp-includes/version.php', "$wp_version = '6.1.9';", "$wp_version = '6.1.9-php-deploy-2';"));
-    const r = await cli(['deploy', '--source', v2, '--version', 'blog-2', ...args()]);
+    const r = await cli(['deploy', '--source', v2, '--release-version', 'blog-2', ...args()]);
     expectOk(r);
     expect(r.stderr).toMatch(/WordPress is installed/);
     expect(await generator()).toBe('WordPress 6.1.9-php-deploy-2');
@@ -364,7 +364,7 @@ describe('WordPress: web root at the release root, MariaDB, uploads in a shared 
 
     const broken = rebuild(v1, (d) => fatalAtStart(d, 'wp-login.php'));
     const before = serverState(site.deployPath);
-    const r = await cli(['deploy', '--source', broken, '--version', 'blog-broken', ...args()]);
+    const r = await cli(['deploy', '--source', broken, '--release-version', 'blog-broken', ...args()]);
     expect(r.code, r.stderr).toBe(1);
     expect(lastLine(r.stderr)).toMatch(/pre-switch-check: .*wp-login\.php.*500.*php_deploy_broken_on_purpose/);
     expect(msAfterUpload(r)).toBeLessThan(FAST_MS);

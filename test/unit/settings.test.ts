@@ -81,8 +81,8 @@ describe('parseSettings', () => {
     [{ 'deploy-path': '/var/www/../etc' }, "deploy-path: must not contain '.' or '..' segments"],
     [{ 'deploy-path': '/var/www/$(reboot)' }, 'deploy-path: may contain only letters, digits'],
     [{ 'deploy-path': '/var/www app' }, 'deploy-path: may contain only letters, digits'],
-    [{ version: 'v1;rm -rf /' }, "version: 'v1;rm -rf /' must be 1–64 letters"],
-    [{ version: 'release/1.0' }, 'version:'],
+    [{ 'release-version': 'v1;rm -rf /' }, "release-version: 'v1;rm -rf /' must be 1–64 letters"],
+    [{ 'release-version': 'release/1.0' }, 'release-version:'],
     [{ 'deploy-id': '../../etc' }, "deploy-id: '../../etc' must be a release id as printed by a deploy or 'list' (no '/' or '..')"],
     [{ 'deploy-id': 'a/b' }, 'deploy-id:'],
     [{ 'deploy-id': 'x y' }, "deploy-id: 'x y' is not a release id"],
@@ -110,10 +110,18 @@ describe('parseSettings', () => {
     [{ 'health-timeout': 'soon' }, 'health-timeout: must be a whole number'],
     [{ 'ssh-timeout': '-1' }, 'ssh-timeout: must be a whole number'],
     [{ hosts: 'example.com' }, 'hosts:'],
+    [{ 'opcache-reset': 'true' }, 'opcache-reset: needs fpm-socket'],
+    [{ 'ssh-proxy-jump': 'bastion:0' }, 'ssh-proxy-jump: bad entry "bastion:0"'],
   ])('refuses %o with one line naming the input', (raw, expected) => {
     const line = error(raw as Record<string, string>);
     expect(line).toContain(expected);
     expect(line).not.toContain('\n');
+  });
+
+  it('names every missing required input in one message', () => {
+    expect(error({ hosts: '', 'ssh-key': '', 'deploy-path': '' })).toBe(
+      'hosts, ssh-key, deploy-path: missing; each of these inputs is required (see the inputs table in the README)',
+    );
   });
 });
 

@@ -13,3 +13,9 @@ read -r -d '' PLATFORM_PROBE_CODE <<'PHP' || true
 PHP
 readonly PLATFORM_PROBE_CODE
 readonly PLATFORM_PROBE="<?php $PLATFORM_PROBE_CODE"
+
+# The OPcache reset (src/remote/php/opcache-reset.php), run by php-fpm as a file (opcache-reset).
+read -r -d '' OPCACHE_RESET_CODE <<'PHP' || true
+@@php-deploy-php opcache-reset@@
+PHP
+readonly OPCACHE_RESET_SCRIPT="<?php $OPCACHE_RESET_CODE"

@@ -29,11 +29,21 @@ switch_to_bare() {
   fi
 }
 
+# After a switch: reload-command, then (opcache-reset) the pool's OPcache cleared. Returns 1 with
+# LAST_FAILURE saying which failed.
+run_reload() {
+  if [[ -n $RELOAD_COMMAND ]] && ! run_reload_command; then
+    LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+    return 1
+  fi
+  [[ $OPCACHE_RESET == 1 ]] || return 0
+  reset_opcache
+}
+
 # The command's output goes to a file and is passed on through say once it is done: written straight
 # to the session, a client that went away would make the reload command itself fail (EPIPE) in the
 # middle of a switch (a file, not a pipe: a daemon it starts may keep its stdout open).
-run_reload() {
-  [[ -n $RELOAD_COMMAND ]] || return 0
+run_reload_command() {
   say "reload: $RELOAD_COMMAND"
   local log rc=0
   log=$(mktemp "$STATE/.reload.XXXXXX")
@@ -41,6 +51,37 @@ run_reload() {
   [[ ! -s $log ]] || say "$(cat "$log")"
   rm -f "$log"
   return "$rc"
+}
+
+# opcache_reset() in the php-fpm pool, for a deploy user that cannot reload php-fpm: one FastCGI
+# request for a script that lives in the deploy path for that request (the pool must read it), the
+# directory's mtime put back. A pool without OPcache has nothing stale: a warning, not a failure.
+reset_opcache() {
+  local script out status body stamp
+  stamp=$(mktemp)
+  touch -r "$DEPLOY_PATH" "$stamp"
+  script="$DEPLOY_PATH/.php-deploy-opcache-$$-$RANDOM.php"
+  (umask 022 && printf '%s' "$OPCACHE_RESET_SCRIPT" >"$script")
+  out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$DEPLOY_PATH" "http://localhost/${script##*/}" index.php 5 2000 2>&1) || true
+  rm -f "$script"
+  touch -m -r "$stamp" "$DEPLOY_PATH"
+  rm -f "$stamp"
+  read_answer "$out"
+  status=$ANSWER_STATUS
+  body=$ANSWER_BODY
+  if [[ $status != 200 ]]; then
+    LAST_FAILURE="opcache-reset: php-fpm at $FPM_SOCKET did not run the reset (${out//$'\n'/ }); check fpm-socket and that the pool can read $DEPLOY_PATH"
+    return 1
+  fi
+  case $body in
+  *'"loaded":false'*) result warning "opcache-reset: the pool at $FPM_SOCKET has no OPcache; nothing to clear" ;;
+  *'"enabled":false'*) result warning "opcache-reset: OPcache is disabled in the pool at $FPM_SOCKET; nothing to clear" ;;
+  *'"reset":true'*) say "opcache-reset: OPcache of the pool at $FPM_SOCKET cleared" ;;
+  *)
+    LAST_FAILURE="opcache-reset: the pool at $FPM_SOCKET refused opcache_reset() (${body:0:200}); allow it for $DEPLOY_PATH (opcache.restrict_api) or use reload-command"
+    return 1
+    ;;
+  esac
 }
 
 # The failure message's tail after a switch back, so the one line says what is live now.
@@ -90,8 +131,9 @@ switch_and_check() {
 
   phase reload
   if ! run_reload; then
-    switch_back "$prev" "reload-command failed"
-    LAST_FAILURE="reload-command failed: $RELOAD_COMMAND"
+    why=$LAST_FAILURE
+    switch_back "$prev" "$why"
+    LAST_FAILURE=$why
     return 1
   fi
 
