@@ -12,20 +12,22 @@ run_hooks() {
   local name=$1 rel=$2 n=0 cmd out file
   shift 2
   (($#)) || return 0
-  out=$(mktemp "$STATE/runs/hook.XXXXXX")
+  out=$(mktemp "$STATE/runs/hook.XXXXXX" 2>/dev/null) || out=''
   for cmd in "$@"; do
     n=$((n + 1))
     say "${name}[$n]: $cmd"
-    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&- | tee "$out"; then
+    # The copy in $out only names a read-only file in the message: not being able to write it (a full
+    # disk) is not the command's failure.
+    if ! (cd "$rel" && bash -c "$cmd") 2>&1 </dev/null 8>&- | { tee "${out:-/dev/null}" 2>/dev/null || true; }; then
       LAST_FAILURE="$name command $n failed: $cmd"
-      if file=$(readonly_file_in "$rel" "$out"); then
+      if [[ -n $out ]] && file=$(readonly_file_in "$rel" "$out"); then
         LAST_FAILURE+="; it could not write $file: files of a release are read-only, since unchanged files are shared with other releases by hard link. Write $file in CI, make it a shared path, or replace it (write a new file and rename it over $file)"
       fi
-      rm -f "$out"
+      [[ -z $out ]] || rm -f "$out"
       return 1
     fi
   done
-  rm -f "$out"
+  [[ -z $out ]] || rm -f "$out"
 }
 
 # The first file of the release a failed command was refused writing to, from its output
