@@ -32,7 +32,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { RemoteSession } from '../ssh/session.js';
 import { loadPrivateKey } from '../ssh/key.js';
 import { parseKnownHosts } from '../ssh/known-hosts.js';
-import { connectAll, runRemote, viaCacheOn } from './hosts.js';
+import { connectAll, connectedMessage, runRemote, viaCacheOn } from './hosts.js';
 import { activateHosts, mapLimit, undoHosts, type ActiveHost } from './activate.js';
 import { holdLease, type LeaseHold } from './lease.js';
 import { Phases } from './phases.js';
@@ -202,7 +202,7 @@ async function checkTree(ctx: DeployContext): Promise<void> {
 
 async function connectHosts(ctx: DeployContext): Promise<void> {
   const sessions = await (ctx.connecting ?? Promise.resolve([]));
-  for (const s of sessions) ctx.reporter.info(`${s.label}: connected`);
+  for (const s of sessions) ctx.reporter.info(connectedMessage(ctx.settings, s.label));
   ctx.hosts = sessions.map((session) => ({
     session,
     locked: false,

@@ -34,6 +34,12 @@ export function describeCommand(command: string): string {
   }
 }
 
+/** "<host>: connected", naming the jump hosts it went through. */
+export function connectedMessage(settings: Settings, label: string): string {
+  const through = settings.ssh.proxyJump.map((j) => j.label).join(' → ');
+  return `${label}: connected${through ? ` through ${through}` : ''}`;
+}
+
 /** Connects to every host; `quiet` leaves reporting "connected" to the caller (a connect started early). */
 export async function connectAll(settings: Settings, reporter: Reporter, signal?: AbortSignal, quiet = false): Promise<RemoteSession[]> {
   const key = loadPrivateKey(settings.ssh.privateKey, settings.ssh.passphrase);
@@ -48,8 +54,7 @@ export async function connectAll(settings: Settings, reporter: Reporter, signal?
         timeoutMs: settings.ssh.timeoutMs,
         signal,
       });
-      const through = settings.ssh.proxyJump.map((j) => j.label).join(' → ');
-      if (!quiet) reporter.info(`${target.label}: connected${through ? ` through ${through}` : ''}`);
+      if (!quiet) reporter.info(connectedMessage(settings, target.label));
       reporter.debug?.(`${target.label}: ssh connection (handshake, host key check, authentication) took ${Date.now() - t0} ms`);
       return session;
     }),
