@@ -21,7 +21,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-LBUMVPSU.js";
+} from "./chunk-PLRFBWXB.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

@@ -12,12 +12,12 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-O4PQRJKP.js";
+} from "./chunk-I6JTVK34.js";
 import {
   abortDeploy,
   asDeployError,
   parseSettings
-} from "./chunk-LBUMVPSU.js";
+} from "./chunk-PLRFBWXB.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts
