@@ -52,6 +52,22 @@ export function hostsSh(...args: string[]): string {
   return execFileSync('bash', [join(ROOT, 'test/stack/hosts.sh'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
 }
 
+/**
+ * The namespace hosts up (idempotent; it also clears block and fill-disk faults a killed earlier run
+ * left) and clean, with a fresh database `db` and a site on every host: their env (hosts.sh env).
+ */
+export function freshHosts(count: number, db: string): Record<string, string> {
+  hostsSh('up', String(count));
+  const env = readEnv('hosts');
+  if (env.HOSTS_COUNT !== String(count)) throw new Error(`hosts.sh env says ${env.HOSTS_COUNT} hosts, not ${count}`);
+  hostsSh('clean');
+  execFileSync('mariadb', [`--defaults-file=${join(stack.dir, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${db}\``], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  hostsSh('new-site', db);
+  return env;
+}
+
 function need(name: string): string {
   const v = stackEnv()[name];
   if (v === undefined || v === '') throw new Error(`stack.sh env does not print ${name}`);

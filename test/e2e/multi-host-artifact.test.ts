@@ -4,14 +4,12 @@
  * log and refuses when the hosts disagree, changing nothing; when they agree it restores that archive
  * on every host. GitHub is the local stand-in (real @actions/artifact client, Azurite).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { artifactName } from '../../src/artifact/store.js';
 import { startFakeGitHub, type FakeGitHub } from '../artifact/fake-results-service.js';
-import { readEnv } from '../stack/env.mjs';
-import { ACTION_MAIN, appCopy, hostsSh, lastLine, readLog, runAction, serverState, setVersion, stack } from './helpers.js';
+import { ACTION_MAIN, appCopy, freshHosts, hostsSh, lastLine, readLog, runAction, serverState, setVersion, stack } from './helpers.js';
 
 const N = 2;
 const DB = 'e2e_multi_artifact';
@@ -45,14 +43,7 @@ describe('restore on several hosts', () => {
   const current = (i: number): string => (serverState(root(i)).current ?? '').replace(/^releases\//, '');
 
   beforeAll(async () => {
-    hostsSh('up', String(N));
-    E = readEnv('hosts');
-    expect(E.HOSTS_COUNT).toBe(String(N));
-    hostsSh('clean');
-    execFileSync('mariadb', [`--defaults-file=${join(stack.dir, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${DB}\``], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    hostsSh('new-site', DB);
+    E = freshHosts(N, DB);
     gh = await startFakeGitHub({ owner: 'acme', repo: 'shop' });
   }, 240_000);
 

@@ -6,13 +6,11 @@
  *
  * The cases run in order and build on each other (the live release of one is the "before" of the next).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readEnv } from '../stack/env.mjs';
-import { appCopy, cli, expectOk, FAST_FAIL, hostsSh, ID_RE, lastLine, lines, pageFacts, patchFile, readLog, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
+import { appCopy, cli, expectOk, FAST_FAIL, freshHosts, hostsSh, ID_RE, lastLine, lines, pageFacts, patchFile, readLog, serverState, setVersion, stack, type RunResult, type ServerState } from './helpers.js';
 
 const N = 3;
 const DB = 'e2e_multi_host';
@@ -165,15 +163,7 @@ describe('several hosts (test/stack/hosts.sh, 3 hosts)', () => {
   let id2 = '';
 
   beforeAll(() => {
-    // Idempotent; also clears block and fill-disk faults a killed earlier run may have left.
-    hostsSh('up', String(N));
-    E = readEnv('hosts');
-    expect(E.HOSTS_COUNT).toBe(String(N));
-    hostsSh('clean');
-    execFileSync('mariadb', [`--defaults-file=${join(stack.dir, 'my.cnf')}`, '-e', `DROP DATABASE IF EXISTS \`${DB}\``], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    hostsSh('new-site', DB);
+    E = freshHosts(N, DB);
   });
 
   afterAll(() => {

@@ -3,10 +3,10 @@
 // RemoteOutput.result/all take only a declared ResultKey.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSettings } from '../../src/config/settings.js';
 import * as build from '../../src/remote/commands.js';
 import { REMOTE_ARGS, REMOTE_COMMANDS, REMOTE_RESULTS } from '../../src/remote/contract.js';
 import { REMOTE_MODULES, REMOTE_SCRIPT } from '../../src/remote/script.js';
+import { settingsWith } from './settings-fixture.js';
 
 const code = REMOTE_SCRIPT.split('\n').filter((l) => !/^\s*#/.test(l));
 
@@ -67,23 +67,15 @@ describe('protocol contract', () => {
   });
 
   it('every command builder, with every option set, uses only what its command declares', () => {
-    const s = parseSettings(
-      {
-        hosts: 'deploy@h',
-        'ssh-key': 'k',
-        'known-hosts': 'h ssh-ed25519 AAAA',
-        'deploy-path': '/srv/app',
-        shared: '.env\nstorage',
-        'before-switch': 'once: php artisan migrate\nphp bin/warm.php',
-        'after-switch': 'echo done',
-        'backup-command': 'mysqldump app > "$PHP_DEPLOY_BACKUP_DIR/db.sql"',
-        'health-url': 'http://127.0.0.1:8080/health',
-        'health-expect-release': 'true',
-        'fpm-socket': '/run/php/php8.2-fpm.sock',
-        'reload-command': 'sudo systemctl reload php8.2-fpm',
-      },
-      { who: 'me@box', tag: 'v1' },
-    );
+    const s = settingsWith({
+      'before-switch': 'once: php artisan migrate\nphp bin/warm.php',
+      'after-switch': 'echo done',
+      'backup-command': 'mysqldump app > "$PHP_DEPLOY_BACKUP_DIR/db.sql"',
+      'health-url': 'http://127.0.0.1:8080/health',
+      'health-expect-release': 'true',
+      'fpm-socket': '/run/php/php8.2-fpm.sock',
+      'reload-command': 'sudo systemctl reload php8.2-fpm',
+    });
     const ref = { deployPath: s.deployPath, deployId: '20261122T101530Z-a1b2c3d', token: 't1' };
     const lines: [string, string][] = [
       ['preflight', build.preflightCommand(s, 1000, { wantManifest: true })],

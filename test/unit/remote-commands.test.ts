@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSettings } from '../../src/config/settings.js';
 import { activateCommand, remoteCommand, REMOTE_SCRIPT, shellQuote } from '../../src/remote/commands.js';
+import { settingsWith } from './settings-fixture.js';
 
 const NASTY = [
   "it's",
@@ -60,20 +60,12 @@ describe('remoteCommand', () => {
   });
 
   it('builds the activation with every setting the server needs', () => {
-    const s = parseSettings(
-      {
-        hosts: 'deploy@h',
-        'ssh-key': 'k',
-        'known-hosts': 'h ssh-ed25519 AAAA',
-        'deploy-path': '/srv/app',
-        shared: '.env\nstorage',
-        'before-switch': 'php bin/migrate.php',
-        'health-url': 'http://127.0.0.1:8080/health?full=1',
-        'fpm-socket': '/run/php/php8.2-fpm.sock',
-        'reload-command': 'sudo systemctl reload php8.2-fpm',
-      },
-      { who: 'me@box', tag: 'v1' },
-    );
+    const s = settingsWith({
+      'before-switch': 'php bin/migrate.php',
+      'health-url': 'http://127.0.0.1:8080/health?full=1',
+      'fpm-socket': '/run/php/php8.2-fpm.sock',
+      'reload-command': 'sudo systemctl reload php8.2-fpm',
+    });
     const cmd = activateCommand(s, { deployPath: s.deployPath, deployId: '20261122T101530Z-a1b2c3d', token: 't1' });
     expect(cmd.startsWith(`bash -c ${shellQuote(REMOTE_SCRIPT)} php-deploy activate `)).toBe(true);
     const tail = cmd.slice(`bash -c ${shellQuote(REMOTE_SCRIPT)} `.length);

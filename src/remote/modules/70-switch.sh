@@ -53,19 +53,11 @@ run_reload_command() {
   return "$rc"
 }
 
-# opcache_reset() in the php-fpm pool, for a deploy user that cannot reload php-fpm: one FastCGI
-# request for a script that lives in the deploy path for that request (the pool must read it), the
-# directory's mtime put back. A pool without OPcache has nothing stale: a warning, not a failure.
+# opcache_reset() in the php-fpm pool, for a deploy user that cannot reload php-fpm (one request,
+# run_in_pool). A pool without OPcache has nothing stale: a warning, not a failure.
 reset_opcache() {
-  local script out status body stamp
-  stamp=$(mktemp)
-  touch -r "$DEPLOY_PATH" "$stamp"
-  script="$DEPLOY_PATH/.php-deploy-opcache-$$-$RANDOM.php"
-  (umask 022 && printf '%s' "$OPCACHE_RESET_SCRIPT" >"$script")
-  out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$DEPLOY_PATH" "http://localhost/${script##*/}" index.php 5 2000 2>&1) || true
-  rm -f "$script"
-  touch -m -r "$stamp" "$DEPLOY_PATH"
-  rm -f "$stamp"
+  local out status body
+  out=$(run_in_pool opcache "$OPCACHE_RESET_SCRIPT" 2000)
   read_answer "$out"
   status=$ANSWER_STATUS
   body=$ANSWER_BODY

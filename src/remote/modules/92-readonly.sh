@@ -78,17 +78,8 @@ preflight_fpm() {
   elif [[ ! -d $DEPLOY_PATH || ! -w $DEPLOY_PATH ]]; then
     check fpm info "the php-fpm platform is probed once $DEPLOY_PATH exists"
   else
-    # The probe script must be a file the pool can read: it lives in the deploy path for the
-    # duration of one request, and the directory's mtime is put back so nothing shows a change.
-    local probe out stamp
-    stamp=$(mktemp)
-    touch -r "$DEPLOY_PATH" "$stamp"
-    probe="$DEPLOY_PATH/.php-deploy-probe-$$-$RANDOM.php"
-    (umask 022 && printf '%s' "$PLATFORM_PROBE" >"$probe")
-    out=$(php -d display_errors=stderr -r "$FCGI_CLIENT" -- "$FPM_SOCKET" "$DEPLOY_PATH" "http://localhost/${probe##*/}" index.php 5 20000 2>&1) || true
-    rm -f "$probe"
-    touch -m -r "$stamp" "$DEPLOY_PATH"
-    rm -f "$stamp"
+    local out
+    out=$(run_in_pool probe "$PLATFORM_PROBE" 20000)
     read_answer "$out"
     if [[ $ANSWER_STATUS == 200 ]]; then
       result fpm_platform "$ANSWER_BODY"
