@@ -21,7 +21,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-PLRFBWXB.js";
+} from "./chunk-VNGFZEX7.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

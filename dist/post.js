@@ -12,12 +12,12 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-I6JTVK34.js";
+} from "./chunk-QUUYCLDZ.js";
 import {
   abortDeploy,
   asDeployError,
   parseSettings
-} from "./chunk-PLRFBWXB.js";
+} from "./chunk-VNGFZEX7.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts
