@@ -144,8 +144,11 @@ cmd_upload() {
     LINKER_PID=$!
   fi
   # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
+  # Its listing feeds the hashing of what it extracted while it extracts the rest (verify_tree then
+  # reads again only what that missed).
   local err
-  if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
+  if ! err=$( { tar -xzvf - --quoting-style=literal -U --no-same-owner -p -C "$part" |
+    hash_as_extracted "$part" "$dest/manifest" >"$dest/.sums"; } 2>&1); then
     die "the upload was cut off or corrupted (tar: ${err:0:300})"
   fi
   if [[ -n $LINKER_PID ]]; then
@@ -160,9 +163,9 @@ cmd_upload() {
   fi
   phase verify
   tree_walk "$part" >"$dest/.walk"
-  verify_tree "$part" "$dest/manifest" "$dest/.walk" "$base"
+  verify_tree "$part" "$dest/manifest" "$dest/.walk" "$base" "$dest/.sums"
   tree_snapshot_of "$dest/.walk" "$dest/manifest" | gzip -1 >"$dest/tree"
-  rm -f "$dest/.walk"
+  rm -f "$dest/.walk" "$dest/.sums"
   : >"$dest/readonly"
   local files
   files=$(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l)
