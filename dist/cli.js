@@ -21,7 +21,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-VNGFZEX7.js";
+} from "./chunk-X7SHNTT2.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

@@ -12,12 +12,12 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-QUUYCLDZ.js";
+} from "./chunk-YGSCL5VA.js";
 import {
   abortDeploy,
   asDeployError,
   parseSettings
-} from "./chunk-VNGFZEX7.js";
+} from "./chunk-X7SHNTT2.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts
