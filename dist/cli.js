@@ -21,7 +21,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-X7SHNTT2.js";
+} from "./chunk-4DEN36IS.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

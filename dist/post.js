@@ -12,12 +12,12 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-YGSCL5VA.js";
+} from "./chunk-SDCS66HX.js";
 import {
   abortDeploy,
   asDeployError,
   parseSettings
-} from "./chunk-X7SHNTT2.js";
+} from "./chunk-4DEN36IS.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts

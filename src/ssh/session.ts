@@ -226,6 +226,10 @@ function connectClient(config: ConnectConfig): { conn: Client; ready: Promise<vo
     conn.once('close', () => reject(Object.assign(new Error('No response from server'), { code: 'ETIMEDOUT' })));
     // A config ssh2 refuses throws here: a rejection like any other connect failure.
     conn.connect(config);
+    // ssh2 writes a packet in up to three writes (length, ciphertext, MAC): with Nagle's algorithm the
+    // second waits for the server's delayed ACK, ~40 ms on every round trip of the handshake and of
+    // every command. Applied once the socket connects (a jump host's channel has no such setting).
+    conn.setNoDelay(true);
   });
   return { conn, ready };
 }
