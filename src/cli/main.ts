@@ -50,9 +50,10 @@ function git(source: string, args: string[]): string | undefined {
   }
 }
 
-function runContext(source: string, env: NodeJS.ProcessEnv): RunContext {
-  const sha = env.GITHUB_SHA || git(source, ['rev-parse', 'HEAD']);
-  const tag = env.GITHUB_REF_TYPE === 'tag' ? env.GITHUB_REF_NAME : git(source, ['describe', '--tags', '--exact-match']);
+/** Who runs it; for a deploy also the source's commit and tag (two git calls, that only a deploy records). */
+function runContext(source: string, env: NodeJS.ProcessEnv, deploy: boolean): RunContext {
+  const sha = env.GITHUB_SHA || (deploy ? git(source, ['rev-parse', 'HEAD']) : undefined);
+  const tag = env.GITHUB_REF_TYPE === 'tag' ? env.GITHUB_REF_NAME : deploy ? git(source, ['describe', '--tags', '--exact-match']) : undefined;
   let user = 'unknown';
   try {
     user = userInfo().username;
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
       `missing ${missing.join(', ')}: each is required (also as PHP_DEPLOY_<NAME>; see php-deploy ${cli.command} --help)`,
     );
   }
-  const settings = parseSettings(cli.raw, runContext(cli.raw.source || '.', process.env));
+  const settings = parseSettings(cli.raw, runContext(cli.raw.source || '.', process.env, cli.command === 'deploy'));
   if (settings.artifact === 'true') {
     throw new InputError('artifact', 'release archives are kept as GitHub artifacts, which needs the GitHub Actions runtime; use the action, or leave artifact at auto');
   }

@@ -9,7 +9,6 @@ import { DeployError } from '../errors.js';
 import { recordsCommand } from '../remote/commands.js';
 import type { Reporter } from '../report/reporter.js';
 import { extractArchive, removeTempDir } from '../artifact/archive.js';
-import { runDeploy } from './deploy.js';
 import { connectAll, runRemote } from './hosts.js';
 import { Phases } from './phases.js';
 import type { ArchiveFacts, ArtifactStore, EngineOptions, RunResult } from './types.js';
@@ -116,6 +115,7 @@ export async function restoreFromArchive(settings: Settings, reporter: Reporter,
   try {
     const extracted = await extractArchive(fetched.open());
     try {
+      const { runDeploy } = await import('./deploy.js');
       const result = await runDeploy(
         { ...settings, command: 'deploy', source: extracted.dir, version: 'restored', dryRun: false, onceCommands: [] },
         reporter,

@@ -1,7 +1,5 @@
-import ssh2 from 'ssh2';
+import { parseKey } from 'ssh2/lib/protocol/keyParser.js';
 import { InputError } from '../errors.js';
-
-const { utils } = ssh2;
 
 export interface LoadedKey {
   /** The key text, normalised (LF line ends, trimmed, one trailing newline). */
@@ -41,7 +39,7 @@ export function loadPrivateKey(keyText: string, passphrase?: string): LoadedKey 
     );
   }
 
-  const parsed = utils.parseKey(text, pass);
+  const parsed = parseKey(text, pass);
   if (parsed instanceof Error) {
     const msg = parsed.message;
     if (/no passphrase given/i.test(msg)) {

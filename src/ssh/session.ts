@@ -1,6 +1,7 @@
 import { Readable, pipeline, type Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import SshClient from 'ssh2/lib/client.js';
 import { DeployError } from '../errors.js';
 import { blobKeyType, fingerprint, isRevoked, lookupHost, type HostLookup, type ParsedKnownHosts } from './known-hosts.js';
 import type { HostTarget } from './target.js';
@@ -219,7 +220,7 @@ export async function connectSsh(target: HostTarget, opts: ConnectOptions): Prom
  * make-dir and semver with it, ~20 ms of every start).
  */
 function connectClient(config: ConnectConfig): { conn: Client; ready: Promise<void> } {
-  const conn = new ssh2.Client();
+  const conn = new SshClient();
   const ready = new Promise<void>((resolve, reject) => {
     conn.on('error', reject);
     conn.once('ready', () => resolve());
