@@ -29,7 +29,7 @@ const INLINE_PREFIX = `bash -c ${shellQuote(REMOTE_SCRIPT)} php-deploy `;
 // detached workers), marked so that it does not write itself to the cache again.
 const BOOTSTRAP =
   `f="$HOME/${PROGRAM_CACHE}"; ` +
-  `if [ -f "$f" ] && [ "$(sha256sum <"$f" 2>/dev/null)" = "${PROGRAM_SHA256}  -" ]; then PHP_DEPLOY_CACHED=1 exec bash -c "$(cat "$f")" php-deploy "$@"; fi; ` +
+  `if [ -f "$f" ] && [ "$(sha256sum <"$f" 2>/dev/null)" = "${PROGRAM_SHA256}  -" ]; then PHP_DEPLOY_CACHED=1 exec bash -c "$(<"$f")" php-deploy "$@"; fi; ` +
   `exit ${PROGRAM_MISSING}`;
 
 const CACHED_PREFIX = `bash -c ${shellQuote(BOOTSTRAP)} php-deploy `;

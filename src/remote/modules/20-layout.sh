@@ -28,12 +28,14 @@ ensure_layout() {
   local foreign
   foreign=$(foreign_current)
   [[ -z $foreign ]] || die "$foreign"
-  mkdir -p "$RELEASES" "$SHARED_DIR" || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
-  # The state (lock, log, hook output) is the deploy user's alone.
-  (umask 077 && mkdir -p "$STATE/releases" "$STATE/runs" && : >>"$STATE/log.jsonl") \
-    || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
-  chmod 700 "$STATE" "$STATE/releases" "$STATE/runs" 2>/dev/null || true
-  chmod 600 "$STATE/log.jsonl" 2>/dev/null || true
+  if [[ ! -d $RELEASES || ! -d $SHARED_DIR || ! -d $STATE/releases || ! -d $STATE/runs || ! -f $STATE/log.jsonl ]]; then
+    mkdir -p "$RELEASES" "$SHARED_DIR" || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
+    # The state (lock, log, hook output) is the deploy user's alone.
+    (umask 077 && mkdir -p "$STATE/releases" "$STATE/runs" && : >>"$STATE/log.jsonl") \
+      || die "cannot create the layout under $DEPLOY_PATH (is it writable by $(id -un)?)"
+  fi
+  # Directories 700, the log 600 (X: x for directories only), also when made by hand or an older version.
+  chmod u=rwX,go= "$STATE" "$STATE/releases" "$STATE/runs" "$STATE/log.jsonl" 2>/dev/null || true
 }
 
 # The release id `current` points to, or nothing.

@@ -46,16 +46,61 @@ http_get() {
   fi
 }
 
-# sample_web <dir> <tag>: six GETs of the health URL at once, in the background, each answer to a file
-# of <dir>; their pids in SAMPLE_PIDS (wait for exactly these: a renewer may run next to us).
+# web_batch <dir> <tag> <n>: n GETs of the health URL at the same time by one curl (--parallel: one
+# process, not n), answer i as http_get prints it in <dir>/<tag><i>. Returns 1, having fetched
+# nothing, when there is no curl or it is older than 7.66 (no --parallel: it exits 2).
+web_batch() {
+  local dir=$1 tag=$2 n=$3 i args=() meta rc=0 name status location body
+  command -v curl >/dev/null 2>&1 || return 1
+  for ((i = 0; i < n; i++)); do args+=(-o "$dir/.body$i" "$HEALTH_URL"); done
+  meta=$(curl -s --parallel --parallel-immediate --parallel-max "$n" --max-time 5 -H 'User-Agent: php-deploy' \
+    -w '%{filename_effective} %{http_code} %{redirect_url}\n' "${args[@]}" 2>/dev/null) || rc=$?
+  ((rc != 2)) || return 1
+  while read -r name status location; do
+    [[ $name == "$dir/.body"* ]] || continue
+    i=${name#"$dir/.body"}
+    body=''
+    [[ -f $name ]] && { IFS= read -r -d '' -N 300 body <"$name" || true; }
+    body=${body//[$'\n\t\r']/ }
+    while [[ $body == *'  '* ]]; do body=${body//'  '/ }; done
+    printf '%s\n\n%s\n\n%s\n' "${status:0:3}" "$location" "$body" >"$dir/$tag$i"
+  done <<<"$meta"
+}
+
+# sample_web <dir> <tag>: six GETs of the health URL at once, each answer to a file of <dir>: by one
+# curl, else in the background (their pids in SAMPLE_PIDS: wait for exactly these, a renewer may run
+# next to us).
 SAMPLE_PIDS=()
 sample_web() {
   local dir=$1 tag=$2 i
   SAMPLE_PIDS=()
+  web_batch "$dir" "$tag" 6 && return 0
   for ((i = 0; i < 6; i++)); do
     http_get "$HEALTH_URL" >"$dir/$tag$i" 2>/dev/null &
     SAMPLE_PIDS+=($!)
   done
+}
+
+# The post-switch check's GET (its output as http_get's). The first try also takes the six samples of
+# check_live_through_web in <dir>, by the same curl at the same moment; later tries GET once.
+CHECK_SAMPLES_DIR=''
+web_check_and_sample() {
+  local dir=$CHECK_SAMPLES_DIR
+  if [[ -n $dir && ! -e $dir/.tried ]]; then
+    : >"$dir/.tried"
+    if web_batch "$dir" a 7; then
+      local text='000
+
+
+
+no answer'
+      [[ -f $dir/a0 ]] && { IFS= read -r -d '' text <"$dir/a0" || true; }
+      printf '%s\n' "${text%$'\n'}"
+      mv -f "$dir/a0" "$dir/.check" 2>/dev/null || true
+      return 0
+    fi
+  fi
+  http_get "$HEALTH_URL"
 }
 
 # How many tries the last retry_check took.
@@ -124,26 +169,34 @@ check_live_through_web() {
   # "One release late": an answer names another release than the one just switched to. Only some
   # php-fpm workers may hold the old paths, so a few more answers are sampled — at the same time as
   # the check itself (one request's time, not six; concurrent requests also reach more workers).
-  local sdir out d id stale='' tries
+  local sdir out d id stale='' tries text
   sdir=$(mktemp -d "${TMPDIR:-/tmp}/php-deploy-samples.XXXXXX")
-  sample_web "$sdir" a
-  if ! retry_check "post-switch check $HEALTH_URL" http_get "$HEALTH_URL"; then
+  CHECK_SAMPLES_DIR=$sdir
+  SAMPLE_PIDS=()
+  # Without a curl that fetches them with the check, the samples run next to it in the background.
+  command -v curl >/dev/null 2>&1 || sample_web "$sdir" a
+  if ! retry_check "post-switch check $HEALTH_URL" web_check_and_sample; then
     wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
+    CHECK_SAMPLES_DIR=''
     rm -rf "$sdir"
     return 1
   fi
+  CHECK_SAMPLES_DIR=''
   tries=$RETRY_TRIES
   wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
-  # Samples taken while the check still failed say nothing: take them again now that it answers.
-  if ((tries > 1)); then
+  # Samples taken while the check still failed say nothing: take them again now that it answers (and
+  # take them now if a curl without --parallel could not take them with the check).
+  if ((tries > 1)) || [[ ! -e $sdir/a1 ]]; then
     rm -f "$sdir"/a*
     sample_web "$sdir" b
     wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
   fi
   local bodies=("$LAST_BODY")
-  for out in "$sdir"/*; do
+  for out in "$sdir"/[ab]*; do
     [[ -f $out ]] || continue
-    read_answer "$(cat "$out")"
+    text=''
+    IFS= read -r -d '' text <"$out" || true
+    read_answer "$text"
     [[ $ANSWER_STATUS == 200 ]] && bodies+=("$ANSWER_BODY")
   done
   rm -rf "$sdir"

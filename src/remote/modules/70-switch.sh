@@ -45,11 +45,12 @@ run_reload() {
 # middle of a switch (a file, not a pipe: a daemon it starts may keep its stdout open).
 run_reload_command() {
   say "reload: $RELOAD_COMMAND"
-  local log rc=0
-  log=$(mktemp "$STATE/.reload.XXXXXX")
+  # Read and emptied by bash itself: no processes around the reload (the lock holder's file).
+  local log=$STATE/.reload-output rc=0 text=''
   (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") >"$log" 2>&1 </dev/null 8>&- || rc=$?
-  [[ ! -s $log ]] || say "$(cat "$log")"
-  rm -f "$log"
+  [[ ! -s $log ]] || { IFS= read -r -d '' text <"$log" || true; }
+  : >"$log" 2>/dev/null || true
+  [[ -z $text ]] || say "${text%$'\n'}"
   return "$rc"
 }
 

@@ -4,25 +4,36 @@
 # Migration files listed in a release's manifest (paths matching migration_re), sorted, from the list
 # its upload kept (.php-deploy/releases/<id>/migrations: the regex, then the paths) when it was made
 # with the same regex; else from the manifest (10k lines to read, in the middle of a rollback).
+# Read into the array MIGRATIONS, by bash alone when the list is kept (no process in the middle of a
+# rollback).
+MIGRATIONS=()
 release_migrations() {
-  local meta=$1
+  local meta=$1 first=''
+  MIGRATIONS=()
   [[ -n $MIGRATION_RE ]] || return 0
-  if [[ -f $meta/migrations && $(head -n 1 "$meta/migrations") == "$MIGRATION_RE" ]]; then
-    tail -n +2 "$meta/migrations"
+  if [[ -f $meta/migrations ]] && IFS= read -r first <"$meta/migrations" && [[ $first == "$MIGRATION_RE" ]]; then
+    mapfile -t -s 1 MIGRATIONS <"$meta/migrations"
     return 0
   fi
   [[ -f $meta/manifest ]] || return 0
-  migrations_in "$meta/manifest"
+  mapfile -t MIGRATIONS < <(migrations_in "$meta/manifest")
 }
 
 # Rolling back to a release older than migrations that ran since: say which, and whether that is safe.
 warn_schema_on_rollback() {
-  local target=$1 live=$2 newer count
+  local target=$1 live=$2 m count=0 names=''
   [[ -n $MIGRATION_RE && -n $live ]] || return 0
-  newer=$(comm -13 <(release_migrations "$(meta_dir "$target")") <(release_migrations "$(meta_dir "$live")"))
-  [[ -n $newer ]] || return 0
-  count=$(wc -l <<<"$newer")
-  local names=${newer//$'\n'/, }
+  local -A had=()
+  release_migrations "$(meta_dir "$target")"
+  for m in "${MIGRATIONS[@]}"; do [[ -n $m ]] && had[$m]=1; done
+  release_migrations "$(meta_dir "$live")"
+  # The live release's migrations that the target does not have, in the live list's (sorted) order.
+  for m in "${MIGRATIONS[@]}"; do
+    [[ -n $m && -z ${had[$m]:-} ]] || continue
+    count=$((count + 1))
+    names+=${names:+, }$m
+  done
+  ((count > 0)) || return 0
   if [[ $GUARD_MODE == forbid ]]; then
     result warning "release $target predates $count migration(s) applied since: ${names:0:400}. The migration guard refused destructive migrations (but lets through what it cannot vouch for), so $target should work against the current schema; the schema itself is not rolled back."
   else
@@ -37,7 +48,6 @@ warn_schema_on_rollback() {
 rollback_in_session() {
   exit_path
   trap '' HUP PIPE INT TERM
-  ensure_layout
   cmd_rollback
 }
 
