@@ -11,17 +11,19 @@ import {
   renderSummary
 } from "./chunk-BTUMXLWA.js";
 import {
+  runDeploy,
+  runList,
+  runRollback,
+  runUnlock
+} from "./chunk-SEUCUF4G.js";
+import {
   COMMANDS,
   InputError,
   OPTIONS,
   asDeployError,
   envName,
-  parseSettings,
-  runDeploy,
-  runList,
-  runRollback,
-  runUnlock
-} from "./chunk-4DEN36IS.js";
+  parseSettings
+} from "./chunk-W2B6V6HR.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts
@@ -399,9 +401,9 @@ function git(source, args) {
     return void 0;
   }
 }
-function runContext(source, env) {
-  const sha = env.GITHUB_SHA || git(source, ["rev-parse", "HEAD"]);
-  const tag = env.GITHUB_REF_TYPE === "tag" ? env.GITHUB_REF_NAME : git(source, ["describe", "--tags", "--exact-match"]);
+function runContext(source, env, deploy) {
+  const sha = env.GITHUB_SHA || (deploy ? git(source, ["rev-parse", "HEAD"]) : void 0);
+  const tag = env.GITHUB_REF_TYPE === "tag" ? env.GITHUB_REF_NAME : deploy ? git(source, ["describe", "--tags", "--exact-match"]) : void 0;
   let user = "unknown";
   try {
     user = userInfo().username;
@@ -433,7 +435,7 @@ async function main() {
       `missing ${missing.join(", ")}: each is required (also as PHP_DEPLOY_<NAME>; see php-deploy ${cli.command} --help)`
     );
   }
-  const settings = parseSettings(cli.raw, runContext(cli.raw.source || ".", process.env));
+  const settings = parseSettings(cli.raw, runContext(cli.raw.source || ".", process.env, cli.command === "deploy"));
   if (settings.artifact === "true") {
     throw new InputError("artifact", "release archives are kept as GitHub artifacts, which needs the GitHub Actions runtime; use the action, or leave artifact at auto");
   }

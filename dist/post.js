@@ -12,12 +12,14 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-SDCS66HX.js";
+} from "./chunk-6FBULOUN.js";
 import {
-  abortDeploy,
+  abortDeploy
+} from "./chunk-SEUCUF4G.js";
+import {
   asDeployError,
   parseSettings
-} from "./chunk-4DEN36IS.js";
+} from "./chunk-W2B6V6HR.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts
