@@ -15,7 +15,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-SEUCUF4G.js";
+} from "./chunk-IN4S45LO.js";
 import {
   COMMANDS,
   InputError,
@@ -23,7 +23,7 @@ import {
   asDeployError,
   envName,
   parseSettings
-} from "./chunk-W2B6V6HR.js";
+} from "./chunk-N6IPDBA3.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

@@ -12,14 +12,14 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-6FBULOUN.js";
+} from "./chunk-YLY7HFHR.js";
 import {
   abortDeploy
-} from "./chunk-SEUCUF4G.js";
+} from "./chunk-IN4S45LO.js";
 import {
   asDeployError,
   parseSettings
-} from "./chunk-W2B6V6HR.js";
+} from "./chunk-N6IPDBA3.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts

@@ -71,6 +71,10 @@ web_batch() {
 # curl, else in the background (their pids in SAMPLE_PIDS: wait for exactly these, a renewer may run
 # next to us).
 SAMPLE_PIDS=()
+# Waits for the samples in the background, if any (a bare `wait` would wait for the renewer too).
+wait_samples() {
+  ((${#SAMPLE_PIDS[@]} == 0)) || wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
+}
 sample_web() {
   local dir=$1 tag=$2 i
   SAMPLE_PIDS=()
@@ -176,20 +180,20 @@ check_live_through_web() {
   # Without a curl that fetches them with the check, the samples run next to it in the background.
   command -v curl >/dev/null 2>&1 || sample_web "$sdir" a
   if ! retry_check "post-switch check $HEALTH_URL" web_check_and_sample; then
-    wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
+    wait_samples
     CHECK_SAMPLES_DIR=''
     rm -rf "$sdir"
     return 1
   fi
   CHECK_SAMPLES_DIR=''
   tries=$RETRY_TRIES
-  wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
+  wait_samples
   # Samples taken while the check still failed say nothing: take them again now that it answers (and
   # take them now if a curl without --parallel could not take them with the check).
   if ((tries > 1)) || [[ ! -e $sdir/a1 ]]; then
     rm -f "$sdir"/a*
     sample_web "$sdir" b
-    wait "${SAMPLE_PIDS[@]}" 2>/dev/null || true
+    wait_samples
   fi
   local bodies=("$LAST_BODY")
   for out in "$sdir"/[ab]*; do
