@@ -15,7 +15,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-IN4S45LO.js";
+} from "./chunk-RWRDCJ3B.js";
 import {
   COMMANDS,
   InputError,
@@ -23,7 +23,7 @@ import {
   asDeployError,
   envName,
   parseSettings
-} from "./chunk-N6IPDBA3.js";
+} from "./chunk-EVBMVIV3.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

@@ -12,14 +12,14 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-YLY7HFHR.js";
+} from "./chunk-ZJCZWDKO.js";
 import {
   abortDeploy
-} from "./chunk-IN4S45LO.js";
+} from "./chunk-RWRDCJ3B.js";
 import {
   asDeployError,
   parseSettings
-} from "./chunk-N6IPDBA3.js";
+} from "./chunk-EVBMVIV3.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts

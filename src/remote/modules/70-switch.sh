@@ -45,11 +45,11 @@ run_reload() {
 # middle of a switch (a file, not a pipe: a daemon it starts may keep its stdout open).
 run_reload_command() {
   say "reload: $RELOAD_COMMAND"
-  # Read and emptied by bash itself: no processes around the reload (the lock holder's file).
-  local log=$STATE/.reload-output rc=0 text=''
+  # Read by bash itself (this command's own file: its pid), then removed.
+  local log=$STATE/.reload.$$ rc=0 text=''
   (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") >"$log" 2>&1 </dev/null 8>&- || rc=$?
   [[ ! -s $log ]] || { IFS= read -r -d '' text <"$log" || true; }
-  : >"$log" 2>/dev/null || true
+  rm -f "$log"
   [[ -z $text ]] || say "${text%$'\n'}"
   return "$rc"
 }

@@ -5,10 +5,17 @@ check() { emit check "$1" "$2" "$3"; }
 
 cmd_preflight() {
   phase preflight
+  # The php CLI's probe runs next to the other checks (each probe is a PHP start: one after the other
+  # they add up); its answer is read after them, in the same order of checks as ever.
+  local cli_probe='' cli_pid=''
+  if [[ $NEED_PHP_CLI == 1 ]] && command -v php >/dev/null 2>&1 && cli_probe=$(mktemp 2>/dev/null); then
+    php -r "$PLATFORM_PROBE_CODE" >"$cli_probe" 2>/dev/null </dev/null &
+    cli_pid=$!
+  fi
   preflight_tools
   preflight_space
   if [[ -n $FPM_SOCKET ]]; then preflight_fpm; fi
-  if [[ $NEED_PHP_CLI == 1 ]]; then preflight_php_cli; fi
+  if [[ $NEED_PHP_CLI == 1 ]]; then preflight_php_cli "$cli_probe" "$cli_pid"; fi
   if [[ $WANT_MANIFEST == 1 ]]; then report_live_manifest; fi
   preflight_shared
   if [[ -n $RELOAD_COMMAND ]]; then preflight_reload; fi
@@ -91,8 +98,15 @@ preflight_fpm() {
 }
 
 # The PHP CLI that hooks running php will use.
+# preflight_php_cli [<file> <pid>]: the CLI probe's answer, from the probe started in the background.
 preflight_php_cli() {
-  if command -v php >/dev/null 2>&1; then
+  local file=${1:-} pid=${2:-} out=''
+  if [[ -n $file && -n $pid ]]; then
+    wait "$pid" 2>/dev/null || true
+    IFS= read -r -d '' out <"$file" || true
+    rm -f "$file"
+    result cli_platform "${out//$'\n'/}"
+  elif command -v php >/dev/null 2>&1; then
     result cli_platform "$(php -r "$PLATFORM_PROBE_CODE" 2>/dev/null | tr -d '\n')"
   else
     check php-cli error "before-switch runs php but php (the CLI) is not installed on the server; install php-cli"
