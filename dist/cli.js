@@ -15,7 +15,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-RWRDCJ3B.js";
+} from "./chunk-X5CHJWKG.js";
 import {
   COMMANDS,
   InputError,
@@ -23,7 +23,7 @@ import {
   asDeployError,
   envName,
   parseSettings
-} from "./chunk-EVBMVIV3.js";
+} from "./chunk-INX7K2M2.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

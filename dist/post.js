@@ -12,14 +12,14 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-ZJCZWDKO.js";
+} from "./chunk-HSEBDULK.js";
 import {
   abortDeploy
-} from "./chunk-RWRDCJ3B.js";
+} from "./chunk-X5CHJWKG.js";
 import {
   asDeployError,
   parseSettings
-} from "./chunk-EVBMVIV3.js";
+} from "./chunk-INX7K2M2.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts

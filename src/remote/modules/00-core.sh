@@ -88,8 +88,9 @@ iso_of() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || printf '@%s' "$1"
 
 # A JSON string of any text: every control character escaped, invalid UTF-8 dropped (a health
 # page's body excerpt, a command line with escape sequences), so every log line parses.
-json_str() {
-  local s=$1 i c
+# json_str_to <var> <text> sets var (no subshell; var must not be s, i or c); json_str <text> prints it.
+json_str_to() {
+  local _js_var=$1 s=$2 i c
   s=${s//\\/\\\\}
   s=${s//\"/\\\"}
   s=${s//$'\n'/\\n}
@@ -105,5 +106,10 @@ json_str() {
   if [[ $s == *[$'\x80'-$'\xff']* ]] && command -v iconv >/dev/null 2>&1; then
     s=$(printf '%s' "$s" | iconv -f UTF-8 -t UTF-8 -c 2>/dev/null) || true
   fi
-  printf '"%s"' "$s"
+  printf -v "$_js_var" '"%s"' "$s"
+}
+json_str() {
+  local out
+  json_str_to out "$1"
+  printf '%s' "$out"
 }

@@ -86,15 +86,21 @@ remove_tree() {
 LOG_ID=''
 append_log() {
   # append_log <event> <result> [reason] — one JSON line per event, appended atomically.
-  local event=$1 res=$2 reason=${3:-} line ctx
+  # Each value through json_str_to (no subshell per field).
+  local event=$1 res=$2 reason=${3:-} line ctx j_time j_event j_id j_res j_reason j_phase j_live
   ctx=$LOG_CONTEXT
   [[ $ctx == '{'*'}' ]] || ctx='{}'
   ctx=${ctx#\{}
   ctx=${ctx%\}}
-  line="{\"time\":$(json_str "$(now_iso)"),\"event\":$(json_str "$event"),\"id\":$(json_str "${LOG_ID:-$DEPLOY_ID}"),\"result\":$(json_str "$res")"
-  [[ -n $reason ]] && line+=",\"reason\":$(json_str "$reason")"
-  [[ -n $CURRENT_PHASE ]] && line+=",\"phase\":$(json_str "$CURRENT_PHASE")"
-  line+=",\"live\":$(json_str "$(live_id)")"
+  json_str_to j_time "$(now_iso)"
+  json_str_to j_event "$event"
+  json_str_to j_id "${LOG_ID:-$DEPLOY_ID}"
+  json_str_to j_res "$res"
+  json_str_to j_live "$(live_id)"
+  line="{\"time\":$j_time,\"event\":$j_event,\"id\":$j_id,\"result\":$j_res"
+  if [[ -n $reason ]]; then json_str_to j_reason "$reason"; line+=",\"reason\":$j_reason"; fi
+  if [[ -n $CURRENT_PHASE ]]; then json_str_to j_phase "$CURRENT_PHASE"; line+=",\"phase\":$j_phase"; fi
+  line+=",\"live\":$j_live"
   [[ -n $ctx ]] && line+=",$ctx"
   line+="}"
   printf '%s\n' "$line" >>"$STATE/log.jsonl" 2>/dev/null || say "warning: could not append to $STATE/log.jsonl"
