@@ -15,7 +15,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-X5CHJWKG.js";
+} from "./chunk-G265437F.js";
 import {
   COMMANDS,
   InputError,
@@ -23,7 +23,7 @@ import {
   asDeployError,
   envName,
   parseSettings
-} from "./chunk-INX7K2M2.js";
+} from "./chunk-BOYWDR2D.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

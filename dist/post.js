@@ -12,14 +12,14 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-HSEBDULK.js";
+} from "./chunk-TMZKNNLM.js";
 import {
   abortDeploy
-} from "./chunk-X5CHJWKG.js";
+} from "./chunk-G265437F.js";
 import {
   asDeployError,
   parseSettings
-} from "./chunk-INX7K2M2.js";
+} from "./chunk-BOYWDR2D.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts

@@ -62,31 +62,14 @@ tree_snapshot_of() {
     ($6 in want) { if ($1 == "d") print "d\t" $2 "\t-\t-\t" $6; else print $1 "\t" $2 "\t" $3 "\t" $4 "\t" $6 }' "$2" "$1" | sort
 }
 
-# hash_as_extracted <dir> <manifest>: sha256sum lines of the manifest's files that tar extracts into
-# <dir>, computed while it extracts the rest (stdin: its --verbose listing, one name per line). tar
-# names a member before it writes it and has closed a file when it names the next member, so a name is
-# hashed once the next one is listed, the last one after tar exits; a path listed twice is hashed
-# again (the later line counts). Never fails: verify_tree reads again whatever this did not hash.
-hash_as_extracted() {
-  local dir=$1 manifest=$2
-  {
-    awk -F '\t' 'NR == FNR { if (FNR > 1 && $1 == "f") f[$5] = 1; next }
-      { if (prev in f) { print prev; fflush() } prev = $0 }
-      END { if (prev in f) print prev }' "$manifest" - |
-      (cd "$dir" && xargs -r -d '\n' -n 256 sha256sum --) 2>/dev/null
-  } || true
-}
-
-# verify_tree <dir> <manifest> <walk> [base-files] [sums]: the tree (as walked) is exactly what the manifest lists —
+# verify_tree <dir> <manifest> <walk> [base]: the tree (as walked) is exactly what the manifest lists —
 # the same paths, types, modes, sizes and link targets, nothing more; files read-only: the manifest's
 # mode without its write bits (unchanged files are hard links shared with other releases, so nothing
 # may write to them in place) — and every file that arrived in
 # the upload has the manifest's sha256. A file that is a hard link to the same path of the base release
-# ([base-files]: the base's files as `f<TAB x4>inode<TAB>path`, see link_unchanged) is the very file
-# verified when the base was made, so it is not read again; nor is a file that [sums]
-# (hash_as_extracted's output) shows with the manifest's sha256 (after the walk above: it is the file).
+# is the very file verified when the base was made, so it is not read again.
 verify_tree() {
-  local dir=$1 manifest=$2 walk=$3 base_files=${4:-} streamed=${5:-} diffs
+  local dir=$1 manifest=$2 walk=$3 base=${4:-} diffs
   head -n 1 "$manifest" | grep -qx '# php-deploy manifest v1' || die "the upload has no valid manifest"
   diffs=$(awk -F '\t' '
     function ro(m,   i, d, out) {
@@ -115,14 +98,11 @@ verify_tree() {
     die "release tree does not match its manifest (< expected, > found): ${diffs//$'\n'/; }"
   fi
   local bad sums
-  [[ -n $base_files ]] || base_files=/dev/null
-  [[ -n $streamed && -f $streamed ]] || streamed=/dev/null
   sums=$(awk -F '\t' '
     FILENAME == ARGV[1] { if ($1 == "f") linked[$6] = $5; next }
     FILENAME == ARGV[2] { if ($1 == "f" && linked[$6] == $5) skip[$6] = 1; next }
-    FILENAME == ARGV[3] { if (length($0) > 66 && substr($0, 65, 2) == "  " && $0 !~ /^\\/) got[substr($0, 67)] = substr($0, 1, 64); next }
-    FNR > 1 && $1 == "f" && !($5 in skip) && got[$5] != $4 { print $4 "  " $5 }
-  ' "$base_files" "$walk" "$streamed" "$manifest")
+    FNR > 1 && $1 == "f" && !($5 in skip) { print $4 "  " $5 }
+  ' <(if [[ -n $base ]]; then (cd "$base" && find . -type f -printf 'f\t\t\t\t%i\t%P\n'); fi) "$walk" "$manifest")
   # Nothing to read when every file is a hard link (the same tree deployed again).
   [[ -n $sums ]] || return 0
   bad=$(cd "$dir" && sha256sum --check --quiet --strict <<<"$sums" 2>&1 | head -n 5) || true

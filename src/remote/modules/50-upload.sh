@@ -111,18 +111,6 @@ stop_linker() {
   LINKER_PID=''
 }
 
-# link_unchanged <base> <part> <dest>: hard-links the unchanged files and symlinks of the base into
-# the new release (two cp processes, one per core), and lists the base's files with their inodes for
-# verify_tree (in <dest>/.base-files), at the same time.
-link_unchanged() {
-  local base=$1 part=$2 dest=$3 lister
-  (cd "$base" && find . -type f -printf 'f\t\t\t\t%i\t%P\n') >"$dest/.base-files" &
-  lister=$!
-  unchanged_paths "$(meta_dir "$BASE_ID")/manifest" "$dest/manifest" "$(meta_dir "$BASE_ID")/changed" |
-    (cd "$base" && xargs -r -d '\n' -n 3000 -P 2 cp -P -l --parents -t "$part" --)
-  wait "$lister"
-}
-
 cmd_upload() {
   phase upload
   assert_lock
@@ -151,15 +139,13 @@ cmd_upload() {
     # Manifest order is byte order, so every directory comes after its parent: plain mkdir.
     awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir --)
     # The links are made while tar receives the changed files: different paths, directories all made.
-    link_unchanged "$base" "$part" "$dest" &
+    unchanged_paths "$(meta_dir "$BASE_ID")/manifest" "$dest/manifest" "$(meta_dir "$BASE_ID")/changed" |
+      (cd "$base" && xargs -r -d '\n' cp -P -l --parents -t "$part" --) &
     LINKER_PID=$!
   fi
   # tar's messages are kept in memory: a file next to the release cannot be written on a full disk.
-  # Its listing feeds the hashing of what it extracted while it extracts the rest (verify_tree then
-  # reads again only what that missed).
   local err
-  if ! err=$( { tar -xzvf - --quoting-style=literal -U --no-same-owner -p -C "$part" |
-    hash_as_extracted "$part" "$dest/manifest" >"$dest/.sums"; } 2>&1); then
+  if ! err=$(tar -xzf - -U --no-same-owner -p -C "$part" 2>&1); then
     die "the upload was cut off or corrupted (tar: ${err:0:300})"
   fi
   if [[ -n $LINKER_PID ]]; then
@@ -174,9 +160,9 @@ cmd_upload() {
   fi
   phase verify
   tree_walk "$part" >"$dest/.walk"
-  verify_tree "$part" "$dest/manifest" "$dest/.walk" "${base:+$dest/.base-files}" "$dest/.sums"
+  verify_tree "$part" "$dest/manifest" "$dest/.walk" "$base"
   tree_snapshot_of "$dest/.walk" "$dest/manifest" | gzip -1 >"$dest/tree"
-  rm -f "$dest/.walk" "$dest/.sums" "$dest/.base-files"
+  rm -f "$dest/.walk"
   : >"$dest/readonly"
   local files
   files=$(awk -F '\t' 'NR > 1 && $1 == "f"' "$dest/manifest" | wc -l)
