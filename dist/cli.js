@@ -15,7 +15,7 @@ import {
   runList,
   runRollback,
   runUnlock
-} from "./chunk-G265437F.js";
+} from "./chunk-AZRMDI6U.js";
 import {
   COMMANDS,
   InputError,
@@ -23,7 +23,7 @@ import {
   asDeployError,
   envName,
   parseSettings
-} from "./chunk-BOYWDR2D.js";
+} from "./chunk-HYMXMBRH.js";
 import "./chunk-CPYSVADA.js";
 
 // src/cli/main.ts

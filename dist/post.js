@@ -12,14 +12,14 @@ import {
   info,
   readActionInputs,
   warning
-} from "./chunk-TMZKNNLM.js";
+} from "./chunk-6YUWD3F5.js";
 import {
   abortDeploy
-} from "./chunk-G265437F.js";
+} from "./chunk-AZRMDI6U.js";
 import {
   asDeployError,
   parseSettings
-} from "./chunk-BOYWDR2D.js";
+} from "./chunk-HYMXMBRH.js";
 import "./chunk-CPYSVADA.js";
 
 // src/action/post.ts

@@ -38,17 +38,29 @@ ensure_layout() {
   chmod u=rwX,go= "$STATE" "$STATE/releases" "$STATE/runs" "$STATE/log.jsonl" 2>/dev/null || true
 }
 
-# The release id `current` points to, or nothing.
+# The release id `current` points to, or nothing. Read by readlink; or from what remember_live read
+# (in this shell) if nothing that could change `current` ran since: this program's switches and
+# every command of the user (hooks, backup, reload) call forget_live.
+LIVE_KNOWN=0
+LIVE_REMEMBERED=''
 live_id() {
+  if ((LIVE_KNOWN)); then
+    printf '%s' "$LIVE_REMEMBERED"
+    return 0
+  fi
   local target
   target=$(readlink "$CURRENT" 2>/dev/null) || return 0
   target=${target%/}
   printf '%s' "${target##*/}"
 }
+remember_live() {
+  LIVE_KNOWN=0
+  LIVE_REMEMBERED=$(live_id)
+  LIVE_KNOWN=1
+}
+forget_live() { LIVE_KNOWN=0; }
 
-release_dir() { printf '%s/%s' "$RELEASES" "$1"; }
-meta_dir() { printf '%s/releases/%s' "$STATE" "$1"; }
-is_ok_release() { [[ -n $1 && -d $(release_dir "$1") && -f $(meta_dir "$1")/ok && ! -f $(meta_dir "$1")/failed ]]; }
+is_ok_release() { [[ -n $1 && -d $RELEASES/$1 && -f $STATE/releases/$1/ok && ! -f $STATE/releases/$1/failed ]]; }
 
 # Completed releases, oldest first (ids sort by time).
 ok_releases() {

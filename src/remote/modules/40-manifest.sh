@@ -52,8 +52,8 @@ tree_snapshot() {
 # it was verified), one per line: they are never hard-linked into a new release.
 changed_since_verified() {
   local id=$1 md
-  md=$(meta_dir "$id")
-  { diff <(stored_text "$md/tree") <(tree_snapshot "$(release_dir "$id")" <(stored_text "$md/manifest")) || true; } | sed -n 's/^[<>] //p' | cut -f 5- | sort -u
+  md=$STATE/releases/$id
+  { diff <(stored_text "$md/tree") <(tree_snapshot "$RELEASES/$id" <(stored_text "$md/manifest")) || true; } | sed -n 's/^[<>] //p' | cut -f 5- | sort -u
 }
 
 # The same snapshot from a tree_walk (no second walk of the tree).

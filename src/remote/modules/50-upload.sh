@@ -25,10 +25,10 @@ recover_leftovers() {
     [[ $id == "$live" ]] && continue
     # An activation whose release cannot be named: nothing unfinished is removed while it runs.
     [[ $id == "$active" || $active == '?' ]] && continue
-    if [[ ! -f $(meta_dir "$id")/ok ]] || [[ -f $(meta_dir "$id")/failed ]]; then
+    if [[ ! -f $STATE/releases/$id/ok ]] || [[ -f $STATE/releases/$id/failed ]]; then
       say "removing release $id (it never went live)"
-      remove_tree "$(release_dir "$id")"
-      rm -rf "$(meta_dir "$id")"
+      remove_tree "$RELEASES/$id"
+      rm -rf "$STATE/releases/$id"
     fi
   done
   [[ -n $active ]] || rm -rf "${STATE:?}/seed"
@@ -38,14 +38,15 @@ cmd_begin() {
   phase lock
   ensure_layout
   take_lock
+  remember_live
   EXIT_LOCK_KEEP=1
   phase inspect
   recover_leftovers
-  if [[ -n $(live_id) && ! -d $(meta_dir "$(live_id)") && -d $(release_dir "$(live_id)") ]]; then
+  if [[ -n $(live_id) && ! -d $STATE/releases/$(live_id) && -d $RELEASES/$(live_id) ]]; then
     # A release put there by hand or another tool: adopt it as completed so it stays a rollback target.
-    mkdir -p "$(meta_dir "$(live_id)")"
-    printf '{"id":%s,"version":"adopted"}\n' "$(json_str "$(live_id)")" >"$(meta_dir "$(live_id)")/meta"
-    now_iso >"$(meta_dir "$(live_id)")/ok"
+    mkdir -p "$STATE/releases/$(live_id)"
+    printf '{"id":%s,"version":"adopted"}\n' "$(json_str "$(live_id)")" >"$STATE/releases/$(live_id)/meta"
+    now_iso >"$STATE/releases/$(live_id)/ok"
     say "adopted the live release $(live_id)"
   fi
   report_live_and_base 1
@@ -58,7 +59,7 @@ cmd_begin() {
 report_live_and_base() {
   local record=${1:-0} live prev p md changed
   live=$(live_id)
-  if [[ -n $live && ! -d $(release_dir "$live") ]]; then
+  if [[ -n $live && ! -d $RELEASES/$live ]]; then
     say "warning: current points to missing release $live"
     live=''
   fi
@@ -68,7 +69,7 @@ report_live_and_base() {
   for p in "${SHARED[@]}"; do
     [[ -e $SHARED_DIR/${p%/} || -L $SHARED_DIR/${p%/} ]] || result missing_shared "${p%/}"
   done
-  md=$(meta_dir "$live")
+  md=$STATE/releases/$live
   [[ -n $live && -f $md/manifest && -f $md/tree ]] || return 0
   if [[ ! -f $md/readonly ]]; then
     say "the live release $live was made before releases were read-only: sending everything once"
@@ -114,10 +115,11 @@ stop_linker() {
 cmd_upload() {
   phase upload
   assert_lock
+  remember_live
   local part final dest
-  final=$(release_dir "$DEPLOY_ID")
+  final=$RELEASES/$DEPLOY_ID
   part=$final.partial
-  dest=$(meta_dir "$DEPLOY_ID")
+  dest=$STATE/releases/$DEPLOY_ID
   [[ ! -e $final ]] || die "release $DEPLOY_ID already exists"
   [[ $MANIFEST_BYTES =~ ^[0-9]+$ && $MANIFEST_BYTES -gt 0 ]] || die "no manifest length"
   # From here on the exit path (99-main.sh) removes what this upload wrote and releases the lock if it fails.
@@ -134,12 +136,12 @@ cmd_upload() {
   local base=''
   mkdir "$part"
   if [[ -n $BASE_ID ]]; then
-    base=$(release_dir "$BASE_ID")
-    [[ -d $base && -f $(meta_dir "$BASE_ID")/manifest ]] || die "base release $BASE_ID is gone"
+    base=$RELEASES/$BASE_ID
+    [[ -d $base && -f $STATE/releases/$BASE_ID/manifest ]] || die "base release $BASE_ID is gone"
     # Manifest order is byte order, so every directory comes after its parent: plain mkdir.
     awk -F '\t' 'NR > 1 && $1 == "d" { print $5 }' "$dest/manifest" | (cd "$part" && xargs -r -d '\n' mkdir --)
     # The links are made while tar receives the changed files: different paths, directories all made.
-    unchanged_paths "$(meta_dir "$BASE_ID")/manifest" "$dest/manifest" "$(meta_dir "$BASE_ID")/changed" |
+    unchanged_paths "$STATE/releases/$BASE_ID/manifest" "$dest/manifest" "$STATE/releases/$BASE_ID/changed" |
       (cd "$base" && xargs -r -d '\n' cp -P -l --parents -t "$part" --) &
     LINKER_PID=$!
   fi

@@ -5,10 +5,11 @@ hook_env() {
   local rel=$1 prev=$2
   export PHP_DEPLOY_ID=$DEPLOY_ID PHP_DEPLOY_PATH=$DEPLOY_PATH PHP_DEPLOY_RELEASE_PATH=$rel
   export PHP_DEPLOY_SHARED=$SHARED_DIR PHP_DEPLOY_VERSION=$VERSION PHP_DEPLOY_SHA=$GIT_SHA
-  export PHP_DEPLOY_PREVIOUS_ID=$prev PHP_DEPLOY_PREVIOUS_PATH=${prev:+$(release_dir "$prev")}
+  export PHP_DEPLOY_PREVIOUS_ID=$prev PHP_DEPLOY_PREVIOUS_PATH=${prev:+$RELEASES/$prev}
 }
 
 run_hooks() {
+  forget_live
   local name=$1 rel=$2 n=0 cmd out file
   shift 2
   (($#)) || return 0
@@ -69,7 +70,7 @@ GUARD_FAILURE=''
 # Marks the moment hooks may start changing things (the file's mtime). File times advance by clock
 # ticks (a few ms): the short wait puts every later change in a later tick.
 guard_begin() {
-  GUARD_FILE=$(meta_dir "$DEPLOY_ID")/guard
+  GUARD_FILE=$STATE/releases/$DEPLOY_ID/guard
   : >"$GUARD_FILE"
   sleep 0.02
 }
@@ -79,7 +80,7 @@ guard_check() {
   local rel=$1 file=$GUARD_FILE md path nmode ngid nmt mode mt gid what first='' how='' n=0 sum want
   GUARD_FILE=''
   [[ -n $file && -f $file ]] || return 0
-  md=$(meta_dir "$DEPLOY_ID")
+  md=$STATE/releases/$DEPLOY_ID
   gid=$(stat -c %g "$rel")
   while IFS=$'\t' read -r path nmode ngid nmt; do
     IFS=$'\t' read -r mode mt < <(awk -F '\t' -v p="$path" '$5 == p { print $2 "\t" $4; exit }' <(stored_text "$md/tree"))
@@ -106,6 +107,7 @@ guard_check() {
 # The backup before migrating: the user's command writes into $PHP_DEPLOY_BACKUP_DIR (shared/backups);
 # the newest backup_keep files there are kept.
 run_backup() {
+  forget_live
   local rel=$1 dir=$SHARED_DIR/backups
   mkdir -p "$dir"
   export PHP_DEPLOY_BACKUP_DIR=$dir

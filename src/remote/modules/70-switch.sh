@@ -7,8 +7,9 @@
 switch_to() {
   local id=$1 tmp="$DEPLOY_PATH/.current.$$.$RANDOM" old
   old=$(live_id)
-  if [[ -n $old && $old != "$id" && -d $(meta_dir "$old") ]]; then
-    write_state "$(meta_dir "$old")/retired" "$(now_epoch)"
+  forget_live
+  if [[ -n $old && $old != "$id" && -d $STATE/releases/$old ]]; then
+    write_state "$STATE/releases/$old/retired" "$(now_epoch)"
   fi
   if [[ -z $id ]]; then
     rm -f "$CURRENT"
@@ -21,6 +22,7 @@ switch_to() {
 # The switch alone, no state written: the undo's last resort when even the state cannot be written.
 switch_to_bare() {
   local tmp="$DEPLOY_PATH/.current.$$.$RANDOM"
+  forget_live
   if [[ -z $1 ]]; then
     rm -f "$CURRENT"
   elif ! { ln -s "releases/$1" "$tmp" && mv -T "$tmp" "$CURRENT"; }; then
@@ -45,6 +47,7 @@ run_reload() {
 # middle of a switch (a file, not a pipe: a daemon it starts may keep its stdout open).
 run_reload_command() {
   say "reload: $RELOAD_COMMAND"
+  forget_live
   # Read by bash itself (this command's own file: its pid), then removed.
   local log=$STATE/.reload.$$ rc=0 text=''
   (cd "$DEPLOY_PATH" && bash -c "$RELOAD_COMMAND") >"$log" 2>&1 </dev/null 8>&- || rc=$?
@@ -93,6 +96,7 @@ switched_back_note() {
 switch_back() {
   local prev=$1 reason=$2
   say "switching back to ${prev:-nothing (first deploy)}: $reason"
+  forget_live
   (switch_to "$prev") || say "warning: could not record that the release was switched away from"
   [[ $(live_id) == "$prev" ]] || switch_to_bare "$prev"
   SWITCHED_BACK=1

@@ -11,11 +11,11 @@
 
 step_prepare() {
   local rel prev
-  rel=$(release_dir "$DEPLOY_ID")
-  [[ -d $rel && -f $(meta_dir "$DEPLOY_ID")/meta ]] || die "release $DEPLOY_ID was not uploaded"
+  rel=$RELEASES/$DEPLOY_ID
+  [[ -d $rel && -f $STATE/releases/$DEPLOY_ID/meta ]] || die "release $DEPLOY_ID was not uploaded"
   prev=$(live_id)
-  [[ -n $prev && ! -d $(release_dir "$prev") ]] && prev=''
-  write_state "$(meta_dir "$DEPLOY_ID")/prev" "$prev"
+  [[ -n $prev && ! -d $RELEASES/$prev ]] && prev=''
+  write_state "$STATE/releases/$DEPLOY_ID/prev" "$prev"
   result previous "$prev"
   hook_env "$rel" "$prev"
 
@@ -50,7 +50,7 @@ step_prepare() {
   guard_check "$rel" || fail_release "$GUARD_FAILURE"
 }
 
-prepared_prev() { cat "$(meta_dir "$DEPLOY_ID")/prev" 2>/dev/null || true; }
+prepared_prev() { cat "$STATE/releases/$DEPLOY_ID/prev" 2>/dev/null || true; }
 
 # Cancellation: the client (on SIGINT/SIGTERM) or an abort writes this file; the activation checks
 # it between its steps up to the switch and stops there, removing the new release. Once `current`
@@ -68,10 +68,10 @@ stop_if_cancelled() {
 step_switch() {
   local prev
   prev=$(prepared_prev)
-  hook_env "$(release_dir "$DEPLOY_ID")" "$prev"
+  hook_env "$RELEASES/$DEPLOY_ID" "$prev"
   stop_if_cancelled
   switch_and_check "$DEPLOY_ID" "$prev" check_before_switch || fail_release "$LAST_FAILURE"
-  write_state "$(meta_dir "$DEPLOY_ID")/checked" "$(now_iso)"
+  write_state "$STATE/releases/$DEPLOY_ID/checked" "$(now_iso)"
 }
 
 # Just before the switch: the lock must still be this deploy's and the release complete, or nothing is
@@ -80,8 +80,8 @@ step_switch() {
 # between.
 check_before_switch() {
   local id=$1 rel md problem=''
-  rel=$(release_dir "$id")
-  md=$(meta_dir "$id")
+  rel=$RELEASES/$id
+  md=$STATE/releases/$id
   if [[ ! -d $rel || ! -f $md/meta || ! -f $md/manifest ]]; then
     problem='its directory or its state is gone'
   else
@@ -108,11 +108,11 @@ check_before_switch() {
 
 step_finish() {
   local rel prev
-  rel=$(release_dir "$DEPLOY_ID")
+  rel=$RELEASES/$DEPLOY_ID
   prev=$(prepared_prev)
   hook_env "$rel" "$prev"
-  [[ $(live_id) == "$DEPLOY_ID" && -f $(meta_dir "$DEPLOY_ID")/checked ]] || die "release $DEPLOY_ID is not live and checked"
-  write_state "$(meta_dir "$DEPLOY_ID")/ok" "$(now_iso)"
+  [[ $(live_id) == "$DEPLOY_ID" && -f $STATE/releases/$DEPLOY_ID/checked ]] || die "release $DEPLOY_ID is not live and checked"
+  write_state "$STATE/releases/$DEPLOY_ID/ok" "$(now_iso)"
   rm -f "$(cancel_file)"
   append_log deploy ok
   LOGGED=1
@@ -137,6 +137,7 @@ step_finish() {
 # Every activation step checks the lock first; from then on the exit path (99-main.sh) undoes a failure.
 activation_start() {
   assert_lock
+  remember_live
   EXIT_RELEASE=$DEPLOY_ID
   LOG_EVENT=deploy
   start_renewer

@@ -13,7 +13,7 @@ prune_plan() {
     n=$((n + 1))
     ((n > KEEP_RELEASES)) || continue
     [[ $id == "$live" || $id == "$prev" || $id == "$TARGET_ID" ]] && continue
-    retired=$(cat "$(meta_dir "$id")/retired" 2>/dev/null || echo 0)
+    retired=$(cat "$STATE/releases/$id/retired" 2>/dev/null || echo 0)
     if (($(now_epoch) - retired < GRACE_SECONDS)); then
       printf 'keep %s switched away from less than %ss ago\n' "$id" "$GRACE_SECONDS"
       continue
@@ -29,8 +29,8 @@ prune_releases() {
       say "prune: keeping $id for now ($why)"
       continue
     fi
-    remove_tree "$(release_dir "$id")"
-    rm -rf "$(meta_dir "$id")"
+    remove_tree "$RELEASES/$id"
+    rm -rf "$STATE/releases/$id"
     removed=$((removed + 1))
     say "prune: removed $id"
   done < <(prune_plan "$prev" 0)

@@ -24,9 +24,9 @@ warn_schema_on_rollback() {
   local target=$1 live=$2 m count=0 names=''
   [[ -n $MIGRATION_RE && -n $live ]] || return 0
   local -A had=()
-  release_migrations "$(meta_dir "$target")"
+  release_migrations "$STATE/releases/$target"
   for m in "${MIGRATIONS[@]}"; do [[ -n $m ]] && had[$m]=1; done
-  release_migrations "$(meta_dir "$live")"
+  release_migrations "$STATE/releases/$live"
   # The live release's migrations that the target does not have, in the live list's (sorted) order.
   for m in "${MIGRATIONS[@]}"; do
     [[ -n $m && -z ${had[$m]:-} ]] || continue
@@ -55,6 +55,7 @@ cmd_rollback() {
   phase lock
   ensure_layout
   take_lock
+  remember_live
   # The lease outlives the worst case (both checks time out, a slow reload) unless it is short: only
   # then is a renewer needed next to the rollback.
   ((HEALTH_TIMEOUT * 2 + 10 < LOCK_TTL)) || start_renewer
@@ -66,7 +67,7 @@ cmd_rollback() {
     target=$(previous_ok_release "$live")
     [[ -n $target ]] || { release_lock; die "there is no completed release before ${live:-the live one} to roll back to"; }
   fi
-  if [[ ! -d $(release_dir "$target") ]]; then
+  if [[ ! -d $RELEASES/$target ]]; then
     release_lock
     result missing "$target"
     die "release $target does not exist on this server (see 'php-deploy list')"

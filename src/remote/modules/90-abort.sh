@@ -38,7 +38,7 @@ cmd_abort() {
   lock_mutex_release
   phase abort
   local md did=''
-  md=$(meta_dir "$DEPLOY_ID")
+  md=$STATE/releases/$DEPLOY_ID
   if [[ $(live_id) == "$DEPLOY_ID" && ! -f $md/ok ]]; then
     local back
     back=$(prepared_prev)
@@ -46,17 +46,17 @@ cmd_abort() {
     switch_back "$back" "the deploy was aborted before it completed: ${HOLDER:-aborted}"
     did+="switched back to ${back:-nothing}; "
   fi
-  if [[ -e $(release_dir "$DEPLOY_ID").partial ]]; then
-    rm -rf "$(release_dir "$DEPLOY_ID").partial"
+  if [[ -e $RELEASES/$DEPLOY_ID.partial ]]; then
+    rm -rf "$RELEASES/$DEPLOY_ID.partial"
     did+="removed the partial upload; "
   fi
   drop_seed
-  if [[ -d $(release_dir "$DEPLOY_ID") && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
+  if [[ -d $RELEASES/$DEPLOY_ID && ! -f $md/ok && $(live_id) != "$DEPLOY_ID" ]]; then
     if [[ -f $md/retired ]]; then
       printf 'aborted\n' >"$md/failed"
       did+="marked the release failed; "
     else
-      remove_tree "$(release_dir "$DEPLOY_ID")"
+      remove_tree "$RELEASES/$DEPLOY_ID"
       rm -rf "$md"
       did+="removed the release; "
     fi

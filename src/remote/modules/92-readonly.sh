@@ -118,9 +118,9 @@ report_live_manifest() {
   local live
   live=$(live_id)
   result live "$live"
-  if [[ -n $live && -f $(meta_dir "$live")/manifest ]]; then
+  if [[ -n $live && -f $STATE/releases/$live/manifest ]]; then
     emit manifest-gz-begin
-    manifest_gz "$(meta_dir "$live")/manifest" | base64 -w 76
+    manifest_gz "$STATE/releases/$live/manifest" | base64 -w 76
     emit manifest-end
   fi
 }
@@ -162,7 +162,7 @@ cmd_list() {
     [[ -d $d ]] || continue
     id=${d%/}
     id=${id##*/}
-    md=$(meta_dir "$id")
+    md=$STATE/releases/$id
     status=incomplete
     [[ -f $md/ok ]] && status=ok
     [[ -f $md/failed ]] && status=failed

@@ -34,7 +34,7 @@ on_exit() {
     CURRENT_PHASE=$FAIL_PHASE
     # Something that failed in the release (a hook) may have changed a file of it first: put it back,
     # and say so first.
-    if [[ -n $GUARD_FILE && -n $EXIT_RELEASE ]] && ! guard_check "$(release_dir "$EXIT_RELEASE")"; then reason="$GUARD_FAILURE; $reason"; fi
+    if [[ -n $GUARD_FILE && -n $EXIT_RELEASE ]] && ! guard_check "$RELEASES/$EXIT_RELEASE"; then reason="$GUARD_FAILURE; $reason"; fi
     exit_switch_back "$reason"
     local note
     note=$(switched_back_note)
@@ -51,7 +51,7 @@ on_exit() {
     if ((!LOGGED)) && [[ -n $LOG_EVENT ]]; then append_log "$LOG_EVENT" failed "$LOG_FAIL_PREFIX$reason"; fi
   elif [[ -n $EXIT_RELEASE ]]; then
     release=ready
-    [[ -f $(meta_dir "$EXIT_RELEASE")/ok ]] && release=ok
+    [[ -f $STATE/releases/$EXIT_RELEASE/ok ]] && release=ok
   fi
   lock=$(exit_lock_state "$keep")
   if ((RENEWER_STOPPED)); then result exit_renewer stopped; else result exit_renewer none; fi
@@ -71,7 +71,7 @@ exit_switch_back() {
   [[ -n $live ]] || return 0
   if [[ -n $SWITCHED_TO && $SWITCH_CHECKED != 1 && $live == "$SWITCHED_TO" ]]; then
     back=$SWITCHED_FROM
-  elif [[ -n $EXIT_RELEASE && $live == "$EXIT_RELEASE" && ! -f $(meta_dir "$live")/checked && ! -f $(meta_dir "$live")/ok ]]; then
+  elif [[ -n $EXIT_RELEASE && $live == "$EXIT_RELEASE" && ! -f $STATE/releases/$live/checked && ! -f $STATE/releases/$live/ok ]]; then
     back=$(prepared_prev)
     [[ -n $back ]] || back=$(previous_ok_release "$live")
   else
@@ -83,14 +83,14 @@ exit_switch_back() {
 # After a failure: the release this command was making. Prints what became of it.
 exit_undo_release() {
   local id=$1 reason=$2 md
-  md=$(meta_dir "$id")
+  md=$STATE/releases/$id
   rm -f "$(cancel_file)"
   drop_seed
   if [[ -f $md/ok ]]; then printf ok; return 0; fi
   if [[ $(live_id) == "$id" ]]; then printf ready; return 0; fi
   local removed=''
-  [[ -e $(release_dir "$id").partial ]] && rm -rf "$(release_dir "$id").partial" && removed=1
-  if [[ -d $(release_dir "$id") && -f $md/retired ]]; then
+  [[ -e $RELEASES/$id.partial ]] && rm -rf "$RELEASES/$id.partial" && removed=1
+  if [[ -d $RELEASES/$id && -f $md/retired ]]; then
     # Live for a moment: requests may still run in it. Kept, marked failed (an empty mark when the
     # disk is full), until the next deploy removes it.
     : >"$md/failed" 2>/dev/null
@@ -98,7 +98,7 @@ exit_undo_release() {
     printf kept-failed
     return 0
   fi
-  if [[ -d $(release_dir "$id") ]]; then remove_tree "$(release_dir "$id")" && removed=1; fi
+  if [[ -d $RELEASES/$id ]]; then remove_tree "$RELEASES/$id" && removed=1; fi
   [[ -d $md ]] && rm -rf "$md" && removed=1
   if [[ -n $removed ]]; then printf removed; else printf none; fi
 }
