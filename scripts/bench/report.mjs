@@ -304,7 +304,17 @@ export function writeReport(o, { facts, app, R, relayPort }) {
     const k = r.what.startsWith('action') ? 'pdaRollback' : 'pdRollback';
     why.push(`- **Rollback (${r.what.split(':')[0]})** ${s(st[k].wall)} s vs ssh true ${s(st.sshTrue.wall)} s (target ≤ ${s(1.3 * st.sshTrue.wall)} s) and the floor ${s(st.floor?.wall)} s${k === 'pdRollback' ? `; CLI segments: ${segLine(segRb)}` : ''}. A checked rollback cannot be faster than the floor: one SSH session, the switch, the php-fpm reload and one request through nginx.`);
   }
-  for (const r of missed(/example app/)) why.push(`- **Example app (${r.what.split(':')[0]})**: ${r.detail}.`);
+  for (const r of missed(/example app/)) {
+    // The CLI's own phase timers (--json): where a one-file deploy spends its fixed costs.
+    const phases = r.what.startsWith('CLI') && R.exCli?.length ? cliPhases(R.exCli) : [];
+    const where = phases.length ? ` Where the CLI's time goes (its phase timers, medians): ${phases.map(([n, v]) => `${n} ${s(v)}`).join('; ')}.` : '';
+    why.push(
+      `- **Example app (${r.what.split(':')[0]})**: ${r.detail}.${where}` +
+        (r.what.startsWith('CLI')
+          ? ' Four round trips each start the remote program (preflight, lock, upload, activation — the activation detached from the session, so that a lost connection never leaves a switch half done), and the activation runs what no deploy of this app can skip: the before-switch hook (php bin/migrate.php), the check through php-fpm, the reload and the check through nginx.'
+          : ''),
+    );
+  }
   if (missed(/^disk/).length) {
     const metaKB = med(R.pdDelta, (r) => r.metaKB);
     why.push(`- **Disk** (${diskMB(st.pdDelta.disk)} MB against ${diskMB(fullCopyKB)} MB for a full copy): directories cannot be hard-linked, so each release has its own ${attr?.dirs ?? '?'} directories, and the new or changed files take their own blocks; php-deploy keeps ${diskMB(metaKB)} MB of metadata per release (manifest + tree snapshot in .php-deploy/). rsync --link-dest with --no-times (c') lands at ${diskMB(st.rsyncNoTimes.disk)} MB for the same reasons.`);
